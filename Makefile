@@ -1,0 +1,46 @@
+# make demo  - set up and run the demo
+# make test  - set up and run the whole test suite
+# make setup - create .venv and install the pinned dependencies (quick when nothing changed)
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+REQS   := requirements/runtime.txt requirements/dev.txt $(wildcard requirements/infra.txt) constraints.txt pyproject.toml
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: setup demo test up bench lock clean
+
+setup: $(VENV)/.installed $(if $(wildcard package-lock.json),node_modules/.installed)
+
+$(VENV)/.installed: $(REQS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -r requirements/dev.txt $(if $(wildcard requirements/infra.txt),-r requirements/infra.txt) -c constraints.txt
+	$(PIP) install -q --no-deps --no-build-isolation -e . 2>/dev/null || $(PIP) install -q --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: setup
+	$(VENV)/bin/fleet demo
+
+test: setup
+	$(PY) -m pytest -q
+
+up: setup
+	$(VENV)/bin/fleet up
+
+bench: setup
+	$(PY) bench/run.py
+
+# Re-resolve the lock after changing requirements/*.txt.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install -q -r requirements/dev.txt $(if $(wildcard requirements/infra.txt),-r requirements/infra.txt)
+	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^car-fleet-workflows' > constraints.txt
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache

@@ -1,0 +1,89 @@
+"""Shared fixtures: a fresh local cloud per test on a virtual clock, and table helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterator
+
+import pytest
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+from workflows import catalog, client  # noqa: E402
+from workflows.catalog import Ref  # noqa: E402
+from workflows.local.cloud import LocalCloud, resolve  # noqa: E402
+
+
+class Fleet:
+    """A test's view of the local cloud: run workflows, read tables and the DLQ."""
+
+    def __init__(self, cloud: LocalCloud):
+        self.cloud = cloud
+        self.sfn = cloud.client("stepfunctions")
+        self.ddb = cloud.client("dynamodb")
+        self.sqs = cloud.client("sqs")
+
+    def run(self, workflow: str, payload: dict, name: str | None = None, timeout_s: float = 30) -> client.ExecutionResult:
+        arn = self.start(workflow, payload, name)
+        return client.describe(self.sfn, arn, self.cloud.wait(arn, timeout_s))
+
+    def start(self, workflow: str, payload: dict, name: str | None = None) -> str:
+        sm = catalog.workflow(workflow)
+        return self.cloud.start_execution(workflow, payload, name or client.execution_name(sm, payload))
+
+    def item(self, table: str, **key: str) -> dict[str, Any] | None:
+        resp = self.ddb.get_item(TableName=catalog.table(table).table_name,
+                                 Key={k: {"S": v} for k, v in key.items()}, ConsistentRead=True)
+        return _plain(resp["Item"]) if "Item" in resp else None
+
+    def items(self, table: str) -> list[dict[str, Any]]:
+        return [_plain(i) for i in self.ddb.scan(TableName=catalog.table(table).table_name)["Items"]]
+
+    def dlq(self) -> list[dict[str, Any]]:
+        """Every DLQ message body (received and left in flight: each test reads them once)."""
+        url = resolve(Ref("queue", "Dlq", "url"))
+        bodies = []
+        while True:
+            msgs = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300).get("Messages", [])
+            if not msgs:
+                return bodies
+            bodies += [json.loads(m["Body"]) for m in msgs]
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    d = TypeDeserializer()
+    return {k: d.deserialize(v) for k, v in item.items()}
+
+
+@pytest.fixture
+def cloud() -> Iterator[LocalCloud]:
+    with LocalCloud(virtual_time=True) as c:
+        yield c
+
+
+@pytest.fixture
+def fleet(cloud: LocalCloud) -> Fleet:
+    return Fleet(cloud)
+
+
+@pytest.fixture
+def faulty_fleet() -> Iterator[Any]:
+    """A factory: faulty_fleet({"InspectCar": [FaultRule(...)]}) -> a Fleet on a cloud with faults."""
+    from workflows.local.faults import Faults
+
+    clouds: list[LocalCloud] = []
+
+    def make(rules: dict, seed: int = 3) -> Fleet:
+        c = LocalCloud(virtual_time=True, fault_hook=Faults(rules, seed=seed)).start()
+        clouds.append(c)
+        return Fleet(c)
+
+    yield make
+    for c in clouds:
+        c.stop()

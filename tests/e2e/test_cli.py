@@ -1,0 +1,142 @@
+"""The `fleet` CLI as a user runs it: `fleet up` in its own process, `fleet run` against it,
+boto3 seeing the same state, and one-line errors with exit 2 for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CAR = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fleet(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workflows", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def stack():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "workflows", "up", "--aws-port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    lines = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "ready" in line or proc.poll() is not None:
+            break
+    assert proc.poll() is None, "".join(lines) + proc.stderr.read()
+    yield endpoint, "".join(lines)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+
+
+def aws(endpoint: str, service: str):
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def test_up_prints_what_it_deployed(stack):
+    endpoint, banner = stack
+    assert "fleet-register-car" in banner and "fleet-cars" in banner and endpoint in banner
+
+
+def test_run_register_against_the_stack_and_see_it_with_boto3(stack):
+    endpoint, _ = stack
+    proc = fleet("run", "register", "--input", json.dumps(CAR), "--endpoint-url", endpoint)
+    assert proc.returncode == 0, proc.stderr
+    assert "SUCCEEDED" in proc.stdout and "CarRegistered" in proc.stdout
+    assert "ValidateCar > PersistCar > InspectCar" in proc.stdout
+
+    sfn = aws(endpoint, "stepfunctions")
+    [machine] = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == "fleet-register-car"]
+    executions = sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
+    assert [e["status"] for e in executions] == ["SUCCEEDED"]
+    item = aws(endpoint, "dynamodb").get_item(TableName="fleet-cars", Key={"car_id": {"S": "car-1HGCM82633A004352"}})
+    assert item["Item"]["status"]["S"] == "AVAILABLE"
+
+
+def test_failed_execution_exits_1_with_error_and_cause(stack, tmp_path):
+    endpoint, _ = stack
+    request = tmp_path / "car.json"
+    request.write_text(json.dumps({**CAR, "vin": "TOOSHORT"}))
+    proc = fleet("run", "register", "--input", f"@{request}", "--endpoint-url", endpoint)
+    assert proc.returncode == 1
+    assert "FAILED" in proc.stdout and "CarValidationError" in proc.stdout and "vin:" in proc.stdout
+
+
+def test_no_wait_prints_the_execution_arn(stack):
+    endpoint, _ = stack
+    proc = fleet("run", "register", "--input", json.dumps({**CAR, "vin": "JH4KA7561PC008269"}), "--no-wait",
+                 "--endpoint-url", endpoint)
+    assert proc.returncode == 0
+    assert proc.stdout.strip().startswith("arn:aws:states:us-east-1:123456789012:execution:fleet-register-car:")
+
+
+def test_dlq_is_visible_over_the_endpoint(stack):
+    endpoint, _ = stack
+    sqs = aws(endpoint, "sqs")
+    assert sqs.get_queue_url(QueueName="fleet-dlq")["QueueUrl"].endswith("/fleet-dlq")
+
+
+def test_ephemeral_run_needs_no_stack():
+    proc = fleet("run", "register", "--input", json.dumps(CAR), "--ephemeral")
+    assert proc.returncode == 0, proc.stderr
+    assert "CarRegistered" in proc.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "register", "--input", "{not json"], "--input is not valid JSON"),
+    (["run", "register", "--input", "[1, 2]"], "--input must be a JSON object"),
+    (["run", "register", "--input", "@/no/such/file.json"], "cannot read input file"),
+    (["run", "teleport", "--input", "{}"], "unknown workflow 'teleport'"),
+    (["run", "register", "--input", json.dumps({"blob": "x" * 300_000})], "Step Functions accepts at most"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_is_one_line_exit_2_and_starts_nothing(args, message):
+    proc = fleet(*args, env={"FLEET_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"})
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1 and message in proc.stderr, proc.stderr
+
+
+def test_no_stack_says_how_to_start_one():
+    proc = fleet("run", "register", "--input", json.dumps(CAR), "--endpoint-url", f"http://127.0.0.1:{free_port()}")
+    assert proc.returncode == 2
+    assert "fleet up" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_up_on_a_busy_port_is_one_line_exit_2():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = fleet("up", "--aws-port", str(port), timeout=30)
+    assert proc.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_demo_prints_the_tables():
+    proc = fleet("demo", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    for expected in ("executions", "fleet (DynamoDB)", "dead-letter queue", "CarRegistered", "CarAlreadyRegistered",
+                     "CarValidationError", "TransientInspectionError", "CarFailedInspection"):
+        assert expected in proc.stdout, expected

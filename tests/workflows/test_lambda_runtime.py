@@ -1,0 +1,134 @@
+"""Lambda's contract, locally: JSON boundary, context, timeout, error payload, throttling."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from workflows import catalog
+from workflows.local.clock import RealClock, VirtualClock
+from workflows.local.faults import FaultRule, Faults
+from workflows.local.lambda_runtime import LambdaRuntime
+
+GOOD = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4}
+
+
+@pytest.fixture
+def runtime():
+    r = LambdaRuntime(VirtualClock())
+    yield r
+    r.shutdown()
+
+
+def test_success_crosses_a_json_boundary(runtime):
+    result = runtime.invoke("fleet-validate-car", json.dumps(GOOD).encode())
+    assert result.status_code == 200 and result.function_error is None
+    assert result.json()["car_id"] == "car-1HGCM82633A004352"
+    assert isinstance(result.payload, bytes)
+
+
+def test_handled_domain_error_is_a_function_error_named_after_the_exception(runtime):
+    result = runtime.invoke("fleet-validate-car", json.dumps({**GOOD, "year": 1900}))
+    assert result.function_error == "Unhandled"
+    payload = result.json()
+    assert payload["errorType"] == "CarValidationError"
+    assert payload["errorMessage"].startswith("year:")
+    assert isinstance(payload["stackTrace"], list) and payload["stackTrace"]
+    assert not any("lambda_runtime.py" in frame for frame in payload["stackTrace"])
+
+
+def test_function_resolves_by_name_arn_and_qualified_arn(runtime):
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:fleet-validate-car"
+    for name in ("fleet-validate-car", arn, arn + ":$LATEST", arn + ":live"):
+        assert runtime.invoke(name, json.dumps(GOOD)).function_error is None
+
+
+def test_unknown_function_is_not_found(runtime):
+    with pytest.raises(KeyError):
+        runtime.invoke("fleet-no-such-function", b"{}")
+
+
+def test_invalid_json_payload_is_rejected_before_the_handler(runtime):
+    result = runtime.invoke("fleet-validate-car", b"{not json")
+    assert result.status_code == 400 and result.error_code == "InvalidRequestContentException"
+
+
+def test_context_carries_lambda_facts(runtime):
+    seen = {}
+
+    def spy(function, event, clock):
+        seen["function"] = function.logical_id
+
+    runtime.fault_hook = spy
+    function = catalog.function("ValidateCar")
+    handler = runtime.handler_for(function)
+    assert callable(handler)
+    runtime.invoke(function.function_name, json.dumps(GOOD))
+    assert seen == {"function": "ValidateCar"}
+
+
+def test_a_handler_past_its_timeout_is_reported_as_lambda_reports_it():
+    runtime = LambdaRuntime(VirtualClock(), fault_hook=Faults({"ValidateCar": [FaultRule(timeout=True)]}))
+    try:
+        result = runtime.invoke("fleet-validate-car", json.dumps(GOOD))
+    finally:
+        runtime.shutdown()
+    assert result.function_error == "Unhandled"
+    assert result.json() == {"errorType": "Sandbox.Timedout",
+                             "errorMessage": "Task timed out after 5.00 seconds"}
+
+
+def test_reserved_concurrency_throttles_the_extra_invocation():
+    function = catalog.function("RecordCarEvent")
+    assert function.reserved_concurrency == 5
+    faults = Faults({"RecordCarEvent": [FaultRule(latency_s=0.5)]})
+    runtime = LambdaRuntime(RealClock(), fault_hook=faults)
+    results = []
+    barrier = threading.Barrier(6)
+
+    def call():
+        barrier.wait()
+        results.append(runtime.invoke(function.function_name, b'{"detail": {}}'))
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    runtime.shutdown()
+    codes = sorted(r.error_code or "" for r in results)
+    assert codes.count("TooManyRequestsException") >= 1
+    assert len([r for r in results if r.status_code == 200]) == 5
+
+
+def test_injected_named_error_and_first_n_schedule(runtime):
+    runtime.fault_hook = Faults({"ValidateCar": [FaultRule(error="TransientThing", first=1)]})
+    first = runtime.invoke("fleet-validate-car", json.dumps(GOOD))
+    second = runtime.invoke("fleet-validate-car", json.dumps(GOOD))
+    assert first.json()["errorType"] == "TransientThing"
+    assert second.function_error is None
+
+
+def test_rate_faults_are_deterministic_with_a_seed():
+    def pattern(seed):
+        faults = Faults({"ValidateCar": [FaultRule(error="Boom", rate=0.5)]}, seed=seed)
+        r = LambdaRuntime(VirtualClock(), fault_hook=faults)
+        try:
+            return [bool(r.invoke("fleet-validate-car", json.dumps(GOOD)).function_error) for _ in range(20)]
+        finally:
+            r.shutdown()
+
+    assert pattern(7) == pattern(7)
+    assert 0 < sum(pattern(7)) < 20
+
+
+def test_faults_file_errors_are_one_line(tmp_path):
+    bad = tmp_path / "faults.json"
+    bad.write_text('{"functions": {"NoSuchFunction": [{"error": "X"}]}}')
+    with pytest.raises(ValueError, match="NoSuchFunction"):
+        Faults.from_file(bad)
+    bad.write_text("{oops")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        Faults.from_file(bad)

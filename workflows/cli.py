@@ -1,0 +1,188 @@
+"""`fleet`: run the car fleet's workflows locally, on Step Functions Local, or on AWS.
+
+Exit codes: 0 success, 1 a workflow ended other than SUCCEEDED, 2 bad input or environment.
+Errors are one line on stderr, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+from workflows import catalog
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: reported as one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + error
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="fleet", description="Car fleet workflows on Step Functions, locally and on AWS.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    up = sub.add_parser("up", help="run the local cloud with an AWS-compatible endpoint")
+    up.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    up.add_argument("--aws-port", type=int, default=4566, help="AWS-compatible endpoint port (default 4566)")
+    up.add_argument("--faults", metavar="FILE", help="inject faults from a JSON file (off unless given)")
+
+    run = sub.add_parser("run", help="start a workflow execution and wait for it")
+    run.add_argument("workflow", help="|".join(sm.workflow for sm in catalog.STATE_MACHINES))
+    run.add_argument("--input", required=True, help="JSON text, or @file.json")
+    run.add_argument("--endpoint-url", help="local cloud endpoint (default $FLEET_ENDPOINT_URL or http://127.0.0.1:4566)")
+    run.add_argument("--ephemeral", action="store_true", help="run in a throwaway in-process cloud instead")
+    run.add_argument("--no-wait", action="store_true", help="print the execution ARN and return")
+    run.add_argument("--name", help="execution name (default: derived from the request, so retries are idempotent)")
+    run.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the execution (default 60)")
+
+    sub.add_parser("demo", help="register a fleet in a throwaway local cloud and show what happened")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return {"up": cmd_up, "run": cmd_run, "demo": cmd_demo}[args.command](args)
+    except UsageError as exc:
+        print(f"fleet: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+# --- run ---------------------------------------------------------------------------------
+
+
+def read_input(text: str) -> dict[str, Any]:
+    if text.startswith("@"):
+        path = Path(text[1:])
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise UsageError(f"cannot read input file {path}: {exc.strerror}") from None
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--input is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    if not isinstance(payload, dict):
+        raise UsageError(f"--input must be a JSON object, got {type(payload).__name__}")
+    from workflows.client import MAX_INPUT_BYTES
+
+    size = len(json.dumps(payload).encode())
+    if size > MAX_INPUT_BYTES:
+        raise UsageError(f"--input is {size} bytes; Step Functions accepts at most {MAX_INPUT_BYTES}")
+    return payload
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        sm = catalog.workflow(args.workflow)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    payload = read_input(args.input)
+    from workflows import client
+
+    name = args.name or client.execution_name(sm, payload)
+    if args.ephemeral:
+        from workflows.local.cloud import LocalCloud
+
+        with LocalCloud(virtual_time=True) as cloud:
+            return _start_and_report(cloud.client("stepfunctions"), sm, payload, name, args)
+    endpoint = client.endpoint_url(args.endpoint_url)
+    return _start_and_report(client.sfn_client(endpoint), sm, payload, name, args, endpoint)
+
+
+def _start_and_report(sfn: Any, sm: catalog.StateMachine, payload: dict, name: str, args: argparse.Namespace,
+                      endpoint: str | None = None) -> int:
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    from workflows import client, render
+
+    try:
+        arn = client.state_machine_arn(sfn, sm)
+        started = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))
+    except EndpointConnectionError:
+        raise UsageError(f"no local cloud answers at {endpoint}: start one with `fleet up`, or pass --ephemeral") from None
+    except LookupError as exc:
+        raise UsageError(f"{exc} (is this the fleet's stack?)") from None
+    except ClientError as exc:
+        raise UsageError(f"{sm.workflow} not started: {exc.response['Error'].get('Message') or exc}") from None
+    execution_arn = started["executionArn"]
+    if args.no_wait:
+        render.console.print(execution_arn, markup=False)
+        return 0
+    try:
+        desc = client.wait_for_execution(sfn, execution_arn, args.timeout)
+    except TimeoutError as exc:
+        raise UsageError(str(exc)) from None
+    result = client.describe(sfn, execution_arn, desc)
+    render.execution(result)
+    return 0 if result.status == "SUCCEEDED" else 1
+
+
+# --- up ----------------------------------------------------------------------------------
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from workflows import render
+    from workflows.local.cloud import LocalCloud, resolve
+    from workflows.local.server import Servers, bind_aws_endpoint, url
+
+    faults = None
+    if args.faults:
+        from workflows.local.faults import Faults
+
+        try:
+            faults = Faults.from_file(args.faults)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    try:
+        aws = bind_aws_endpoint(args.host, args.aws_port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.aws_port}: {exc.strerror or exc}") from None
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    servers = Servers()
+    with LocalCloud(virtual_time=False, fault_hook=faults):
+        servers.serve(aws, "aws-endpoint")
+        endpoint = url(aws)
+        render.table("deployed", ["kind", "name"], [
+            *[("state machine", resolve(catalog.Ref("state_machine", s.logical_id, "arn"))) for s in catalog.STATE_MACHINES],
+            *[("function", f.function_name) for f in catalog.FUNCTIONS],
+            *[("table", t.table_name) for t in catalog.TABLES],
+            *[("queue", resolve(catalog.Ref("queue", q.logical_id, "url"))) for q in catalog.QUEUES],
+            *[("event bus", b.bus_name) for b in catalog.BUSES],
+        ])
+        render.console.print(f"AWS endpoint  {endpoint}   (aws --endpoint-url {endpoint} stepfunctions list-state-machines)")
+        if faults:
+            render.console.print(f"faults        {args.faults}")
+        render.console.print("ready; Ctrl-C to stop", markup=False)
+        sys.stdout.flush()
+        stop.wait()
+        render.console.print("stopping", markup=False)
+        servers.shutdown()
+    return 0
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    from workflows.demo import run_demo
+
+    return run_demo()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

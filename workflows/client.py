@@ -1,0 +1,137 @@
+"""Start, wait for and describe executions on any target: the local cloud in this process,
+`fleet up` at an endpoint, Step Functions Local, or AWS. Only public Step Functions APIs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from workflows.catalog import StateMachine
+from workflows.trace import StateVisit, visits_from_history
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+def endpoint_url(explicit: str | None = None) -> str:
+    return explicit or os.environ.get("FLEET_ENDPOINT_URL") or DEFAULT_ENDPOINT
+
+
+def sfn_client(endpoint: str | None) -> Any:
+    """A Step Functions client for a local endpoint (dummy credentials) or AWS (endpoint None)."""
+    if endpoint is None:
+        return boto3.client("stepfunctions")
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=endpoint,
+        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+        config=Config(retries={"max_attempts": 2}, connect_timeout=2, read_timeout=60),
+    )
+
+
+MAX_INPUT_BYTES = 256 * 1024  # Step Functions' limit on an execution's input
+
+
+def execution_name(sm: StateMachine, payload: dict) -> str:
+    """A name derived from the request: `<workflow>-<business key>-<hash of the input>`.
+
+    The same request twice gets the same name, so StartExecution's idempotency makes a retry
+    return the first execution; a different request for the same key gets a new execution.
+    """
+    key = str(payload.get(sm.business_key, "")) if sm.business_key else ""
+    key = re.sub(r"[^A-Za-z0-9_-]", "", key)[:40] or "nokey"
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+    return f"{sm.workflow}-{key}-{digest}"
+
+
+def wait_for_execution(sfn: Any, execution_arn: str, timeout_s: float = 60.0) -> dict:
+    """DescribeExecution until the execution is terminal; returns the last description."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.002
+    while True:
+        desc = sfn.describe_execution(executionArn=execution_arn)
+        if desc["status"] in TERMINAL:
+            return desc
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"execution {execution_arn} still {desc['status']} after {timeout_s:.0f}s")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
+
+
+def history(sfn: Any, execution_arn: str) -> list[dict]:
+    events: list[dict] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+        events.extend(page["events"])
+    return events
+
+
+@dataclass
+class ExecutionResult:
+    execution_arn: str
+    status: str
+    input: Any
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    visits: list[StateVisit] = field(default_factory=list)
+    duration_ms: float = 0.0
+
+    @property
+    def states(self) -> list[str]:
+        return [v.name for v in self.visits]
+
+    @property
+    def retries(self) -> int:
+        return sum(v.retries for v in self.visits)
+
+    @property
+    def outcome(self) -> str:
+        """SUCCEEDED's named outcome, or the error of a failed execution."""
+        if self.status == "SUCCEEDED" and isinstance(self.output, dict):
+            return str(self.output.get("outcome", "SUCCEEDED"))
+        return self.error or self.status
+
+
+def describe(sfn: Any, execution_arn: str, desc: dict | None = None) -> ExecutionResult:
+    desc = desc or sfn.describe_execution(executionArn=execution_arn)
+    events = history(sfn, execution_arn)
+    stop = desc.get("stopDate")
+    duration = (stop - desc["startDate"]).total_seconds() * 1000 if stop else 0.0
+    return ExecutionResult(
+        execution_arn=execution_arn,
+        status=desc["status"],
+        input=_loads(desc.get("input")),
+        output=_loads(desc.get("output")),
+        error=desc.get("error"),
+        cause=desc.get("cause"),
+        visits=visits_from_history(events),
+        duration_ms=duration,
+    )
+
+
+def _loads(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text
+
+
+def state_machine_arn(sfn: Any, sm: StateMachine) -> str:
+    """Find a catalog state machine on any target by its name."""
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for item in page["stateMachines"]:
+            if item["name"] == sm.name:
+                return item["stateMachineArn"]
+    raise LookupError(f"state machine {sm.name} is not deployed at this endpoint")

@@ -1,0 +1,205 @@
+"""The embedded local cloud: moto's services plus in-process Lambda, built from the catalog.
+
+    with LocalCloud(virtual_time=True) as cloud:
+        arn = cloud.start_execution("register", {...}, name="car-1HG...")
+        cloud.wait(arn)
+
+One local cloud per process at a time: moto's backends are process-global.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from workflows import catalog
+from workflows.catalog import Ref
+from workflows.local.clock import Clock, make_clock
+from workflows.local.lambda_runtime import ACCOUNT_ID, REGION, FaultHook, LambdaRuntime, function_arn
+
+STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/fleet-state-machine"
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+# What a local process needs so boto3 and Powertools behave as in a quiet Lambda sandbox.
+_LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+_lock = threading.Lock()
+_active: "LocalCloud | None" = None
+
+
+def resolve(ref: Ref) -> str:
+    """A catalog reference as the local cloud names it (moto's account and region)."""
+    if ref.kind == "function":
+        f = catalog.function(ref.logical_id)
+        return function_arn(f) if ref.attribute == "arn" else f.function_name
+    if ref.kind == "table":
+        t = catalog.table(ref.logical_id)
+        return f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{t.table_name}" if ref.attribute == "arn" else t.table_name
+    if ref.kind == "queue":
+        q = next(q for q in catalog.QUEUES if q.logical_id == ref.logical_id)
+        if ref.attribute == "url":
+            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{q.queue_name}"
+        return f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{q.queue_name}" if ref.attribute == "arn" else q.queue_name
+    if ref.kind == "bus":
+        b = next(b for b in catalog.BUSES if b.logical_id == ref.logical_id)
+        return f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{b.bus_name}" if ref.attribute == "arn" else b.bus_name
+    if ref.kind == "state_machine":
+        sm = catalog.state_machine(ref.logical_id)
+        return f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{sm.name}" if ref.attribute == "arn" else sm.name
+    raise KeyError(f"cannot resolve {ref}")
+
+
+def definition(sm: catalog.StateMachine) -> str:
+    return catalog.substitute(sm.definition(), resolve)
+
+
+class LocalCloud:
+    def __init__(self, virtual_time: bool = False, clock: Clock | None = None, fault_hook: FaultHook | None = None):
+        self.clock = clock or make_clock(virtual_time)
+        self.runtime = LambdaRuntime(self.clock, fault_hook)
+        self._mock: Any = None
+        self._clients: dict[str, Any] = {}
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def __enter__(self) -> "LocalCloud":
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def start(self) -> "LocalCloud":
+        global _active
+        with _lock:
+            if _active is not None:
+                raise RuntimeError("a local cloud is already running in this process; stop it first")
+            _active = self
+        os.environ.update(_LOCAL_ENV)
+        os.environ.update(self.function_environment())
+        from moto import mock_aws
+
+        from workflows.local import moto_adapter
+
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        moto_adapter.install(self.runtime, self.clock, on_async_failure=self._async_failure)
+        self.deploy()
+        return self
+
+    def stop(self) -> None:
+        global _active
+        if self._mock is not None:
+            # Let running executions see their end before the backends are reset.
+            self._stop_running_executions()
+            self._mock.stop()
+            self._mock = None
+        self.runtime.shutdown()
+        with _lock:
+            if _active is self:
+                _active = None
+
+    def function_environment(self) -> dict[str, str]:
+        """The functions' environment. In one process they share os.environ, so the catalog's
+        values must agree across functions; they do, as they name the same resources."""
+        env: dict[str, str] = {}
+        for f in catalog.FUNCTIONS:
+            for key, value in f.environment.items():
+                env[key] = resolve(value) if isinstance(value, Ref) else value
+        return env
+
+    # --- resources ------------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        c = self._clients.get(service)
+        if c is None:
+            c = boto3.client(service, region_name=REGION, config=Config(retries={"max_attempts": 0}))
+            self._clients[service] = c
+        return c
+
+    def deploy(self) -> None:
+        ddb = self.client("dynamodb")
+        for t in catalog.TABLES:
+            keys = [t.partition_key] + ([t.sort_key] if t.sort_key else [])
+            for ix in t.indexes:
+                keys += [ix.partition_key] + ([ix.sort_key] if ix.sort_key else [])
+            attrs = [{"AttributeName": k, "AttributeType": t.key_type(k)} for k in dict.fromkeys(keys)]
+            args: dict[str, Any] = {
+                "TableName": t.table_name,
+                "KeySchema": _key_schema(t.partition_key, t.sort_key),
+                "AttributeDefinitions": attrs,
+                "BillingMode": "PAY_PER_REQUEST",
+            }
+            if t.indexes:
+                args["GlobalSecondaryIndexes"] = [
+                    {"IndexName": ix.name, "KeySchema": _key_schema(ix.partition_key, ix.sort_key),
+                     "Projection": {"ProjectionType": "ALL"}}
+                    for ix in t.indexes
+                ]
+            ddb.create_table(**args)
+        sqs = self.client("sqs")
+        for q in catalog.QUEUES:
+            sqs.create_queue(QueueName=q.queue_name,
+                             Attributes={"MessageRetentionPeriod": str(q.retention_days * 86400)})
+        events = self.client("events")
+        for bus in catalog.BUSES:
+            events.create_event_bus(Name=bus.bus_name)
+            for consumer in bus.consumers:
+                rule = f"{bus.bus_name}-to-{catalog.function(consumer).function_name}"
+                events.put_rule(Name=rule, EventBusName=bus.bus_name,
+                                EventPattern=json.dumps({"source": [bus.source]}))
+                events.put_targets(Rule=rule, EventBusName=bus.bus_name,
+                                   Targets=[{"Id": consumer, "Arn": function_arn(catalog.function(consumer))}])
+        sfn = self.client("stepfunctions")
+        for sm in catalog.STATE_MACHINES:
+            sfn.create_state_machine(name=sm.name, definition=definition(sm), roleArn=STATE_MACHINE_ROLE, type=sm.type)
+
+    def _async_failure(self, record: dict) -> None:
+        url = resolve(Ref("queue", "CarEventFailures", "url"))
+        self.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(record, default=str))
+
+    def _stop_running_executions(self) -> None:
+        sfn = self.client("stepfunctions")
+        try:
+            for sm in catalog.STATE_MACHINES:
+                arn = resolve(Ref("state_machine", sm.logical_id, "arn"))
+                for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, statusFilter="RUNNING"):
+                    for ex in page["executions"]:
+                        sfn.stop_execution(executionArn=ex["executionArn"], cause="local cloud stopped")
+        except Exception:  # noqa: BLE001 - best effort at shutdown; the backends are reset anyway
+            pass
+
+    # --- executions -----------------------------------------------------------------------
+
+    def state_machine_arn(self, workflow: str) -> str:
+        return resolve(Ref("state_machine", catalog.workflow(workflow).logical_id, "arn"))
+
+    def start_execution(self, workflow: str, payload: dict, name: str) -> str:
+        response = self.client("stepfunctions").start_execution(
+            stateMachineArn=self.state_machine_arn(workflow), name=name, input=json.dumps(payload)
+        )
+        return response["executionArn"]
+
+    def wait(self, execution_arn: str, timeout_s: float = 30.0) -> dict:
+        from workflows.client import wait_for_execution
+
+        return wait_for_execution(self.client("stepfunctions"), execution_arn, timeout_s)
+
+
+def _key_schema(partition_key: str, sort_key: str | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": partition_key, "KeyType": "HASH"}]
+    if sort_key:
+        schema.append({"AttributeName": sort_key, "KeyType": "RANGE"})
+    return schema

@@ -1,0 +1,112 @@
+"""Fault injection for the local cloud: off unless asked for, deterministic with a seed.
+
+A faults file is JSON:
+
+    {"seed": 7,
+     "functions": {
+        "InspectCar": [{"error": "TransientInspectionError", "first": 2, "match": {"vin": "..."}},
+                       {"throttle": true, "rate": 0.2}],
+        "PlanRoute":  [{"latency_s": 2}, {"timeout": true, "rate": 0.05}]}}
+
+Per rule: what happens (`error` raised by that class name, `throttle` reported by Step Functions
+as Lambda.TooManyRequestsException, `timeout` runs past the function's timeout, `latency_s`
+delays the call) and when (`first` N matching calls, or with probability `rate`, or always).
+`match` restricts a rule to events whose top-level fields equal the given values.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workflows import catalog
+from workflows.catalog import Function
+from workflows.local.clock import Clock
+from workflows.local.lambda_runtime import LambdaThrottled
+
+
+@dataclass
+class FaultRule:
+    error: str | None = None
+    message: str = "injected fault"
+    throttle: bool = False
+    timeout: bool = False
+    latency_s: float = 0.0
+    rate: float | None = None
+    first: int | None = None
+    match: dict[str, Any] = field(default_factory=dict)
+    fired: int = 0
+
+    def __post_init__(self) -> None:
+        if not (self.error or self.throttle or self.timeout or self.latency_s):
+            raise ValueError("a fault rule needs one of: error, throttle, timeout, latency_s")
+        if self.rate is not None and not 0 <= self.rate <= 1:
+            raise ValueError(f"rate must be between 0 and 1, got {self.rate}")
+
+    def matches(self, event: Any) -> bool:
+        if not self.match:
+            return True
+        return isinstance(event, dict) and all(event.get(k) == v for k, v in self.match.items())
+
+
+class Faults:
+    def __init__(self, rules: dict[str, list[FaultRule]], seed: int = 0):
+        for name in rules:
+            catalog.function(name)  # an unknown function is a mistake in the file, not a no-op
+        self.rules = rules
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self.enabled = True
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Faults":
+        functions = data.get("functions", {})
+        rules = {name: [FaultRule(**rule) for rule in items] for name, items in functions.items()}
+        return cls(rules, seed=int(data.get("seed", 0)))
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "Faults":
+        try:
+            data = json.loads(Path(path).read_text())
+        except OSError as exc:
+            raise ValueError(f"cannot read faults file {path}: {exc.strerror}") from None
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"faults file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        try:
+            return cls.from_dict(data)
+        except (TypeError, KeyError, ValueError) as exc:
+            raise ValueError(f"faults file {path}: {exc}") from None
+
+    def _due(self, rule: FaultRule, event: Any) -> bool:
+        if not rule.matches(event):
+            return False
+        with self._lock:
+            if rule.first is not None:
+                due = rule.fired < rule.first
+            elif rule.rate is not None:
+                due = self._random.random() < rule.rate
+            else:
+                due = True
+            if due:
+                rule.fired += 1
+            return due
+
+    def __call__(self, function: Function, event: Any, clock: Clock) -> None:
+        """The LambdaRuntime fault hook: runs before the handler, in the invocation's thread."""
+        if not self.enabled:
+            return
+        for rule in self.rules.get(function.logical_id, ()):
+            if not self._due(rule, event):
+                continue
+            if rule.latency_s:
+                clock.sleep(rule.latency_s)
+            if rule.timeout:
+                clock.sleep(function.timeout_s + 1)
+            if rule.throttle:
+                raise LambdaThrottled(f"Rate Exceeded. (injected for {function.function_name})")
+            if rule.error:
+                raise type(rule.error, (Exception,), {})(rule.message)

@@ -1,0 +1,238 @@
+"""Run the catalog's Lambda handlers in-process with Lambda's contract (DESIGN.md principle 4).
+
+- the event and the result cross a JSON boundary (bytes in, bytes out), as on AWS;
+- the handler gets a real context: request id, function name and ARN, memory, remaining time;
+- the catalog timeout is enforced: a handler still running at its deadline is abandoned and the
+  invocation answers `Task timed out after N.NN seconds`, as Lambda does;
+- an unhandled exception becomes a FunctionError with Lambda's payload {errorType, errorMessage,
+  stackTrace}, so `ErrorEquals` in ASL matches the exception class name.
+
+Used by the local cloud (Step Functions tasks, EventBridge targets) and by the Lambda Invoke API
+server, so every caller sees the same behaviour.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import threading
+import traceback
+import uuid
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from workflows import catalog
+from workflows.catalog import Function
+from workflows.local.clock import Clock, RealClock
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+
+
+@dataclass
+class Invocation:
+    """What Lambda's Invoke API answers: status, FunctionError header and the payload bytes."""
+
+    status_code: int
+    payload: bytes
+    function_error: str | None = None  # "Unhandled" when the handler raised or timed out
+    request_id: str = ""
+    # Set when the Invoke call itself failed (Lambda answered 4xx/5xx, no handler result).
+    error_code: str | None = None
+
+    def json(self) -> Any:
+        return json.loads(self.payload) if self.payload else None
+
+
+class LambdaContext:
+    """The context object Lambda passes to a handler."""
+
+    def __init__(self, function: Function, request_id: str, clock: Clock, deadline: float):
+        self.function_name = function.function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function_arn(function)
+        self.memory_limit_in_mb = function.memory_mb
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{function.function_name}"
+        self.log_stream_name = f"local/{request_id}"
+        self.identity = None
+        self.client_context = None
+        self._clock = clock
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - self._clock.now()) * 1000))
+
+
+def function_arn(function: Function) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function.function_name}"
+
+
+def error_payload(exc: BaseException) -> dict[str, Any]:
+    return {
+        "errorType": type(exc).__name__,
+        "errorMessage": str(exc),
+        # Lambda's trace starts in the handler's code, not in the runtime that called it.
+        "stackTrace": [f for f in traceback.format_tb(exc.__traceback__) if __file__ not in f],
+    }
+
+
+# A fault hook may raise (a named error), sleep on the clock (latency, run past the timeout) or
+# return None to let the handler run. Installed by fault injection; None when faults are off.
+FaultHook = Callable[[Function, Any, Clock], None]
+
+
+class LambdaRuntime:
+    """Invokes catalog functions in this process. Thread-safe; handlers are imported once."""
+
+    def __init__(self, clock: Clock | None = None, fault_hook: FaultHook | None = None):
+        self.clock = clock or RealClock()
+        self.fault_hook = fault_hook
+        # In-flight invocations per function: at its reserved concurrency Lambda throttles.
+        self._in_flight: dict[str, int] = {}
+        self._in_flight_lock = threading.Lock()
+        self._handlers: dict[str, Callable] = {}
+        self._import_lock = threading.Lock()
+        # Handlers run on a pool so a timed-out one can be abandoned; each call waits on its own.
+        self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="lambda")
+        self._async_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
+        _ensure_code_root_on_path()
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._async_pool.shutdown(wait=False, cancel_futures=True)
+
+    def handler_for(self, function: Function) -> Callable:
+        handler = self._handlers.get(function.logical_id)
+        if handler is None:
+            with self._import_lock:
+                module_name, attr = function.handler.rsplit(".", 1)
+                handler = getattr(importlib.import_module(module_name), attr)
+                self._handlers[function.logical_id] = handler
+        return handler
+
+    def invoke(self, function_name: str, payload: bytes | str | None) -> Invocation:
+        """A RequestResponse invocation. Unknown functions raise KeyError (Lambda's 404)."""
+        function = catalog.function_by_name(function_name)
+        request_id = str(uuid.uuid4())
+        raw = payload.decode() if isinstance(payload, bytes) else (payload or "{}")
+        try:
+            event = json.loads(raw or "{}")
+        except json.JSONDecodeError as exc:
+            return _failure(request_id, "InvalidRequestContentException", f"Could not parse request body into json: {exc.msg}", 400)
+        if not self._admit(function):
+            return _failure(request_id, "TooManyRequestsException", "Rate Exceeded.", 429)
+        try:
+            return self._invoke_admitted(function, event, request_id)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight[function.logical_id] -= 1
+
+    def _admit(self, function: Function) -> bool:
+        with self._in_flight_lock:
+            running = self._in_flight.get(function.logical_id, 0)
+            if function.reserved_concurrency is not None and running >= function.reserved_concurrency:
+                return False
+            self._in_flight[function.logical_id] = running + 1
+            return True
+
+    def _invoke_admitted(self, function: Function, event: Any, request_id: str) -> Invocation:
+        started = time.monotonic()
+        context = LambdaContext(function, request_id, self.clock, self.clock.now() + function.timeout_s)
+        future = self._pool.submit(self._run, function, event, context)
+        # A hung handler is abandoned at its deadline in wall time. One that slept past it on a
+        # virtual clock (a slow dependency, an injected timeout) has its skipped seconds counted
+        # too. Other threads moving the virtual clock never time this call out.
+        try:
+            ok, body, skipped = future.result(timeout=function.timeout_s)
+        except FutureTimeout:
+            ok, body, skipped = False, b"", float(function.timeout_s)
+        if time.monotonic() - started + skipped > function.timeout_s:
+            return Invocation(
+                200,
+                _json({"errorType": "Sandbox.Timedout", "errorMessage": f"{_task_timed_out(function)}"}),
+                function_error="Unhandled",
+                request_id=request_id,
+            )
+        if body is _THROTTLED:
+            return _failure(request_id, "TooManyRequestsException", "Rate Exceeded.", 429)
+        if ok:
+            return Invocation(200, body, request_id=request_id)
+        return Invocation(200, body, function_error="Unhandled", request_id=request_id)
+
+    def invoke_async(self, function_name: str, payload: bytes | str, on_failure: Callable[[dict], None] | None = None,
+                     maximum_retry_attempts: int = 2) -> str:
+        """An Event invocation: queued, run after the caller returns, retried twice on error
+        (Lambda's default), then handed to the on-failure destination."""
+        function = catalog.function_by_name(function_name)
+        request_id = str(uuid.uuid4())
+
+        def run() -> None:
+            result = None
+            for attempt in range(maximum_retry_attempts + 1):
+                if attempt:
+                    self.clock.sleep(60 * attempt)  # Lambda waits about 1 min, then 2 min
+                result = self.invoke(function.function_name, payload)
+                if not result.function_error:
+                    return
+            if on_failure is not None and result is not None:
+                on_failure({
+                    "requestContext": {"requestId": request_id, "functionArn": function_arn(function),
+                                       "condition": "RetriesExhausted", "approximateInvokeCount": maximum_retry_attempts + 1},
+                    "requestPayload": json.loads(payload),
+                    "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+                    "responsePayload": result.json(),
+                })
+
+        self._async_pool.submit(run)
+        return request_id
+
+    def _run(self, function: Function, event: Any, context: LambdaContext) -> tuple[bool, bytes, float]:
+        skipped_before = self.clock.skipped_by_this_thread()
+        ok, body = self._call(function, event, context)
+        return ok, body, self.clock.skipped_by_this_thread() - skipped_before
+
+    def _call(self, function: Function, event: Any, context: LambdaContext) -> tuple[bool, bytes]:
+        try:
+            if self.fault_hook is not None:
+                self.fault_hook(function, event, self.clock)
+        except LambdaThrottled:
+            return False, _THROTTLED
+        except Exception as exc:  # noqa: BLE001 - an injected error is reported like the handler's own
+            return False, _json(error_payload(exc))
+        try:
+            handler = self.handler_for(function)
+            result = handler(event, context)
+            return True, _json(result)
+        except Exception as exc:  # noqa: BLE001 - every handler failure becomes Lambda's error payload
+            return False, _json(error_payload(exc))
+
+
+_THROTTLED = b"throttled"
+
+
+class LambdaThrottled(Exception):
+    """Raised by a fault hook before the handler runs: the Invoke call itself answers 429."""
+
+
+def _failure(request_id: str, error_type: str, message: str, status: int) -> Invocation:
+    return Invocation(status, _json({"Type": "User", "message": message}), request_id=request_id, error_code=error_type)
+
+
+def _task_timed_out(function: Function) -> str:
+    return f"Task timed out after {function.timeout_s:.2f} seconds"
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), default=str).encode()
+
+
+def _ensure_code_root_on_path() -> None:
+    root = str(catalog.LAMBDAS_DIR)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+
