@@ -105,18 +105,18 @@ def _start_and_report(sfn: Any, sm: catalog.StateMachine, payload: dict, name: s
                       endpoint: str | None = None) -> int:
     from botocore.exceptions import ClientError, EndpointConnectionError
 
+    from fleet_domain.executions import start_execution
     from workflows import client, render
 
     try:
-        arn = client.state_machine_arn(sfn, sm)
-        started = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))
+        started = start_execution(sfn, client.state_machine_arn(sfn, sm), name, payload)
     except EndpointConnectionError:
         raise UsageError(f"no local cloud answers at {endpoint}: start one with `fleet up`, or pass --ephemeral") from None
     except LookupError as exc:
         raise UsageError(f"{exc} (is this the fleet's stack?)") from None
     except ClientError as exc:
         raise UsageError(f"{sm.workflow} not started: {exc.response['Error'].get('Message') or exc}") from None
-    execution_arn = started["executionArn"]
+    execution_arn = started.execution_arn
     if args.no_wait:
         render.console.print(execution_arn, markup=False)
         return 0

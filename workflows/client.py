@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +12,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from fleet_domain import executions
+from fleet_domain.executions import MAX_INPUT_BYTES  # noqa: F401 - re-exported for the CLI
 from workflows.catalog import StateMachine
 from workflows.trace import StateVisit, visits_from_history
 
@@ -39,19 +39,9 @@ def sfn_client(endpoint: str | None) -> Any:
     )
 
 
-MAX_INPUT_BYTES = 256 * 1024  # Step Functions' limit on an execution's input
-
-
 def execution_name(sm: StateMachine, payload: dict) -> str:
-    """A name derived from the request: `<workflow>-<business key>-<hash of the input>`.
-
-    The same request twice gets the same name, so StartExecution's idempotency makes a retry
-    return the first execution; a different request for the same key gets a new execution.
-    """
-    key = str(payload.get(sm.business_key, "")) if sm.business_key else ""
-    key = re.sub(r"[^A-Za-z0-9_-]", "", key)[:40] or "nokey"
-    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
-    return f"{sm.workflow}-{key}-{digest}"
+    """The name a request's execution gets (see fleet_domain.executions)."""
+    return executions.execution_name(sm.workflow, sm.business_key, payload)
 
 
 def wait_for_execution(sfn: Any, execution_arn: str, timeout_s: float = 60.0) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, Iterable
 
 from rich.console import Console
@@ -10,8 +11,9 @@ from rich.table import Table
 
 from workflows.client import ExecutionResult
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped output is read by programs and people's pagers: wide enough that no ARN is cut.
+_WIDTH = None if sys.stdout.isatty() else 220
+console = Console(highlight=False, soft_wrap=True, width=_WIDTH)
 
 _STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "TIMED_OUT": "red", "ABORTED": "yellow", "RUNNING": "cyan"}
 

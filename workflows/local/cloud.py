@@ -10,7 +10,6 @@ One local cloud per process at a time: moto's backends are process-global.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from typing import Any
 
@@ -24,17 +23,6 @@ from workflows.local.lambda_runtime import ACCOUNT_ID, REGION, FaultHook, Lambda
 
 STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/fleet-state-machine"
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-
-# What a local process needs so boto3 and Powertools behave as in a quiet Lambda sandbox.
-_LOCAL_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-}
 
 _lock = threading.Lock()
 _active: "LocalCloud | None" = None
@@ -87,8 +75,6 @@ class LocalCloud:
             if _active is not None:
                 raise RuntimeError("a local cloud is already running in this process; stop it first")
             _active = self
-        os.environ.update(_LOCAL_ENV)
-        os.environ.update(self.function_environment())
         from moto import mock_aws
 
         from workflows.local import moto_adapter
@@ -110,15 +96,6 @@ class LocalCloud:
         with _lock:
             if _active is self:
                 _active = None
-
-    def function_environment(self) -> dict[str, str]:
-        """The functions' environment. In one process they share os.environ, so the catalog's
-        values must agree across functions; they do, as they name the same resources."""
-        env: dict[str, str] = {}
-        for f in catalog.FUNCTIONS:
-            for key, value in f.environment.items():
-                env[key] = resolve(value) if isinstance(value, Ref) else value
-        return env
 
     # --- resources ------------------------------------------------------------------------
 
@@ -187,10 +164,9 @@ class LocalCloud:
         return resolve(Ref("state_machine", catalog.workflow(workflow).logical_id, "arn"))
 
     def start_execution(self, workflow: str, payload: dict, name: str) -> str:
-        response = self.client("stepfunctions").start_execution(
-            stateMachineArn=self.state_machine_arn(workflow), name=name, input=json.dumps(payload)
-        )
-        return response["executionArn"]
+        from fleet_domain.executions import start_execution
+
+        return start_execution(self.client("stepfunctions"), self.state_machine_arn(workflow), name, payload).execution_arn
 
     def wait(self, execution_arn: str, timeout_s: float = 30.0) -> dict:
         from workflows.client import wait_for_execution

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import threading
 import traceback
@@ -101,6 +102,7 @@ class LambdaRuntime:
         self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="lambda")
         self._async_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
         _ensure_code_root_on_path()
+        os.environ.update(sandbox_environment())
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -229,6 +231,32 @@ def _task_timed_out(function: Function) -> str:
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), default=str).encode()
+
+
+# What a local process needs so boto3 and Powertools behave as in a quiet Lambda sandbox.
+_SANDBOX_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+}
+
+
+def sandbox_environment() -> dict[str, str]:
+    """The functions' environment from the catalog, with local names for the resources. In one
+    process all functions share os.environ, so the catalog's values must agree across functions;
+    they do, as they name the same resources."""
+    from workflows.local.cloud import resolve
+
+    env = dict(_SANDBOX_ENV)
+    for f in catalog.FUNCTIONS:
+        for key, value in f.environment.items():
+            env[key] = resolve(value) if isinstance(value, catalog.Ref) else value
+    return env
 
 
 def _ensure_code_root_on_path() -> None:

@@ -24,6 +24,7 @@ for Lambda targets are handed to the runtime's asynchronous invoke (AWS's async 
 from __future__ import annotations
 
 import copy
+import logging
 import importlib
 import pkgutil
 import threading
@@ -199,6 +200,8 @@ def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[di
     _Bindings.on_async_failure = on_async_failure  # type: ignore[attr-defined]
     _Bindings.clients = {}
     ClockEvent.clock = clock
+    # The engine logs every caught task failure at ERROR; here those are expected paths.
+    logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
     if _installed:
         return
     for module in engine_modules():

@@ -8,8 +8,10 @@ one shared state.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -21,12 +23,18 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug("%s %s %s", self.command, self.path, code)
 
 
+def bind(host: str, port: int, app: Any) -> BaseWSGIServer:
+    """Bind now (so a busy port fails before anything starts); serve later. Raises OSError."""
+    # werkzeug reports a busy port by printing advice and exiting; probe first to say it in one line.
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, port))
+    return make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+
+
 def bind_aws_endpoint(host: str, port: int) -> BaseWSGIServer:
-    """Bind now (so a busy port fails before anything starts); serve later."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    app = DomainDispatcherApplication(create_backend_app)
-    return make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    return bind(host, port, DomainDispatcherApplication(create_backend_app))
 
 
 @dataclass

@@ -1,0 +1,163 @@
+"""Pydantic models named after the domain. Inputs and outputs of every function are one of these.
+
+Numbers read from DynamoDB arrive as `Decimal`; the models that are read back from a table
+(`Car`, `CarEvent`) turn them into int or float before validating.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
+
+VIN_PATTERN = r"^[A-HJ-NPR-Z0-9]{17}$"  # 17 characters: digits and A-Z except I, O, Q
+MIN_YEAR = 2010
+DEFAULT_LOCATION = {"lat": 52.52, "lon": 13.405}  # Berlin, where new cars are commissioned
+
+
+def max_year() -> int:
+    """The newest model year accepted: next year's models are sold from this year on."""
+    return datetime.now(timezone.utc).year + 1
+
+
+class CarStatus(str, Enum):
+    REGISTERING = "REGISTERING"
+    AVAILABLE = "AVAILABLE"
+    RESERVED = "RESERVED"
+    ON_TRIP = "ON_TRIP"
+    IN_MAINTENANCE = "IN_MAINTENANCE"
+    RETIRED = "RETIRED"
+    REGISTRATION_FAILED = "REGISTRATION_FAILED"
+    OUT_OF_SERVICE = "OUT_OF_SERVICE"
+
+
+def _plain_numbers(value: Any) -> Any:
+    """DynamoDB's Decimal -> int when whole, float otherwise (recursively)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(v) for v in value]
+    return value
+
+
+class _StoredModel(BaseModel):
+    """A model that is also read back from DynamoDB."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_dynamodb(cls, data: Any) -> Any:
+        return _plain_numbers(data)
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: Annotated[StrictFloat, Field(ge=-90, le=90)]
+    lon: Annotated[StrictFloat, Field(ge=-180, le=180)]
+
+
+class CarRegistration(BaseModel):
+    """The register request, as a client sends it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Field order is the order in which problems are reported.
+    vin: Annotated[str, Field(strict=True, pattern=VIN_PATTERN)]
+    model: Annotated[str, Field(strict=True, min_length=1, max_length=64)]
+    year: StrictInt  # bool is not an int here, nor is 2024.0
+    seats: Annotated[StrictInt, Field(ge=1, le=9)]
+    location: Location = Field(default_factory=lambda: Location(**DEFAULT_LOCATION))
+    battery_pct: Annotated[StrictFloat, Field(ge=0, le=100)] = 100.0
+    odometer_km: Annotated[StrictInt, Field(ge=0)] = 0
+    correlation_id: Optional[Annotated[str, Field(strict=True, max_length=128)]] = None
+
+    @field_validator("vin", mode="before")
+    @classmethod
+    def _normalise_vin(cls, v: Any) -> Any:
+        return v.strip().upper() if isinstance(v, str) else v
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _strip_model(cls, v: Any) -> Any:
+        return v.strip() if isinstance(v, str) else v
+
+    @field_validator("model")
+    @classmethod
+    def _printable_model(cls, v: str) -> str:
+        if not v.isprintable():
+            raise ValueError("not printable")
+        return v
+
+    @field_validator("year")
+    @classmethod
+    def _plausible_year(cls, v: int) -> int:
+        if not MIN_YEAR <= v <= max_year():
+            raise ValueError("out of range")
+        return v
+
+
+class CarDetails(_StoredModel):
+    """A car as validated (what ValidateCar returns and InspectCar reads): no status yet."""
+
+    car_id: str
+    vin: str
+    model: str
+    year: int
+    seats: int
+    location: Location
+    battery_pct: float
+    odometer_km: int
+
+
+class Car(CarDetails):
+    """A car as stored in the Cars table."""
+
+    status: CarStatus
+    version: Annotated[int, Field(ge=1)]
+    created_at: str
+    updated_at: str
+
+
+class InspectionResult(BaseModel):
+    car_id: str
+    passed: bool
+    findings: list[str]
+    battery_pct: float
+
+
+class CarEvent(_StoredModel):
+    """One status change of a car: published on the bus, kept as the car's ordered history."""
+
+    car_id: str
+    status: CarStatus
+    previous_status: Optional[CarStatus] = None
+    version: Annotated[int, Field(ge=1)]
+    at: str  # ISO 8601 timestamp, as Step Functions writes it (e.g. 2026-11-24T18:00:00.123Z)
+    execution_arn: Optional[str] = None
+    reason: Optional[str] = None
+
+    @field_validator("at")
+    @classmethod
+    def _iso_timestamp(cls, v: str) -> str:
+        datetime.fromisoformat(v)  # raises ValueError when it is not one
+        return v
+
+
+class CarStatusChanged(BaseModel):
+    """The EventBridge envelope of a CarEvent (detail-type CarStatusChanged).
+
+    Deliberately small instead of Powertools' EventBridgeModel: importing the parser's models
+    package loads every event model it ships, which costs the consumer ~70 ms of cold start.
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: Optional[str] = None
+    detail_type: str = Field(alias="detail-type")
+    source: str
+    detail: CarEvent

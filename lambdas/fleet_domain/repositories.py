@@ -1,0 +1,115 @@
+"""Data access: one repository per table. The DynamoDB expressions live here and nowhere else.
+
+Table names come from the function's environment (CARS_TABLE, CAR_HISTORY_TABLE), read at call
+time. The DynamoDB client is created on first use and reused for the life of the process (a
+warm Lambda reuses it across invocations); it is a client rather than a boto3 resource because
+clients are thread-safe and the local cloud runs invocations on threads.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Iterator
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from fleet_domain.models import Car, CarEvent, CarStatus
+
+_client: Any = None
+_client_lock = threading.Lock()
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def dynamodb() -> Any:
+    """The process's DynamoDB client, created on first use (not at import: tests start their
+    emulated AWS after importing this module)."""
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                _client = boto3.session.Session().client("dynamodb")
+    return _client
+
+
+def _to_item(values: dict[str, Any]) -> dict[str, Any]:
+    """Attributes that are None are left out: DynamoDB stores absence, not NULL."""
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _query(**kwargs: Any) -> Iterator[dict[str, Any]]:
+    for page in dynamodb().get_paginator("query").paginate(**kwargs):
+        for item in page["Items"]:
+            yield _from_item(item)
+
+
+class CarRepository:
+    """The Cars table: one item per car, keyed by car_id, with a status index."""
+
+    STATUS_INDEX = "status-index"
+
+    def __init__(self, table_name: str | None = None):
+        self._table_name = table_name
+
+    @property
+    def table_name(self) -> str:
+        return self._table_name or os.environ["CARS_TABLE"]
+
+    def get(self, car_id: str) -> Car | None:
+        resp = dynamodb().get_item(TableName=self.table_name, Key={"car_id": {"S": car_id}}, ConsistentRead=True)
+        return Car.model_validate(_from_item(resp["Item"])) if "Item" in resp else None
+
+    def list_by_status(self, status: CarStatus | str) -> list[Car]:
+        """Cars in one status, ordered by car_id: a Query on the status index, never a Scan.
+        The index is eventually consistent, as every GSI is."""
+        items = _query(
+            TableName=self.table_name,
+            IndexName=self.STATUS_INDEX,
+            KeyConditionExpression="#status = :status",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":status": {"S": CarStatus(status).value}},
+        )
+        return [Car.model_validate(item) for item in items]
+
+
+class CarHistoryRepository:
+    """The CarHistory table: each car's status changes, keyed by (car_id, version)."""
+
+    def __init__(self, table_name: str | None = None):
+        self._table_name = table_name
+
+    @property
+    def table_name(self) -> str:
+        return self._table_name or os.environ["CAR_HISTORY_TABLE"]
+
+    def record(self, event: CarEvent) -> bool:
+        """Keep one status change. A version already recorded is left alone (an event delivered
+        twice is a no-op): returns False then, True when this call wrote it."""
+        item = _to_item(event.model_dump(mode="json"))
+        try:
+            dynamodb().put_item(
+                TableName=self.table_name,
+                Item=item,
+                ConditionExpression="attribute_not_exists(#version)",
+                ExpressionAttributeNames={"#version": "version"},
+            )
+        except dynamodb().exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def history(self, car_id: str) -> list[CarEvent]:
+        """The car's status changes, oldest first (by version)."""
+        items = _query(
+            TableName=self.table_name,
+            KeyConditionExpression="car_id = :car_id",
+            ExpressionAttributeValues={":car_id": {"S": car_id}},
+            ScanIndexForward=True,
+            ConsistentRead=True,
+        )
+        return [CarEvent.model_validate(item) for item in items]

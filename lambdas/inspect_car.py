@@ -1,0 +1,30 @@
+"""InspectCar: the initial health check of a newly registered car.
+
+In:  the car as ValidateCar returns it: {car_id, vin, model, year, seats, location, battery_pct,
+     odometer_km} (other fields are ignored)
+Out: {car_id, passed, findings: [str], battery_pct}
+A failed inspection is a result (passed=false), not an error. TransientInspectionError is
+retried by the register workflow.
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from fleet_domain.inspection import inspect
+from fleet_domain.models import CarDetails
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event, context):
+    car = CarDetails.model_validate(event)
+    result = inspect(car)
+    metrics.add_metric(name="InspectionsPassed" if result.passed else "InspectionsFailed", unit=MetricUnit.Count,
+                       value=1)
+    logger.info("car inspected", car_id=car.car_id, passed=result.passed, findings=result.findings)
+    return result.model_dump(mode="json")

@@ -1,0 +1,32 @@
+"""RecordCarEvent: the audit consumer that keeps each car's ordered status history.
+
+In:  an EventBridge event {"detail-type": "CarStatusChanged", "source": "fleet.cars", "id", ...,
+     "detail": {car_id, status, previous_status?, version, at, execution_arn?, reason?}}
+Out: {car_id, version, recorded}; recorded is false when that version was already kept
+     (EventBridge delivers at least once, so a redelivery is a no-op).
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from fleet_domain.models import CarStatusChanged
+from fleet_domain.repositories import CarHistoryRepository
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+history = CarHistoryRepository()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event, context):
+    change = CarStatusChanged.model_validate(event).detail
+    recorded = history.record(change)
+    metrics.add_metric(name="CarEventsRecorded" if recorded else "CarEventsRedelivered", unit=MetricUnit.Count,
+                       value=1)
+    logger.info("car event recorded" if recorded else "car event already recorded",
+                car_id=change.car_id, version=change.version, status=change.status.value)
+    return {"car_id": change.car_id, "version": change.version, "recorded": recorded}
