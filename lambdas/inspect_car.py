@@ -20,7 +20,7 @@ metrics = Metrics()
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
+@metrics.log_metrics  # no cold-start EMF: Powertools prints it even with metrics disabled; Lambda reports Init Duration itself
 def handler(event, context):
     car = CarDetails.model_validate(event)
     result = inspect(car)

@@ -21,7 +21,7 @@ history = CarHistoryRepository()
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
+@metrics.log_metrics  # no cold-start EMF: Powertools prints it even with metrics disabled; Lambda reports Init Duration itself
 def handler(event, context):
     change = CarStatusChanged.model_validate(event).detail
     recorded = history.record(change)

@@ -131,6 +131,10 @@ def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
+def _snake(name: str) -> str:
+    return _kebab(name).replace("-", "_")
+
+
 # --- resources -------------------------------------------------------------------------------
 
 CARS = Table(
@@ -168,6 +172,45 @@ def _env(**extra: str | Ref) -> dict[str, str | Ref]:
     return {**_POWERTOOLS_ENV, **_TABLE_ENV, **extra}
 
 
+# Functions that publish CarStatusChanged themselves (the status writes they make are theirs).
+_PUBLISHER_ENV: dict[str, str | Ref] = {"FLEET_BUS_NAME": Ref("bus", "FleetBus", "name")}
+
+
+def _fn(logical_id: str, description: str, publishes: bool = False, **kwargs) -> Function:
+    """A lifecycle function: module named after the state that calls it (StartTrip -> start_trip)."""
+    return Function(logical_id, handler=f"{_snake(logical_id)}.handler", description=description,
+                    environment=_env(**(_PUBLISHER_ENV if publishes else {})), **kwargs)
+
+
+# The dispatch workflow (statemachines/dispatch_car.asl.json).
+_DISPATCH_FUNCTIONS: tuple[Function, ...] = (
+    _fn("FindCandidates", "Validates a ride request; AVAILABLE cars with seats and battery for it, nearest first."),
+    _fn("PlanRoute", "Distance and ETA of a trip: car to pickup to dropoff."),
+    _fn("StartTrip", "Hands the trip to the car (RESERVED -> ON_TRIP) and stores the task token on the ride.",
+        publishes=True),
+    _fn("CompleteTrip", "Closes a trip: odometer and battery, car AVAILABLE, ride COMPLETED; is maintenance due?",
+        publishes=True),
+    _fn("MarkRideFailed", "Operational failure of a dispatch: ride FAILED; a car on the trip OUT_OF_SERVICE, "
+        "a car only reserved released.", publishes=True),
+)
+
+# The maintenance workflow (statemachines/maintenance.asl.json).
+_MAINTENANCE_FUNCTIONS: tuple[Function, ...] = (
+    _fn("EnterMaintenance", "Opens a maintenance job and moves the car AVAILABLE -> IN_MAINTENANCE, or refuses.",
+        publishes=True),
+    _fn("Diagnose", "The checks a car in maintenance needs."),
+    _fn("OrderParts", "Orders the parts the checks may need."),
+    _fn("BookTechnician", "Books a technician for the job."),
+    _fn("RunCheck", "Runs one check on the car."),
+    _fn("RequestSignOff", "Stores the sign-off task token on the job; the technician resumes it."),
+    _fn("RoadTest", "Drives the car after the sign-off."),
+    _fn("ReturnToService", "Closes the job; the car goes IN_MAINTENANCE -> AVAILABLE.", publishes=True),
+    _fn("RetireCar", "Closes the job; the car goes IN_MAINTENANCE -> RETIRED.", publishes=True),
+    _fn("MarkMaintenanceFailed", "Operational failure of a maintenance: job FAILED, car OUT_OF_SERVICE.",
+        publishes=True),
+)
+
+
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         "ValidateCar",
@@ -203,8 +246,12 @@ FUNCTIONS: tuple[Function, ...] = (
         environment=_env(
             IDEMPOTENCY_TABLE=Ref("table", "Idempotency", "name"),
             REGISTER_CAR_STATE_MACHINE_ARN=Ref("state_machine", "RegisterCar", "arn"),
+            DISPATCH_CAR_STATE_MACHINE_ARN=Ref("state_machine", "DispatchCar", "arn"),
+            MAINTAIN_CAR_STATE_MACHINE_ARN=Ref("state_machine", "MaintainCar", "arn"),
         ),
     ),
+    *_DISPATCH_FUNCTIONS,
+    *_MAINTENANCE_FUNCTIONS,
 )
 
 FLEET_BUS = EventBus("FleetBus", consumers=("RecordCarEvent",))
@@ -217,6 +264,20 @@ STATE_MACHINES: tuple[StateMachine, ...] = (
         asl_file="register_car.asl.json",
         description="Validate, persist, inspect and activate a new car.",
         business_key="vin",
+    ),
+    StateMachine(
+        "DispatchCar",
+        workflow="dispatch",
+        asl_file="dispatch_car.asl.json",
+        description="Find and reserve a car for a ride, run the trip, start maintenance when due.",
+        business_key="ride_id",
+    ),
+    StateMachine(
+        "MaintainCar",
+        workflow="maintenance",
+        asl_file="maintenance.asl.json",
+        description="Diagnose, repair, sign off and road-test a car; back in service or retired.",
+        business_key="car_id",
     ),
 )
 

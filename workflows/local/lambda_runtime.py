@@ -253,6 +253,8 @@ def sandbox_environment() -> dict[str, str]:
     from workflows.local.cloud import resolve
 
     env = dict(_SANDBOX_ENV)
+    # Handler logs go to this process's stdout; quiet unless asked (FLEET_LOG_LEVEL=INFO).
+    env["POWERTOOLS_LOG_LEVEL"] = os.environ.get("FLEET_LOG_LEVEL", "WARNING")
     for f in catalog.FUNCTIONS:
         for key, value in f.environment.items():
             env[key] = resolve(value) if isinstance(value, catalog.Ref) else value

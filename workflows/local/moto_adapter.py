@@ -12,7 +12,9 @@ is used as it is, with five seams re-pointed at the local cloud:
    heartbeats) are `threading.Event`s created in `execute_state` and `callback`; they are
    swapped for ClockEvents so those timeouts run on the local clock too.
 5. History event timestamps come from the local clock, so traces show virtual durations.
-6. The context object's `$$.Execution.StartTime` is a datetime in moto but ISO 8601 text on
+6. Execution start and stop dates (DescribeExecution) come from the local clock too, so an
+   execution's duration agrees with its history.
+7. The context object's `$$.Execution.StartTime` is a datetime in moto but ISO 8601 text on
    AWS; it is made text, so an ASL file that copies it into a DynamoDB item works on both.
 
 And EventBridge: moto raises NotImplementedError for a Lambda rule target, so matching events
@@ -28,6 +30,7 @@ import logging
 import importlib
 import pkgutil
 import threading
+import datetime as dt_module
 import types
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -42,6 +45,8 @@ from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 from moto.stepfunctions.parser.asl.eval.callback import callback
 from moto.stepfunctions.parser.asl.eval.event import event_manager
+from moto.stepfunctions.parser import models as parser_models
+from moto.stepfunctions.parser.backend import execution as backend_execution
 from moto.stepfunctions.parser.backend import execution_worker
 
 from workflows.local.clock import Clock, ClockEvent
@@ -138,6 +143,18 @@ def _timestamp() -> Any:
     return _Bindings.clock.utcnow()
 
 
+class _ClockDatetime(datetime):
+    """datetime whose now() reads the local clock (for moto modules that call datetime.now)."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+        assert _Bindings.clock is not None
+        moment = _Bindings.clock.utcnow()
+        return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
+
+
+_CLOCK_DATETIME_MODULE = types.SimpleNamespace(**{**vars(dt_module), "datetime": _ClockDatetime})
+
 _ORIGINAL_ENVIRONMENT = execution_worker.ExecutionWorker._get_evaluation_environment
 
 
@@ -214,6 +231,8 @@ def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[di
     event_manager.EventManager._get_current_timestamp = staticmethod(_timestamp)
     events_models.Rule.send_to_targets = _send_to_targets
     execution_worker.ExecutionWorker._get_evaluation_environment = _environment_with_text_start_time
+    parser_models.datetime = _CLOCK_DATETIME_MODULE
+    backend_execution.datetime = _CLOCK_DATETIME_MODULE
     _installed = True
 
 
@@ -228,6 +247,8 @@ def seams() -> dict[str, bool]:
         "task_timeouts": execute_state.threading.Event is ClockEvent and callback.Event is ClockEvent,
         "history_timestamps": event_manager.EventManager.__dict__["_get_current_timestamp"].__func__ is _timestamp,
         "eventbridge_lambda_targets": events_models.Rule.send_to_targets is _send_to_targets,
+        "execution_dates": parser_models.datetime is _CLOCK_DATETIME_MODULE
+        and backend_execution.datetime is _CLOCK_DATETIME_MODULE,
         "context_start_time": execution_worker.ExecutionWorker._get_evaluation_environment
         is _environment_with_text_start_time,
     }
