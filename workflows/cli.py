@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="run the local cloud with an AWS-compatible endpoint")
     up.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     up.add_argument("--aws-port", type=int, default=4566, help="AWS-compatible endpoint port (default 4566)")
+    up.add_argument("--api-port", type=int, default=8080, help="REST API port, served as API Gateway would (default 8080)")
     up.add_argument("--faults", metavar="FILE", help="inject faults from a JSON file (off unless given)")
 
     run = sub.add_parser("run", help="start a workflow execution and wait for it")
@@ -135,7 +137,8 @@ def _start_and_report(sfn: Any, sm: catalog.StateMachine, payload: dict, name: s
 def cmd_up(args: argparse.Namespace) -> int:
     from workflows import render
     from workflows.local.cloud import LocalCloud, resolve
-    from workflows.local.server import Servers, bind_aws_endpoint, url
+    from workflows.local.api_gateway import ApiGateway
+    from workflows.local.server import Servers, bind, bind_aws_endpoint, url
 
     faults = None
     if args.faults:
@@ -145,17 +148,27 @@ def cmd_up(args: argparse.Namespace) -> int:
             faults = Faults.from_file(args.faults)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+    cloud = LocalCloud(virtual_time=False, fault_hook=faults)  # started once the ports are ours
+    gateway = ApiGateway(cloud.runtime)
     try:
         aws = bind_aws_endpoint(args.host, args.aws_port)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.aws_port}: {exc.strerror or exc}") from None
+    try:
+        api = bind(args.host, args.api_port, gateway)
+    except OSError as exc:
+        aws.server_close()
+        raise UsageError(f"cannot listen on {args.host}:{args.api_port}: {exc.strerror or exc}") from None
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("local.api").setLevel(logging.INFO)
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     servers = Servers()
-    with LocalCloud(virtual_time=False, fault_hook=faults):
+    with cloud:
         servers.serve(aws, "aws-endpoint")
+        servers.serve(api, "api")
         endpoint = url(aws)
         render.table("deployed", ["kind", "name"], [
             *[("state machine", resolve(catalog.Ref("state_machine", s.logical_id, "arn"))) for s in catalog.STATE_MACHINES],
@@ -165,6 +178,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             *[("event bus", b.bus_name) for b in catalog.BUSES],
         ])
         render.console.print(f"AWS endpoint  {endpoint}   (aws --endpoint-url {endpoint} stepfunctions list-state-machines)")
+        render.console.print(f"REST API      {url(api)}   (GET {url(api)}/docs, POST {url(api)}/cars)")
         if faults:
             render.console.print(f"faults        {args.faults}")
         render.console.print("ready; Ctrl-C to stop", markup=False)

@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import boto3
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.servers import ROOT, free_port, fleet_up
 CAR = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fleet(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -32,21 +23,9 @@ def fleet(*args: str, env: dict | None = None, timeout: float = 60) -> subproces
 
 @pytest.fixture(scope="module")
 def stack():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "workflows", "up", "--aws-port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    lines = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        lines.append(line)
-        if "ready" in line or proc.poll() is not None:
-            break
-    assert proc.poll() is None, "".join(lines) + proc.stderr.read()
-    yield endpoint, "".join(lines)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=15) == 0
+    up = fleet_up()
+    yield up.aws_endpoint, up.banner
+    assert up.stop() == 0  # stops cleanly on SIGTERM
 
 
 def aws(endpoint: str, service: str):

@@ -15,7 +15,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-log = logging.getLogger("fleet.up")
+log = logging.getLogger("local.up")
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -1,0 +1,231 @@
+"""FleetApi: the REST API behind API Gateway (Lambda proxy integration). Starts and resumes the
+workflows; every route is a few lines over fleet_domain.
+
+Errors are `{"message", "details"?, "request_id"}`: 422 invalid input (with the fields at fault),
+404 unknown id, 409 illegal transition or conflicting retry. No stack traces, no 5xx for bad input.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Annotated, Any, Optional
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel
+
+from fleet_domain import orchestration
+from fleet_domain.api_errors import ApiError, Conflict, Invalid, NotFound, error_body
+from fleet_domain import idempotency
+from fleet_domain.idempotency import once
+from fleet_domain.models import Car, CarEvent, CarRegistration, CarStatus
+from fleet_domain.registration import car_id_for
+from fleet_domain.repositories import CarHistoryRepository, CarRepository
+
+# GET routes publish no metrics; Powertools warns about that on every call.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver(enable_validation=True)
+app.enable_swagger(path="/docs", title="Car fleet API", version="1.0.0",
+                   description="Starts and resumes the car fleet's Step Functions workflows.")
+
+MAX_WAIT_S = 29  # API Gateway's integration timeout
+WaitSeconds = Annotated[Optional[int], Query(ge=0, le=MAX_WAIT_S, description="seconds to wait for the result (<= 29)")]
+
+
+class Links(BaseModel):
+    car: str
+    execution: str
+
+
+class Accepted(BaseModel):
+    execution_arn: str
+    status: str
+    links: Optional[Links] = None
+
+
+class CarAccepted(Accepted):
+    car_id: str
+    outcome: Optional[str] = None
+    output: Optional[Any] = None
+
+
+class CarView(BaseModel):
+    car: Car
+    history: list[CarEvent]
+
+
+class CarList(BaseModel):
+    cars: list[Car]
+
+
+class ExecutionStatus(BaseModel):
+    execution_arn: str
+    name: str
+    workflow: str
+    status: str
+    input: Any = None
+    output: Any = None
+    error: Optional[str] = None
+    cause: Optional[str] = None
+    start_date: str
+    stop_date: Optional[str] = None
+    states: list[str]
+
+
+class Health(BaseModel):
+    status: str
+
+
+class ErrorBody(BaseModel):
+    message: str
+    details: Optional[list[dict[str, Any]]] = None
+    request_id: str
+
+
+def _model(description: str, model: type[BaseModel]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+def _request_id() -> str:
+    return app.current_event.request_context.request_id or ""
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid(exc: RequestValidationError):
+    details = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:] or e.get("loc", ())), "problem": e.get("msg", "")}
+               for e in exc.errors()]
+    return _error(Invalid("request is not valid", details))
+
+
+@app.exception_handler(ApiError)
+def _api_error(exc: ApiError):
+    return _error(exc)
+
+
+@app.not_found
+def _no_route(_exc: NotFoundError):
+    return _error(NotFound(f"no route {app.current_event.http_method} {app.current_event.path}"))
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception):
+    logger.exception("unexpected error")
+    return Response(500, "application/json", error_body("internal error", _request_id()))
+
+
+def _error(exc: ApiError):
+    return Response(exc.status, "application/json", error_body(exc.message, _request_id(), exc.details))
+
+
+def _json(status: int, body: BaseModel | dict[str, Any]):
+    payload = body.model_dump(mode="json", exclude_none=True) if isinstance(body, BaseModel) else body
+    return Response(status, "application/json", payload)
+
+
+# --- cars --------------------------------------------------------------------------------
+
+
+@app.post("/cars", summary="Register a car (starts the register workflow)",
+          responses={202: _model("started", CarAccepted), 201: _model("registered (with ?wait)", CarAccepted),
+                     200: _model("finished with another outcome (with ?wait)", CarAccepted),
+                     409: _model("already registered", ErrorBody), 422: _model("invalid car", ErrorBody)})
+def register_car(car: CarRegistration, wait: WaitSeconds = None):
+    request = car.model_dump(mode="json", exclude={"correlation_id"})
+    car_id = car_id_for(car.vin)
+
+    def start() -> dict[str, Any]:
+        started = orchestration.start(orchestration.REGISTER, request, correlation_id=_request_id())
+        metrics.add_metric(name="RegistrationsStarted" if started.new else "RegistrationsDeduplicated",
+                           unit=MetricUnit.Count, value=1)
+        return {"car_id": car_id, "execution_arn": started.execution_arn}
+
+    started = once(_idempotency_key(), "register", request, start)
+    links = Links(car=f"/cars/{car_id}", execution=f"/executions/{started['execution_arn'].rsplit(':', 1)[-1]}")
+    if wait:
+        view = orchestration.wait(started["execution_arn"], wait)
+        return _registration_answer(view, car_id, links)
+    return _json(202, CarAccepted(car_id=car_id, execution_arn=started["execution_arn"], status="RUNNING", links=links))
+
+
+def _registration_answer(view: orchestration.ExecutionView, car_id: str, links: Links):
+    body = CarAccepted(car_id=car_id, execution_arn=view.execution_arn, status=view.status, links=links)
+    if view.status == "RUNNING":
+        return _json(202, body)
+    if view.status == "SUCCEEDED":
+        outcome = (view.output or {}).get("outcome")
+        body.outcome, body.output = outcome, view.output
+        if outcome == "CarAlreadyRegistered":
+            raise Conflict(f"car {car_id} is already registered", [{"outcome": outcome}])
+        return _json(201 if outcome == "CarRegistered" else 200, body)
+    if view.error == "CarValidationError":
+        raise Invalid(view.cause or "invalid car", [{"error": view.error}])
+    raise ApiError(f"registration did not complete: {view.error or view.status}",
+                   [{"execution_arn": view.execution_arn}], status=502)
+
+
+@app.get("/cars", summary="List cars, optionally by status")
+def list_cars(status: Annotated[Optional[CarStatus], Query()] = None) -> CarList:
+    repo = CarRepository()
+    statuses = [status] if status else list(CarStatus)
+    cars = [car for s in statuses for car in repo.list_by_status(s)]
+    return CarList(cars=sorted(cars, key=lambda c: c.car_id))
+
+
+@app.get("/cars/<car_id>", summary="A car's record and recent history")
+def get_car(car_id: Annotated[str, Path(max_length=64)]) -> CarView:
+    car = CarRepository().get(car_id)
+    if car is None:
+        raise NotFound(f"no car {car_id}")
+    return CarView(car=car, history=CarHistoryRepository().history(car_id)[-20:])
+
+
+# --- executions --------------------------------------------------------------------------
+
+
+@app.get("/executions/<execution_id>", summary="An execution: status, input, output or error, states visited")
+def get_execution(execution_id: Annotated[str, Path(max_length=2048)]) -> ExecutionStatus:
+    try:
+        view = orchestration.describe(orchestration.execution_arn_for(execution_id))
+    except KeyError:
+        raise NotFound(f"no execution {execution_id}") from None
+    return ExecutionStatus(**view.as_dict())
+
+
+# --- service -----------------------------------------------------------------------------
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi():
+    return Response(200, "application/json", app.get_openapi_json_schema(title="Car fleet API", version="1.0.0"))
+
+
+@app.get("/health", summary="Liveness")
+def health() -> Health:
+    return Health(status="ok")
+
+
+def _idempotency_key() -> str | None:
+    key = app.current_event.get_header_value("Idempotency-Key")
+    if key is not None and not (1 <= len(key) <= 128):
+        raise Invalid("Idempotency-Key must be 1 to 128 characters", [{"field": "Idempotency-Key"}])
+    return key
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: Any) -> dict:
+    idempotency.register_lambda_context(context)
+    return app.resolve(event, context)

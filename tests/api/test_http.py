@@ -1,0 +1,177 @@
+"""The REST API over real HTTP: a `fleet up` process, its API Gateway front and the FleetApi
+function, with boto3 on the AWS-compatible endpoint seeing the same executions."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.servers import fleet_up
+
+CAR = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4}
+
+
+@pytest.fixture(scope="module")
+def stack():
+    up = fleet_up()
+    yield up
+    assert up.stop() == 0
+
+
+def call(stack, method: str, path: str, body: Any = None, headers: dict | None = None, raw: bytes | None = None):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(stack.api_url + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, _body(resp.read()), dict(resp.headers)
+    except urllib.error.HTTPError as err:
+        return err.code, _body(err.read()), dict(err.headers)
+
+
+def _body(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data.decode()
+
+
+def sfn(stack):
+    return boto3.client("stepfunctions", endpoint_url=stack.aws_endpoint, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def assert_error(body: dict, request_id_header: str | None = None):
+    assert set(body) <= {"message", "details", "request_id"} and body["message"] and body["request_id"]
+    assert "Traceback" not in json.dumps(body)
+    if request_id_header:
+        assert body["request_id"] == request_id_header
+
+
+def test_health(stack):
+    assert call(stack, "GET", "/health")[:2] == (200, {"status": "ok"})
+
+
+def test_register_accepted_then_followed_by_its_links(stack):
+    status, body, headers = call(stack, "POST", "/cars", CAR)
+    assert status == 202
+    assert body["car_id"] == "car-1HGCM82633A004352" and body["status"] == "RUNNING"
+    assert body["execution_arn"].startswith("arn:aws:states:us-east-1:123456789012:execution:fleet-register-car:")
+    execution_path = body["links"]["execution"]
+
+    execution = {}
+    for _ in range(100):
+        _, execution, _ = call(stack, "GET", execution_path)
+        if execution["status"] != "RUNNING":
+            break
+    assert execution["status"] == "SUCCEEDED"
+    assert execution["states"][:3] == ["ValidateCar", "PersistCar", "InspectCar"]
+    # The request id is the correlation id, carried into the execution's input.
+    assert execution["input"]["correlation_id"] == headers["x-amzn-RequestId"]
+
+    status, car, _ = call(stack, "GET", body["links"]["car"])
+    assert status == 200 and car["car"]["status"] == "AVAILABLE"
+    assert [h["status"] for h in car["history"]] == ["REGISTERING", "AVAILABLE"]
+
+
+def test_wait_answers_201_with_the_outcome(stack):
+    status, body, _ = call(stack, "POST", "/cars?wait=20", {**CAR, "vin": "JH4KA7561PC008269"})
+    assert status == 201
+    assert body["outcome"] == "CarRegistered" and body["status"] == "SUCCEEDED"
+
+
+def test_a_retry_starts_no_second_execution_and_gets_the_first_answer(stack):
+    car = {**CAR, "vin": "WVWZZZ1JZXW000001"}
+    first = call(stack, "POST", "/cars?wait=20", car)
+    second = call(stack, "POST", "/cars?wait=20", car)
+    assert first[0] == second[0] == 201
+    assert first[1]["execution_arn"] == second[1]["execution_arn"]
+    machine = next(m for m in sfn(stack).list_state_machines()["stateMachines"] if m["name"] == "fleet-register-car")
+    names = [e["name"] for e in sfn(stack).list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]]
+    assert names.count(first[1]["execution_arn"].rsplit(":", 1)[-1]) == 1
+
+
+def test_idempotency_key_replays_the_first_answer_and_refuses_a_different_body(stack):
+    car = {**CAR, "vin": "2T1BURHE0JC043821"}
+    key = {"Idempotency-Key": "client-retry-1"}
+    first = call(stack, "POST", "/cars", car, key)
+    second = call(stack, "POST", "/cars", car, key)
+    assert first[0] == second[0] == 202
+    assert first[1]["execution_arn"] == second[1]["execution_arn"]
+    status, body, headers = call(stack, "POST", "/cars", {**car, "model": "Other"}, key)
+    assert status == 422 and "Idempotency-Key" in body["message"]
+    assert_error(body, headers["x-amzn-RequestId"])
+
+
+def test_a_different_request_for_a_registered_car_is_a_conflict(stack):
+    car = {**CAR, "vin": "3VWFE21C04M000001"}
+    assert call(stack, "POST", "/cars?wait=20", car)[0] == 201
+    status, body, _ = call(stack, "POST", "/cars?wait=20", {**car, "model": "Someone else's"})
+    assert status == 409 and "already registered" in body["message"]
+    assert_error(body)
+
+
+@pytest.mark.parametrize("body, fields", [
+    ({**CAR, "vin": "SHORT"}, {"vin"}),
+    ({**CAR, "year": "2024"}, {"year"}),
+    ({**CAR, "seats": 0}, {"seats"}),
+    ({k: v for k, v in CAR.items() if k != "model"}, {"model"}),
+    ({**CAR, "colour": "red"}, {"colour"}),
+])
+def test_invalid_body_is_422_with_the_fields_at_fault(stack, body, fields):
+    status, answer, headers = call(stack, "POST", "/cars", body)
+    assert status == 422
+    assert {d["field"] for d in answer["details"]} == fields
+    assert_error(answer, headers["x-amzn-RequestId"])
+
+
+@pytest.mark.parametrize("method, path, body, raw, status", [
+    ("POST", "/cars", None, b"{not json", 422),
+    ("POST", "/cars", None, b"[1, 2]", 422),
+    ("POST", "/cars?wait=30", CAR, None, 422),
+    ("POST", "/cars?wait=abc", CAR, None, 422),
+    ("GET", "/cars?status=FLYING", None, None, 422),
+    ("GET", "/cars/car-NOSUCHCAR0000000", None, None, 404),
+    ("GET", "/executions/register-nothing-000000000000", None, None, 404),
+    ("GET", "/executions/bogus", None, None, 404),
+    ("GET", "/no/such/route", None, None, 404),
+    ("DELETE", "/cars", None, None, 404),
+])
+def test_error_codes(stack, method, path, body, raw, status):
+    got, answer, _ = call(stack, method, path, body, raw=raw)
+    assert got == status, answer
+    assert_error(answer)
+
+
+def test_oversized_request_is_refused_before_the_function(stack):
+    status, body, _ = call(stack, "POST", "/cars", raw=b"x" * (6 * 1024 * 1024 + 1))
+    assert status == 413
+    assert_error(body)
+
+
+def test_cars_by_status(stack):
+    call(stack, "POST", "/cars?wait=20", {**CAR, "vin": "5YJ3E1EA7KF317001"})
+    status, body, _ = call(stack, "GET", "/cars?status=AVAILABLE")
+    assert status == 200
+    assert "car-5YJ3E1EA7KF317001" in [c["car_id"] for c in body["cars"]]
+    assert all(c["status"] == "AVAILABLE" for c in body["cars"])
+
+
+def test_openapi_and_swagger_ui(stack):
+    status, spec, _ = call(stack, "GET", "/openapi.json")
+    assert status == 200 and spec["openapi"].startswith("3.")
+    assert {"/cars", "/cars/{car_id}", "/executions/{execution_id}"} <= set(spec["paths"])
+    status, page, _ = call(stack, "GET", "/docs")
+    assert status == 200 and "swagger" in page.lower()
+
+
+def test_boto3_sees_executions_started_through_the_api(stack):
+    _, body, _ = call(stack, "POST", "/cars?wait=20", {**CAR, "vin": "5YJ3E1EA7KF317009"})
+    described = sfn(stack).describe_execution(executionArn=body["execution_arn"])
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["input"])["vin"] == "5YJ3E1EA7KF317009"
