@@ -95,6 +95,12 @@ def _model(description: str, model: type[BaseModel]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"model": model}}}
 
 
+INVALID = {422: _model("invalid request: the fields at fault in details", ErrorBody)}
+NOT_FOUND = {404: _model("no such resource", ErrorBody)}
+CONFLICT = {409: _model("illegal transition or conflicting retry", ErrorBody)}
+NOT_COMPLETED = {502: _model("the workflow failed operationally (with ?wait); it is in the DLQ", ErrorBody)}
+
+
 # --- errors ------------------------------------------------------------------------------
 
 
@@ -140,7 +146,7 @@ def _json(status: int, body: BaseModel | dict[str, Any]):
 @app.post("/cars", summary="Register a car (starts the register workflow)",
           responses={202: _model("started", CarAccepted), 201: _model("registered (with ?wait)", CarAccepted),
                      200: _model("finished with another outcome (with ?wait)", CarAccepted),
-                     409: _model("already registered", ErrorBody), 422: _model("invalid car", ErrorBody)})
+                     **CONFLICT, **INVALID, **NOT_COMPLETED})
 def register_car(car: CarRegistration, wait: WaitSeconds = None):
     request = car.model_dump(mode="json", exclude={"correlation_id"})
     car_id = car_id_for(car.vin)
@@ -175,7 +181,7 @@ def _registration_answer(view: orchestration.ExecutionView, car_id: str, links: 
                    [{"execution_arn": view.execution_arn}], status=502)
 
 
-@app.get("/cars", summary="List cars, optionally by status")
+@app.get("/cars", summary="List cars, optionally by status", responses={200: _model("the cars", CarList), **INVALID})
 def list_cars(status: Annotated[Optional[CarStatus], Query()] = None) -> CarList:
     repo = CarRepository()
     statuses = [status] if status else list(CarStatus)
@@ -183,7 +189,7 @@ def list_cars(status: Annotated[Optional[CarStatus], Query()] = None) -> CarList
     return CarList(cars=sorted(cars, key=lambda c: c.car_id))
 
 
-@app.get("/cars/<car_id>", summary="A car's record and recent history")
+@app.get("/cars/<car_id>", summary="A car's record and recent history", responses={200: _model("the car", CarView), **NOT_FOUND, **INVALID})
 def get_car(car_id: Annotated[str, Path(max_length=64)]) -> CarView:
     car = CarRepository().get(car_id)
     if car is None:
@@ -194,7 +200,8 @@ def get_car(car_id: Annotated[str, Path(max_length=64)]) -> CarView:
 # --- executions --------------------------------------------------------------------------
 
 
-@app.get("/executions/<execution_id>", summary="An execution: status, input, output or error, states visited")
+@app.get("/executions/<execution_id>", summary="An execution: status, input, output or error, states visited",
+         responses={200: _model("the execution", ExecutionStatus), **NOT_FOUND, **INVALID})
 def get_execution(execution_id: Annotated[str, Path(max_length=2048)]) -> ExecutionStatus:
     try:
         view = orchestration.describe(orchestration.execution_arn_for(execution_id))

@@ -60,6 +60,13 @@ class Location(BaseModel):
     lat: Annotated[StrictFloat, Field(ge=-90, le=90)]
     lon: Annotated[StrictFloat, Field(ge=-180, le=180)]
 
+    @field_validator("lat", "lon")
+    @classmethod
+    def _micro_degrees(cls, v: float) -> float:
+        # ~10 cm is all a car's position needs; it also keeps numbers inside DynamoDB's range
+        # (a magnitude under 1e-130 is refused there).
+        return round(v, 6)
+
 
 class CarRegistration(BaseModel):
     """The register request, as a client sends it."""
@@ -68,13 +75,28 @@ class CarRegistration(BaseModel):
 
     # Field order is the order in which problems are reported.
     vin: Annotated[str, Field(strict=True, pattern=VIN_PATTERN)]
-    model: Annotated[str, Field(strict=True, min_length=1, max_length=64)]
-    year: StrictInt  # bool is not an int here, nor is 2024.0
+    # Letters, digits and a few marks (Unicode letters included), starting with a letter or digit.
+    model: Annotated[str, Field(strict=True, min_length=1, max_length=64, pattern=r"^\w[\w .'()/+&-]*$")]
+    # bool is not an int here. The bounds are also in the JSON schema (the API's
+    # OpenAPI document); the validator re-checks the upper one for long-lived processes.
+    year: Annotated[StrictInt, Field(ge=MIN_YEAR, le=max_year())]
     seats: Annotated[StrictInt, Field(ge=1, le=9)]
     location: Location = Field(default_factory=lambda: Location(**DEFAULT_LOCATION))
     battery_pct: Annotated[StrictFloat, Field(ge=0, le=100)] = 100.0
-    odometer_km: Annotated[StrictInt, Field(ge=0)] = 0
+    odometer_km: Annotated[StrictInt, Field(ge=0, le=10_000_000)] = 0
     correlation_id: Optional[Annotated[str, Field(strict=True, max_length=128)]] = None
+
+    @field_validator("year", "seats", "odometer_km", mode="before")
+    @classmethod
+    def _integral_numbers(cls, v: Any) -> Any:
+        # JSON has one number type: 2024.0 is the integer 2024 (as JSON Schema says), while a
+        # bool or 4.5 is still refused by the strict type below.
+        return int(v) if isinstance(v, float) and v.is_integer() else v
+
+    @field_validator("battery_pct")
+    @classmethod
+    def _battery_precision(cls, v: float) -> float:
+        return round(v, 2)
 
     @field_validator("vin", mode="before")
     @classmethod
