@@ -13,10 +13,12 @@ S = CarStatus
 INITIAL = S.REGISTERING
 
 #: Statuses a car never leaves.
-TERMINAL: frozenset[CarStatus] = frozenset({S.REGISTRATION_FAILED, S.RETIRED, S.OUT_OF_SERVICE})
+TERMINAL: frozenset[CarStatus] = frozenset({S.RETIRED, S.OUT_OF_SERVICE})
 
 _FLOW: dict[CarStatus, frozenset[CarStatus]] = {
     S.REGISTERING: frozenset({S.AVAILABLE, S.REGISTRATION_FAILED}),
+    # A failed registration may be tried again (e.g. a DLQ redrive); the version carries on.
+    S.REGISTRATION_FAILED: frozenset({S.REGISTERING}),
     S.AVAILABLE: frozenset({S.RESERVED, S.IN_MAINTENANCE}),
     S.RESERVED: frozenset({S.ON_TRIP, S.AVAILABLE}),  # to AVAILABLE: the reservation is released
     S.ON_TRIP: frozenset({S.AVAILABLE}),

@@ -13,6 +13,8 @@ LEGAL = {
     (S.RESERVED, S.ON_TRIP), (S.RESERVED, S.AVAILABLE),
     (S.ON_TRIP, S.AVAILABLE),
     (S.IN_MAINTENANCE, S.AVAILABLE), (S.IN_MAINTENANCE, S.RETIRED),
+    # a failed registration may be tried again (a DLQ redrive)
+    (S.REGISTRATION_FAILED, S.REGISTERING), (S.REGISTRATION_FAILED, S.OUT_OF_SERVICE),
     # any non-terminal status may go out of service
     (S.REGISTERING, S.OUT_OF_SERVICE), (S.AVAILABLE, S.OUT_OF_SERVICE), (S.RESERVED, S.OUT_OF_SERVICE),
     (S.ON_TRIP, S.OUT_OF_SERVICE), (S.IN_MAINTENANCE, S.OUT_OF_SERVICE),
@@ -25,7 +27,7 @@ def test_exactly_the_designed_transitions_are_legal(prev, new):
 
 
 def test_terminal_statuses_have_no_way_out():
-    assert TERMINAL == {S.REGISTRATION_FAILED, S.RETIRED, S.OUT_OF_SERVICE}
+    assert TERMINAL == {S.RETIRED, S.OUT_OF_SERVICE}
     for status in TERMINAL:
         assert TRANSITIONS[status] == frozenset()
 
@@ -46,7 +48,7 @@ def test_plain_strings_are_accepted_and_unknown_statuses_are_errors():
 def test_predecessors_are_the_inverse_of_the_transitions():
     assert predecessors(S.AVAILABLE) == {S.REGISTERING, S.RESERVED, S.ON_TRIP, S.IN_MAINTENANCE}
     assert predecessors("ON_TRIP") == {S.RESERVED}
-    assert predecessors(S.REGISTERING) == frozenset()
+    assert predecessors(S.REGISTERING) == {S.REGISTRATION_FAILED}
 
 
 def test_the_rules_cannot_be_changed_at_run_time():

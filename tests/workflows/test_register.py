@@ -75,8 +75,9 @@ def test_registering_the_same_car_twice_is_a_named_outcome_and_leaves_the_record
 
     assert second.status == "SUCCEEDED"
     assert second.output == {"outcome": "CarAlreadyRegistered", "car_id": CAR_ID}
-    assert second.states == ["ValidateCar", "PersistCar", "CarAlreadyRegistered"]
+    assert second.states == ["ValidateCar", "PersistCar", "ReRegisterFailedCar", "CarAlreadyRegistered"]
     assert second.visits[1].status == "caught" and second.visits[1].errors == ["DynamoDB.ConditionalCheckFailedException"]
+    assert second.visits[2].status == "caught"  # only a car whose registration failed is registered again
     assert fleet.item("Cars", car_id=CAR_ID) == before
     assert before["registered_by"] == first.execution_arn
     assert fleet.dlq() == []
@@ -173,3 +174,20 @@ def test_status_changes_reach_the_audit_history(fleet):
         time.sleep(0.01)
     assert [(h["version"], h["status"]) for h in history] == [(1, "REGISTERING"), (2, "AVAILABLE")]
     assert history[1]["previous_status"] == "REGISTERING"
+
+
+def test_a_car_whose_registration_failed_can_be_registered_again(faulty_fleet):
+    """What a DLQ redrive does: the failed car is registered anew, its version carrying on."""
+    fleet = faulty_fleet({"InspectCar": [FaultRule(error="TransientInspectionError", first=4)]})
+    failed = fleet.run("register", CAR)
+    assert failed.status == "FAILED"
+    assert fleet.item("Cars", car_id=CAR_ID)["status"] == "REGISTRATION_FAILED"
+
+    again = fleet.run("register", {**CAR, "model": "Robotaxi S2"})
+
+    assert again.status == "SUCCEEDED"
+    assert again.output == {"outcome": "CarRegistered", "car_id": CAR_ID, "status": "AVAILABLE", "version": 4}
+    assert again.states[:4] == ["ValidateCar", "PersistCar", "ReRegisterFailedCar", "InspectCar"]
+    car = fleet.item("Cars", car_id=CAR_ID)
+    assert (car["status"], car["version"], car["model"]) == ("AVAILABLE", 4, "Robotaxi S2")
+    assert car["registered_by"] == again.execution_arn
