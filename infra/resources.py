@@ -16,6 +16,14 @@ from workflows import asl, catalog
 from workflows.catalog import Ref
 
 
+# Item reads and writes (no table management, no streams); indexes by name, never index/*.
+TABLE_DATA_ACTIONS = (
+    "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+)
+
+
 class CatalogResources:
     """Filled in by the components as they create resources; read by the ones after them."""
 
@@ -124,10 +132,13 @@ class CatalogResources:
 
     def grant_environment(self, fn: lambda_.Function, ref: Ref) -> None:
         """A function may use what its catalog environment names, and nothing else:
-        a table -> read/write items; a queue -> send; a bus -> put events; a state machine ->
+        a table -> read/write items (and query its catalog indexes); a queue -> send; a bus -> put events; a state machine ->
         start, follow and resume its executions; another function -> invoke."""
         if ref.kind == "table":
-            self._get(self.tables, ref).grant_read_write_data(fn)
+            table = self._get(self.tables, ref)
+            indexes = [f"{table.table_arn}/index/{ix.name}" for ix in catalog.table(ref.logical_id).indexes]
+            fn.add_to_role_policy(iam.PolicyStatement(actions=list(TABLE_DATA_ACTIONS),
+                                                      resources=[table.table_arn, *indexes]))
         elif ref.kind == "queue":
             self._get(self.queues, ref).grant_send_messages(fn)
         elif ref.kind == "bus":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from aws_cdk import RemovalPolicy
@@ -26,6 +27,13 @@ class Settings:
     failed_executions_threshold: int = 5
     # An existing SNS topic for every alarm's actions (optional; none by default).
     alarm_topic_arn: str | None = None
+
+    def __post_init__(self) -> None:
+        # The stage names the API Gateway stage; the stack name prefixes the state machine names.
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", self.stage):
+            raise ValueError(f"stage {self.stage!r}: letters, digits, - and _ only")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,63}", self.stack_name):
+            raise ValueError(f"stack_name {self.stack_name!r}: a letter, then letters, digits and - (at most 64)")
 
     @property
     def is_production(self) -> bool:

@@ -71,6 +71,8 @@ class Api(Construct):
                 tracing_enabled=True,
             ),
         )
+        # The stack publishes the URL under a stable output name (infra/naming.py), not CDK's default.
+        self.rest_api.node.try_remove_child("Endpoint")
         # Parameters are checked at the edge; bodies are validated by the handler's Pydantic models,
         # which answer 422 with the fields at fault (the API's contract), not API Gateway's 400.
         self.validator = self.rest_api.add_request_validator(

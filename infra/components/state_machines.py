@@ -50,7 +50,6 @@ class StateMachines(Construct):
                 scope_, "StateMachine",
                 state_machine_name=name,
                 state_machine_type=sfn.StateMachineType[sm.type],
-                comment=sm.description,
                 definition_body=sfn.DefinitionBody.from_string(definition),
                 definition_substitutions=resources.substitutions(sm),
                 role=role,
