@@ -7,21 +7,23 @@ Errors are `{"message", "details"?, "request_id"}`: 422 invalid input (with the 
 
 from __future__ import annotations
 
+import os
 import warnings
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from fleet_domain import orchestration
 from fleet_domain.api_errors import ApiError, Conflict, Invalid, NotFound, error_body
 from fleet_domain import idempotency
+from fleet_domain.dlq import DeadLetterQueue
 from fleet_domain.idempotency import once
 from fleet_domain.models import Car, CarEvent, CarRegistration, CarStatus
 from fleet_domain.registration import car_id_for
@@ -208,6 +210,67 @@ def get_execution(execution_id: Annotated[str, Path(max_length=2048)]) -> Execut
     except KeyError:
         raise NotFound(f"no execution {execution_id}") from None
     return ExecutionStatus(**view.as_dict())
+
+
+# --- operators: the dead-letter queue ------------------------------------------------------
+
+
+class DeadLetterSummary(BaseModel):
+    id: str
+    execution_arn: str
+    workflow: str
+    failed_state: Optional[str] = None
+    error: Optional[str] = None
+    age_s: float
+
+
+class DeadLetters(BaseModel):
+    messages: list[DeadLetterSummary]
+
+
+class RedriveAll(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    all: Literal[True]
+    dry_run: bool = False
+
+
+class RedriveSome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(min_length=1, max_length=100)
+    dry_run: bool = False
+
+
+class RedriveOutcome(BaseModel):
+    id: str
+    execution_arn: Optional[str] = None
+    started: bool
+    deleted: bool
+    dry_run: bool
+    error: Optional[str] = None
+
+
+class RedriveReport(BaseModel):
+    results: list[RedriveOutcome]
+
+
+def _dlq() -> DeadLetterQueue:
+    return DeadLetterQueue(orchestration.sqs(), os.environ["DLQ_URL"])
+
+
+@app.get("/dlq", summary="Operational failures waiting in the DLQ",
+         responses={200: _model("the messages, oldest first", DeadLetters), **INVALID})
+def list_dead_letters() -> DeadLetters:
+    return DeadLetters(messages=[DeadLetterSummary(**l.summary()) for l in _dlq().list()])
+
+
+@app.post("/dlq/redrive", summary="Restart failed executions from their original input",
+          responses={200: _model("what was started", RedriveReport), **INVALID})
+def redrive(request: Annotated[Union[RedriveAll, RedriveSome], Body()]) -> RedriveReport:
+    ids = request.ids if isinstance(request, RedriveSome) else None
+    results = _dlq().redrive(orchestration.sfn(), ids, dry_run=request.dry_run)
+    return RedriveReport(results=[RedriveOutcome(**r.as_dict()) for r in results])
 
 
 # --- service -----------------------------------------------------------------------------

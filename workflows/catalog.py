@@ -248,6 +248,7 @@ FUNCTIONS: tuple[Function, ...] = (
             REGISTER_CAR_STATE_MACHINE_ARN=Ref("state_machine", "RegisterCar", "arn"),
             DISPATCH_CAR_STATE_MACHINE_ARN=Ref("state_machine", "DispatchCar", "arn"),
             MAINTAIN_CAR_STATE_MACHINE_ARN=Ref("state_machine", "MaintainCar", "arn"),
+            DLQ_URL=Ref("queue", "Dlq", "url"),
         ),
     ),
     *_DISPATCH_FUNCTIONS,

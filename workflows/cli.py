@@ -45,15 +45,31 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-wait", action="store_true", help="print the execution ARN and return")
     run.add_argument("--name", help="execution name (default: derived from the request, so retries are idempotent)")
     run.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the execution (default 60)")
+    run.add_argument("--target", choices=("local", "sfn-local"), default="local",
+                     help="local: the local cloud (default); sfn-local: AWS Step Functions Local at --endpoint-url "
+                          "(default $SFN_LOCAL_ENDPOINT or http://localhost:8083), state machines deployed on first use")
+    run.add_argument("--test-case", metavar="NAME",
+                     help="run a test case of statemachines/MockConfigFile.json (mocked service integrations), "
+                          "started as <stateMachineArn>#NAME on either target")
 
     sub.add_parser("demo", help="register a fleet in a throwaway local cloud and show what happened")
+    from workflows import commands_sfn_local
+
+    commands_sfn_local.register(sub)  # lambda-endpoint, sfn-local
+    from workflows import commands_dlq
+
+    commands_dlq.register(sub)  # dlq list | show | redrive
+    from workflows import commands_trace
+
+    commands_trace.register(sub)  # trace
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"up": cmd_up, "run": cmd_run, "demo": cmd_demo}[args.command](args)
+        handler = getattr(args, "handler", None) or {"up": cmd_up, "run": cmd_run, "demo": cmd_demo}[args.command]
+        return handler(args)
     except UsageError as exc:
         print(f"fleet: {exc}", file=sys.stderr)
         return 2
@@ -93,7 +109,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     payload = read_input(args.input)
     from workflows import client
 
-    name = args.name or client.execution_name(sm, payload)
+    name = args.name or client.execution_name(sm, payload, test_case=args.test_case)
+    if args.target == "sfn-local":
+        if args.ephemeral:
+            raise UsageError("--ephemeral runs in a throwaway local cloud; it does not combine with --target sfn-local")
+        from workflows import commands_sfn_local
+
+        sfn, endpoint = commands_sfn_local.prepare_run(args.endpoint_url, sm)
+        return _start_and_report(sfn, sm, payload, name, args, endpoint)
     if args.ephemeral:
         from workflows.local.cloud import LocalCloud
 
@@ -107,11 +130,10 @@ def _start_and_report(sfn: Any, sm: catalog.StateMachine, payload: dict, name: s
                       endpoint: str | None = None) -> int:
     from botocore.exceptions import ClientError, EndpointConnectionError
 
-    from fleet_domain.executions import start_execution
     from workflows import client, render
 
     try:
-        started = start_execution(sfn, client.state_machine_arn(sfn, sm), name, payload)
+        started = client.start(sfn, sm, name, payload, test_case=getattr(args, "test_case", None))
     except EndpointConnectionError:
         raise UsageError(f"no local cloud answers at {endpoint}: start one with `fleet up`, or pass --ephemeral") from None
     except LookupError as exc:

@@ -39,9 +39,24 @@ def sfn_client(endpoint: str | None) -> Any:
     )
 
 
-def execution_name(sm: StateMachine, payload: dict) -> str:
-    """The name a request's execution gets (see fleet_domain.executions)."""
-    return executions.execution_name(sm.workflow, sm.business_key, payload)
+def execution_name(sm: StateMachine, payload: dict, test_case: str | None = None) -> str:
+    """The name a request's execution gets (see fleet_domain.executions). A test case's run of the
+    same request is another execution, so the test case is part of the name's hash."""
+    return executions.execution_name(sm.workflow, sm.business_key, payload, salt=f"#{test_case}" if test_case else "")
+
+
+def start(sfn: Any, sm: StateMachine, name: str, payload: dict, test_case: str | None = None) -> executions.Started:
+    """Start `sm` idempotently on any target. With a test case, on `<stateMachineArn>#<TestCase>`:
+    the convention Step Functions Local and the local cloud share for mocked service integrations
+    (statemachines/MockConfigFile.json); the execution's ARN is the state machine's as usual."""
+    arn = state_machine_arn(sfn, sm)
+    if not test_case:
+        return executions.start_execution(sfn, arn, name, payload)
+    try:
+        response = sfn.start_execution(stateMachineArn=f"{arn}#{test_case}", name=name, input=json.dumps(payload))
+        return executions.Started(response["executionArn"], new=True)
+    except sfn.exceptions.ExecutionAlreadyExists:
+        return executions.Started(executions.execution_arn(arn, name), new=False)
 
 
 def wait_for_execution(sfn: Any, execution_arn: str, timeout_s: float = 60.0) -> dict:

@@ -1,20 +1,73 @@
-"""Execution history -> per-state view: which states ran, in order, with retries and errors.
+"""Execution history -> per-state view: which states ran, in order, with retries, errors and waits.
 
-Reads only GetExecutionHistory events, so it works on every target.
+Reads only what every target serves (DescribeExecution, DescribeStateMachine, GetExecutionHistory),
+so it works the same locally, on Step Functions Local and on AWS.
+
+    trace = load_trace(sfn, execution_arn)       # the execution, its history, its state machine's ASL
+    trace.visits                                 # one StateVisit per state entered, in history order
+    graph = Graph.from_definition(trace.definition)
+    trace.summaries()                            # node id -> what happened there (for the graph view)
+
+A visit knows where it ran: `parent` is the Parallel or Map visit around it, `branch` the Parallel
+branch (from the ASL), `iteration` the Map item index; `node_id` names its state in the ASL graph
+(`"PrepareRepair/Branches[1]/BookTechnician"`, `"RunChecks/ItemProcessor/RunCheck"`). Events are
+attributed by their `previousEventId` chain, so interleaved Parallel branches and Map iterations
+are told apart.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator, Mapping
 
 _SCHEDULED = {"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"}
+_STARTED = {"TaskStarted", "LambdaFunctionStarted", "ActivityStarted"}
+_SUCCEEDED = {"TaskSucceeded", "LambdaFunctionSucceeded", "ActivitySucceeded"}
 _FAILED = {"TaskFailed", "LambdaFunctionFailed", "TaskTimedOut", "LambdaFunctionTimedOut", "ActivityFailed",
-           "ActivityTimedOut", "TaskSubmitFailed", "LambdaFunctionStartFailed"}
+           "ActivityTimedOut", "TaskSubmitFailed", "LambdaFunctionStartFailed", "TaskStartFailed",
+           "LambdaFunctionScheduleFailed", "ActivityScheduleFailed"}
+_GROUP_STARTED = {"ParallelStateStarted", "MapStateStarted"}
+_GROUP_SUCCEEDED = {"ParallelStateSucceeded", "MapStateSucceeded"}
+_GROUP_FAILED = {"ParallelStateFailed", "MapStateFailed"}
+_EXECUTION_END = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
+
+# A visit's status; the graph view uses the same words as CSS classes.
+STATUSES = ("succeeded", "failed", "caught", "running", "aborted")
 
 
 @dataclass
+class Attempt:
+    """One try of a Task (or one run of a Parallel / Map): a Retry makes another."""
+
+    number: int
+    scheduled: datetime | None = None
+    started: datetime | None = None
+    submitted: datetime | None = None  # a .waitForTaskToken task was handed over; the wait begins
+    ended: datetime | None = None
+    error: str | None = None
+    cause: str | None = None
+    resource: str | None = None  # "lambda:invoke", "sqs:sendMessage.waitForTaskToken", ...
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def waits_for_token(self) -> bool:
+        return bool(self.resource and self.resource.endswith(".waitForTaskToken"))
+
+    @property
+    def token_wait_ms(self) -> float | None:
+        """How long the task token was out: from hand-over to SendTask* (or until now if still out)."""
+        begin = self.submitted or self.started or self.scheduled
+        if not self.waits_for_token or begin is None or self.ended is None:
+            return None
+        return _ms(begin, self.ended)
+
+
+@dataclass(eq=False)
 class StateVisit:
     name: str
     type: str
@@ -24,8 +77,20 @@ class StateVisit:
     errors: list[str] = field(default_factory=list)  # one per failed attempt, in order
     input: Any = None
     output: Any = None
-    status: str = "running"  # succeeded | failed | caught | running
+    status: str = "running"  # succeeded | failed | caught | running | aborted
     waited_for_token: bool = False
+    causes: list[str | None] = field(default_factory=list)  # beside `errors`
+    tries: list[Attempt] = field(default_factory=list)
+    error: str | None = None  # what ended a failed or caught visit (a Fail state's error too)
+    cause: str | None = None
+    parent: "StateVisit | None" = field(default=None, repr=False)
+    branch: int | None = None  # Parallel branch index, from the ASL
+    iteration: int | None = None  # Map item index
+    path: tuple[str, ...] = ()  # the state's place in the ASL: ("RunChecks", "ItemProcessor", "RunCheck")
+    successor: "StateVisit | None" = field(default=None, repr=False)  # the next state entered in this scope
+    iterations: int | None = None  # a Map's item count
+    event_ids: list[int] = field(default_factory=list)
+    _exited_event: bool = field(default=False, repr=False)
 
     @property
     def retries(self) -> int:
@@ -34,53 +99,550 @@ class StateVisit:
     @property
     def duration_ms(self) -> float | None:
         if self.entered and self.exited:
-            return (self.exited - self.entered).total_seconds() * 1000
+            return _ms(self.entered, self.exited)
         return None
 
+    @property
+    def node_id(self) -> str:
+        return "/".join(self.path or (self.name,))
 
-def visits_from_history(events: list[dict]) -> list[StateVisit]:
+    @property
+    def depth(self) -> int:
+        return 0 if self.parent is None else self.parent.depth + 1
+
+    @property
+    def token_wait_ms(self) -> float | None:
+        waits = [a.token_wait_ms for a in self.tries if a.token_wait_ms is not None]
+        return sum(waits) if waits else None
+
+    @property
+    def waiting_for_token(self) -> bool:
+        """Still out: the task token has not come back yet."""
+        return bool(self.tries) and self.tries[-1].waits_for_token and self.tries[-1].ended is None
+
+    @property
+    def resource(self) -> str | None:
+        return self.tries[-1].resource if self.tries else None
+
+    @property
+    def scope(self) -> tuple[int | None, int | None, int | None]:
+        return (id(self.parent) if self.parent else None, self.branch, self.iteration)
+
+    def ancestors(self) -> Iterator["StateVisit"]:
+        v = self.parent
+        while v is not None:
+            yield v
+            v = v.parent
+
+
+def visits_from_history(events: list[dict], definition: str | Mapping[str, Any] | None = None) -> list[StateVisit]:
+    """One StateVisit per state entered, in the order they were entered.
+
+    With the state machine's definition, Parallel branches get their index and every visit its
+    path in the ASL; without it, paths are still right for Map iterations and top-level states.
+    """
+    states = _states_by_path(definition)
     visits: list[StateVisit] = []
-    open_visit: dict[int, StateVisit] = {}  # entered-event id -> visit, for nested (Parallel/Map) states
-    current: StateVisit | None = None
-    by_id: dict[int, StateVisit] = {}
+    owner: dict[int, StateVisit | None] = {}  # event id -> the visit it belongs to (None: the execution)
+    types: dict[int, str] = {}
+    details: dict[int, dict] = {}
+    last: StateVisit | None = None  # fallback when an event has no usable previousEventId
+    ended_with: tuple[str | None, str | None] | None = None
+
     for ev in events:
-        etype: str = ev["type"]
-        parent = by_id.get(ev.get("previousEventId", -1))
+        eid, etype = ev["id"], ev["type"]
+        prev = ev.get("previousEventId")
+        prev_owner = owner[prev] if prev in owner else (None if prev in (0, None) or not visits else last)
+        d = _details(ev)
+        types[eid], details[eid] = etype, d
+
         if etype.endswith("StateEntered"):
-            d = ev["stateEnteredEventDetails"]
-            current = StateVisit(name=d["name"], type=etype[: -len("StateEntered")], entered=ev["timestamp"],
-                                 input=d.get("input"))
-            visits.append(current)
-            open_visit[ev["id"]] = current
-            by_id[ev["id"]] = current
+            info = ev.get("stateEnteredEventDetails", {})
+            visit = StateVisit(name=info.get("name", "?"), type=etype[: -len("StateEntered")],
+                               entered=ev.get("timestamp"), input=_loads(info.get("input")))
+            prev_type = types.get(prev, "")
+            if prev_type == "ParallelStateStarted" and prev_owner is not None:
+                visit.parent = prev_owner
+                visit.branch = _branch_of(states, prev_owner.path, visit.name)
+            elif prev_type == "MapIterationStarted" and prev_owner is not None:
+                visit.parent = prev_owner
+                visit.iteration = details[prev].get("index")
+            elif prev_owner is not None:
+                # The next state in the same scope (also after a Catch): a sibling.
+                visit.parent, visit.branch, visit.iteration = prev_owner.parent, prev_owner.branch, prev_owner.iteration
+                if prev_owner.successor is None:
+                    prev_owner.successor = visit
+            visit.path = _path_of(states, visit)
+            visit.event_ids.append(eid)
+            visits.append(visit)
+            owner[eid] = last = visit
             continue
-        visit = parent or current
-        if visit is not None:
-            by_id[ev["id"]] = visit
+
+        visit = _owner(etype, d, prev_owner)
+        owner[eid] = visit
+        if etype in _EXECUTION_END:
+            ended_with = (d.get("error"), d.get("cause"))
+            continue
+        if visit is None:
+            continue
+        visit.event_ids.append(eid)
+        last = visit
+        ts = ev.get("timestamp")
         if etype.endswith("StateExited"):
-            d = ev["stateExitedEventDetails"]
-            target = next((v for v in reversed(visits) if v.name == d["name"] and v.exited is None), None)
-            if target is not None:
-                target.exited = ev["timestamp"]
-                target.output = d.get("output")
-                if target.status == "running":
-                    target.status = "succeeded"
-        elif visit is None:
-            continue
-        elif etype in _SCHEDULED:
+            visit.exited = ts
+            visit.output = _loads(ev.get("stateExitedEventDetails", {}).get("output"))
+            visit._exited_event = True
+        elif etype in _SCHEDULED or etype in _GROUP_STARTED:
             visit.attempts += 1
-            params = ev.get("taskScheduledEventDetails", {}).get("resource", "")
-            if "waitForTaskToken" in params:
+            attempt = Attempt(number=visit.attempts, scheduled=ts, started=ts if etype in _GROUP_STARTED else None,
+                              resource=_resource(d))
+            visit.tries.append(attempt)
+            if attempt.waits_for_token:
                 visit.waited_for_token = True
-        elif etype in _FAILED:
-            details = next((v for k, v in ev.items() if k.endswith("EventDetails")), {}) or {}
-            visit.errors.append(details.get("error") or etype)
-            visit.status = "failed"
-        elif etype in ("TaskSucceeded", "LambdaFunctionSucceeded", "ActivitySucceeded"):
-            visit.status = "running"  # a later StateExited marks it succeeded
-    # A failed attempt followed by a successful exit was retried; a failed state that still
-    # exited was caught by a Catch.
-    for v in visits:
-        if v.errors and v.exited is not None:
-            v.status = "caught" if len(v.errors) >= v.attempts else "succeeded"
+            if etype == "MapStateStarted":
+                visit.iterations = d.get("length")
+        elif etype in _STARTED:
+            _current_attempt(visit).started = ts
+        elif etype == "TaskSubmitted":
+            _current_attempt(visit).submitted = ts
+        elif etype in _SUCCEEDED or etype in _GROUP_SUCCEEDED:
+            _current_attempt(visit).ended = ts
+        elif etype in _FAILED or etype in _GROUP_FAILED or etype == "EvaluationFailed":
+            attempt = _current_attempt(visit)
+            error, cause = d.get("error"), d.get("cause")
+            if error is None and etype in _GROUP_FAILED:
+                error, cause = _last_error_below(visit, visits)
+            attempt.ended, attempt.error, attempt.cause = ts, error or etype, cause
+            visit.errors.append(attempt.error)
+            visit.causes.append(attempt.cause)
+        elif etype.endswith("StateAborted"):
+            visit.status = "aborted"
+
+    _settle(visits, states, ended_with)
     return visits
+
+
+def _settle(visits: list[StateVisit], states: dict[tuple[str, ...], Mapping[str, Any]],
+            ended_with: tuple[str | None, str | None] | None) -> None:
+    """Each visit's final status, now that the whole history is known."""
+    for v in reversed(visits):  # inner visits first: a Parallel's status may depend on its branches
+        last_try = v.tries[-1] if v.tries else None
+        if v.type == "Fail":
+            v.status = "failed"
+            spec = states.get(v.path, {})
+            if v.parent is None and ended_with is not None:
+                v.error, v.cause = ended_with
+            else:
+                v.error, v.cause = spec.get("Error"), spec.get("Cause")
+        elif last_try is not None and last_try.failed:
+            v.error, v.cause = last_try.error, last_try.cause
+            # Handled if the workflow went on from here (a Catch), else it ended the scope.
+            v.status = "caught" if (v.successor is not None or v._exited_event) else "failed"
+        elif v.status == "aborted":
+            pass
+        elif v.exited is not None:
+            v.status = "succeeded"
+        elif ended_with is not None or any(a._exited_event or (a.tries and a.tries[-1].failed) for a in v.ancestors()):
+            # Its execution, Parallel or Map ended around it (a sibling branch failed, say): it was
+            # cancelled, after its work was done or during it.
+            v.status = "succeeded" if last_try is not None and last_try.ended and not last_try.failed else "aborted"
+        else:
+            v.status = "running"
+
+
+def _owner(etype: str, d: dict, prev_owner: StateVisit | None) -> StateVisit | None:
+    if etype.startswith("Execution"):
+        return None
+    if etype.endswith("StateExited"):
+        return _up(prev_owner, lambda v: v.name == d.get("name") and not v._exited_event) or prev_owner
+    for prefix, kind in (("MapIteration", "Map"), ("MapState", "Map"), ("MapRun", "Map"), ("ParallelState", "Parallel")):
+        if etype.startswith(prefix):
+            name = d.get("name")
+            return _up(prev_owner, lambda v: v.type == kind and (name is None or v.name == name)) or prev_owner
+    return prev_owner
+
+
+def _up(visit: StateVisit | None, match: Any) -> StateVisit | None:
+    while visit is not None:
+        if match(visit):
+            return visit
+        visit = visit.parent
+    return None
+
+
+def _current_attempt(visit: StateVisit) -> Attempt:
+    if not visit.tries:  # e.g. a failure before anything was scheduled (a bad Parameters path)
+        visit.attempts = max(visit.attempts, 1)
+        visit.tries.append(Attempt(number=1))
+    return visit.tries[-1]
+
+
+def _last_error_below(group: StateVisit, visits: list[StateVisit]) -> tuple[str | None, str | None]:
+    for v in reversed(visits):
+        if group in v.ancestors():
+            if v.errors:
+                return v.errors[-1], v.causes[-1]
+            if v.type == "Fail":
+                return v.error, v.cause
+    return None, None
+
+
+def _details(ev: dict) -> dict:
+    for k, v in ev.items():
+        if k.endswith("EventDetails") and isinstance(v, dict):
+            return v
+    return {}
+
+
+def _resource(d: dict) -> str | None:
+    if "resource" not in d:
+        return None
+    return f"{d['resourceType']}:{d['resource']}" if d.get("resourceType") else str(d["resource"])
+
+
+def _loads(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _ms(a: datetime, b: datetime) -> float:
+    return (b - a).total_seconds() * 1000
+
+
+# --- the ASL side -------------------------------------------------------------------------------
+
+
+def _load(definition: str | Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    if definition is None:
+        return None
+    return json.loads(definition) if isinstance(definition, str) else definition
+
+
+def _processor_key(state: Mapping[str, Any]) -> str:
+    return "Iterator" if "Iterator" in state and "ItemProcessor" not in state else "ItemProcessor"
+
+
+def _states_by_path(definition: str | Mapping[str, Any] | None) -> dict[tuple[str, ...], Mapping[str, Any]]:
+    out: dict[tuple[str, ...], Mapping[str, Any]] = {}
+
+    def walk(block: Mapping[str, Any], path: tuple[str, ...]) -> None:
+        for name, state in block.get("States", {}).items():
+            here = path + (name,)
+            out[here] = state
+            if state.get("Type") == "Parallel":
+                for i, branch in enumerate(state.get("Branches", [])):
+                    walk(branch, here + (f"Branches[{i}]",))
+            elif state.get("Type") == "Map":
+                key = _processor_key(state)
+                if key in state:
+                    walk(state[key], here + (key,))
+
+    defn = _load(definition)
+    if defn:
+        walk(defn, ())
+    return out
+
+
+def _branch_of(states: dict[tuple[str, ...], Mapping[str, Any]], parallel: tuple[str, ...], name: str) -> int | None:
+    spec = states.get(parallel)
+    for i, branch in enumerate((spec or {}).get("Branches", [])):
+        if name in branch.get("States", {}):
+            return i
+    return None
+
+
+def _path_of(states: dict[tuple[str, ...], Mapping[str, Any]], visit: StateVisit) -> tuple[str, ...]:
+    parent = visit.parent
+    if parent is None:
+        return (visit.name,)
+    if parent.type == "Map":
+        return parent.path + (_processor_key(states.get(parent.path, {})), visit.name)
+    branch = f"Branches[{visit.branch}]" if visit.branch is not None else "Branches[?]"
+    return parent.path + (branch, visit.name)
+
+
+@dataclass
+class Node:
+    """A state of the machine (or a Parallel branch, or the Start / End marker) in the graph."""
+
+    id: str
+    name: str
+    type: str  # an ASL type, or "Branch", "Start", "End"
+    parent: str | None = None  # the id of the Parallel branch or Map around it
+    comment: str | None = None
+    resource: str | None = None
+    retry: list[dict] = field(default_factory=list)
+    catch: list[dict] = field(default_factory=list)
+    end: bool = False
+
+    @property
+    def is_group(self) -> bool:
+        return self.type in ("Parallel", "Map", "Branch")
+
+
+@dataclass
+class Edge:
+    source: str
+    target: str
+    kind: str  # next | choice | default | catch | start | end
+    label: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.source}->{self.target}:{self.kind}"
+
+
+@dataclass
+class Graph:
+    """The state machine as nodes (states, nested in their Parallel branches and Maps) and edges."""
+
+    nodes: list[Node]
+    edges: list[Edge]
+
+    START = "__start__"
+    END = "__end__"
+
+    @classmethod
+    def from_definition(cls, definition: str | Mapping[str, Any]) -> "Graph":
+        nodes: list[Node] = [Node(cls.START, "Start", "Start")]
+        edges: list[Edge] = []
+        defn = _load(definition) or {}
+
+        def block(spec: Mapping[str, Any], prefix: tuple[str, ...], parent: str | None) -> None:
+            states = spec.get("States", {})
+            for name, state in states.items():
+                path = prefix + (name,)
+                nid = "/".join(path)
+                stype = state.get("Type", "?")
+                nodes.append(Node(nid, name, stype, parent, state.get("Comment"), state.get("Resource"),
+                                  list(state.get("Retry", [])), list(state.get("Catch", [])),
+                                  bool(state.get("End")) or stype in ("Succeed", "Fail")))
+                sib = lambda target: "/".join(prefix + (target,))  # noqa: E731
+                if stype == "Choice":
+                    for rule in state.get("Choices", []):
+                        if "Next" in rule:
+                            edges.append(Edge(nid, sib(rule["Next"]), "choice", choice_label(rule)))
+                    if "Default" in state:
+                        edges.append(Edge(nid, sib(state["Default"]), "default", "default"))
+                elif "Next" in state:
+                    edges.append(Edge(nid, sib(state["Next"]), "next"))
+                for rule in state.get("Catch", []):
+                    if "Next" in rule:
+                        edges.append(Edge(nid, sib(rule["Next"]), "catch", ", ".join(rule.get("ErrorEquals", []))))
+                if stype == "Parallel":
+                    for i, branch in enumerate(state.get("Branches", [])):
+                        bid = f"{nid}/Branches[{i}]"
+                        nodes.append(Node(bid, f"branch {i + 1}", "Branch", nid))
+                        block(branch, path + (f"Branches[{i}]",), bid)
+                elif stype == "Map":
+                    key = _processor_key(state)
+                    block(state.get(key, {}), path + (key,), nid)
+                if parent is None and (state.get("End") or stype in ("Succeed", "Fail")):
+                    edges.append(Edge(nid, cls.END, "end"))
+
+        block(defn, (), None)
+        if "StartAt" in defn:
+            edges.insert(0, Edge(cls.START, defn["StartAt"], "start"))
+        nodes.append(Node(cls.END, "End", "End"))
+        return cls(nodes, edges)
+
+    def node(self, node_id: str) -> Node:
+        return next(n for n in self.nodes if n.id == node_id)
+
+    def states(self) -> list[Node]:
+        """The machine's states (no branches, no Start / End markers)."""
+        return [n for n in self.nodes if n.type not in ("Branch", "Start", "End")]
+
+
+def choice_label(rule: Mapping[str, Any]) -> str:
+    """A short reading of a Choice rule: `$.inspection.passed == true`, `not $.x present`."""
+    if "Condition" in rule:  # JSONata
+        return str(rule["Condition"]).removeprefix("{%").removesuffix("%}").strip()
+    for key in ("And", "Or"):
+        if key in rule:
+            return f" {key.lower()} ".join(f"({choice_label(r)})" for r in rule[key])
+    if "Not" in rule:
+        return f"not ({choice_label(rule['Not'])})"
+    variable = rule.get("Variable", "")
+    ops = {"Equals": "==", "GreaterThan": ">", "GreaterThanEquals": ">=", "LessThan": "<", "LessThanEquals": "<="}
+    for key, value in rule.items():
+        if key in ("Variable", "Next", "Comment", "Assign", "Output"):
+            continue
+        op = key[:-4] if key.endswith("Path") else key
+        shown = value if key.endswith("Path") else json.dumps(value)
+        for suffix, symbol in ops.items():
+            if op.endswith(suffix) and op != suffix:
+                return f"{variable} {symbol} {shown}"
+        if op == "IsPresent":
+            return f"{variable} {'present' if value else 'absent'}"
+        if op == "IsNull":
+            return f"{variable} {'is' if value else 'is not'} null"
+        if op.startswith("Is"):
+            return f"{variable} {'is' if value else 'is not'} {op[2:].lower()}"
+        if op == "StringMatches":
+            return f"{variable} matches {shown}"
+        return f"{variable} {key} {shown}"
+    return variable
+
+
+# --- one execution --------------------------------------------------------------------------------
+
+
+@dataclass
+class StateSummary:
+    """What happened at one node of the graph, over all its visits (loops, Map iterations)."""
+
+    node_id: str
+    visits: list[StateVisit]
+
+    @property
+    def status(self) -> str:
+        found = {v.status for v in self.visits}
+        for s in ("failed", "running", "caught", "aborted", "succeeded"):
+            if s in found:
+                return s
+        return "not-visited"
+
+    @property
+    def retries(self) -> int:
+        return sum(v.retries for v in self.visits)
+
+    @property
+    def classes(self) -> list[str]:
+        """CSS classes for the graph: the status, and `retried` when any attempt was retried."""
+        return [self.status] + (["retried"] if self.retries else []) + (
+            ["waited"] if any(v.waited_for_token for v in self.visits) else [])
+
+
+@dataclass
+class ExecutionTrace:
+    execution_arn: str
+    state_machine_arn: str
+    status: str
+    started: datetime | None
+    stopped: datetime | None
+    input: Any
+    output: Any
+    error: str | None
+    cause: str | None
+    events: list[dict]
+    definition: Mapping[str, Any] | None
+    visits: list[StateVisit]
+    state_machine_name: str = ""
+
+    @classmethod
+    def build(cls, description: dict, events: list[dict], definition: str | Mapping[str, Any] | None = None,
+              state_machine_name: str = "") -> "ExecutionTrace":
+        defn = _load(definition)
+        sm_arn = description.get("stateMachineArn", "")
+        return cls(
+            execution_arn=description["executionArn"],
+            state_machine_arn=sm_arn,
+            status=description["status"],
+            started=description.get("startDate"),
+            stopped=description.get("stopDate"),
+            input=_loads(description.get("input")),
+            output=_loads(description.get("output")),
+            error=description.get("error"),
+            cause=description.get("cause"),
+            events=events,
+            definition=defn,
+            visits=visits_from_history(events, defn),
+            state_machine_name=state_machine_name or sm_arn.rsplit(":", 1)[-1],
+        )
+
+    @property
+    def name(self) -> str:
+        return self.execution_arn.rsplit(":", 1)[-1]
+
+    @property
+    def duration_ms(self) -> float | None:
+        return _ms(self.started, self.stopped) if self.started and self.stopped else None
+
+    @property
+    def running(self) -> bool:
+        return self.status == "RUNNING"
+
+    def graph(self) -> Graph | None:
+        return Graph.from_definition(self.definition) if self.definition else None
+
+    def offset_ms(self, when: datetime | None) -> float | None:
+        """Milliseconds since the execution started."""
+        return _ms(self.started, when) if self.started and when else None
+
+    def summaries(self) -> dict[str, StateSummary]:
+        """Node id -> its summary, for every state of the machine (not-visited ones included)."""
+        out: dict[str, StateSummary] = {}
+        graph = self.graph()
+        if graph:
+            for n in graph.states():
+                out[n.id] = StateSummary(n.id, [])
+        for v in self.visits:
+            out.setdefault(v.node_id, StateSummary(v.node_id, [])).visits.append(v)
+        return out
+
+    def taken_edges(self) -> set[tuple[str, str]]:
+        """(source, target) node ids of the transitions this execution made."""
+        taken: set[tuple[str, str]] = set()
+        roots = [v for v in self.visits if v.parent is None]
+        if roots:
+            taken.add((Graph.START, roots[0].node_id))
+        for v in self.visits:
+            if v.successor is not None:
+                taken.add((v.node_id, v.successor.node_id))
+        if self.status != "RUNNING" and roots:
+            final = roots[-1]
+            if final.successor is None and final.status in ("succeeded", "failed"):
+                taken.add((final.node_id, Graph.END))
+        return taken
+
+    def event_state(self) -> dict[int, StateVisit]:
+        """Event id -> the visit it belongs to."""
+        return {eid: v for v in self.visits for eid in v.event_ids}
+
+
+def load_trace(sfn: Any, execution_arn: str) -> ExecutionTrace:
+    """DescribeExecution + GetExecutionHistory + DescribeStateMachine -> ExecutionTrace."""
+    description = sfn.describe_execution(executionArn=execution_arn)
+    events: list[dict] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+        events.extend(page["events"])
+    machine = sfn.describe_state_machine(stateMachineArn=description["stateMachineArn"])
+    return ExecutionTrace.build(description, events, machine.get("definition"), machine.get("name", ""))
+
+
+def resolve_execution(sfn: Any, ref: str, machine_names: list[str]) -> str:
+    """An execution ARN from an ARN or a bare execution name, looked up in the given state machines.
+
+    Raises LookupError when no such execution exists at this endpoint, or the name is ambiguous."""
+    from botocore.exceptions import ClientError
+
+    if ref.startswith("arn:"):
+        if ":execution:" not in ref and ":express:" not in ref:
+            raise LookupError(f"{ref} is not an execution ARN")
+        return ref
+    arns = {}
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for item in page["stateMachines"]:
+            arns[item["name"]] = item["stateMachineArn"]
+    found = []
+    searched = [n for n in machine_names if n in arns]
+    for name in searched:
+        candidate = arns[name].replace(":stateMachine:", ":execution:", 1) + f":{ref}"
+        try:
+            sfn.describe_execution(executionArn=candidate)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("ExecutionDoesNotExist", "InvalidArn", "ResourceNotFound"):
+                continue
+            raise
+        found.append(candidate)
+    if not found:
+        where = ", ".join(searched) if searched else "none of the fleet's state machines are deployed here"
+        raise LookupError(f"no execution named {ref!r} (searched: {where})")
+    if len(found) > 1:
+        raise LookupError(f"{ref!r} names executions of several state machines; pass the ARN: " + ", ".join(found))
+    return found[0]

@@ -36,21 +36,29 @@ class Workflow:
 
 REGISTER = Workflow("register", "REGISTER_CAR_STATE_MACHINE_ARN", "vin")
 DISPATCH = Workflow("dispatch", "DISPATCH_CAR_STATE_MACHINE_ARN", "ride_id")
-MAINTENANCE = Workflow("maintenance", "MAINTENANCE_STATE_MACHINE_ARN", "car_id")
+MAINTENANCE = Workflow("maintenance", "MAINTAIN_CAR_STATE_MACHINE_ARN", "car_id")
 WORKFLOWS = {w.name: w for w in (REGISTER, DISPATCH, MAINTENANCE)}
 
-_sfn: Any = None
+_clients: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
-def sfn() -> Any:
-    """The process's Step Functions client, created on first use and reused while warm."""
-    global _sfn
-    if _sfn is None:
+def _client(service: str) -> Any:
+    """One client per service for the process, created on first use and reused while warm."""
+    client = _clients.get(service)
+    if client is None:
         with _lock:
-            if _sfn is None:
-                _sfn = boto3.session.Session().client("stepfunctions")
-    return _sfn
+            client = _clients.get(service) or boto3.session.Session().client(service)
+            _clients[service] = client
+    return client
+
+
+def sfn() -> Any:
+    return _client("stepfunctions")
+
+
+def sqs() -> Any:
+    return _client("sqs")
 
 
 def start(workflow: Workflow, request: dict[str, Any], correlation_id: str | None = None) -> Started:

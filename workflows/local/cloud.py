@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -55,8 +56,12 @@ def definition(sm: catalog.StateMachine) -> str:
 
 
 class LocalCloud:
-    def __init__(self, virtual_time: bool = False, clock: Clock | None = None, fault_hook: FaultHook | None = None):
+    def __init__(self, virtual_time: bool = False, clock: Clock | None = None, fault_hook: FaultHook | None = None,
+                 mock_config: str | Path | None = None):
         self.clock = clock or make_clock(virtual_time)
+        # Where `stateMachineArn#TestCase` executions find their test case (Step Functions Local's
+        # MockConfigFile.json format); None: $SFN_MOCK_CONFIG, else statemachines/MockConfigFile.json.
+        self.mock_config = mock_config
         self.runtime = LambdaRuntime(self.clock, fault_hook)
         self._mock: Any = None
         self._clients: dict[str, Any] = {}
@@ -81,15 +86,20 @@ class LocalCloud:
 
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
-        moto_adapter.install(self.runtime, self.clock, on_async_failure=self._async_failure)
+        moto_adapter.install(self.runtime, self.clock, on_async_failure=self._async_failure,
+                             mock_config_path=self.mock_config)
         self.deploy()
         return self
 
     def stop(self) -> None:
         global _active
         if self._mock is not None:
-            # Let running executions see their end before the backends are reset.
+            # Executions still running are stopped, and their threads waited for, before the
+            # backends are reset: a straggler must not write into the next local cloud.
+            from workflows.local import moto_adapter
+
             self._stop_running_executions()
+            moto_adapter.wait_for_executions(timeout_s=10)
             self._mock.stop()
             self._mock = None
         self.runtime.shutdown()

@@ -1,7 +1,7 @@
 """The one module that reaches into moto's internals (DESIGN.md principle 5).
 
 Pinned to moto 5.2.5 (see requirements). moto's Step Functions engine (ported from LocalStack)
-is used as it is, with five seams re-pointed at the local cloud:
+is used as it is, with these seams re-pointed at the local cloud:
 
 1. `boto_client_for` (every service integration asks it for a client): Lambda calls go to the
    in-process LambdaRuntime; other services get one cached boto3 client per service and region
@@ -16,6 +16,16 @@ is used as it is, with five seams re-pointed at the local cloud:
    execution's duration agrees with its history.
 7. The context object's `$$.Execution.StartTime` is a datetime in moto but ISO 8601 text on
    AWS; it is made text, so an ASL file that copies it into a DynamoDB item works on both.
+8. Each execution's worker thread is counted while it runs, so a local cloud can wait for its
+   executions to end before it resets moto's (process-global) state: a straggler must never
+   write into the next cloud.
+8. Mocked service integrations (Step Functions Local's MockConfigFile.json, see
+   workflows/mock_config.py): StartExecution on `<stateMachineArn>#<TestCase>` runs that test
+   case's mocked responses. moto ships the engine half (ExecutionWorker's `mock_test_case`, read by
+   every Task state) but neither the file loader nor the StartExecution wiring; the backend's
+   `start_execution` and `Execution._get_start_execution_worker` are wrapped to supply both. And
+   the DynamoDB integration's `_from_error` renames every non-ClientError, a mocked Throw included,
+   to DynamoDB.AmazonDynamoDBException; it is wrapped so a mocked error keeps its name.
 
 And EventBridge: moto raises NotImplementedError for a Lambda rule target, so matching events
 for Lambda targets are handed to the runtime's asynchronous invoke (AWS's async contract).
@@ -33,6 +43,7 @@ import threading
 import datetime as dt_module
 import types
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable
 
 import boto3
@@ -48,7 +59,11 @@ from moto.stepfunctions.parser.asl.eval.event import event_manager
 from moto.stepfunctions.parser import models as parser_models
 from moto.stepfunctions.parser.backend import execution as backend_execution
 from moto.stepfunctions.parser.backend import execution_worker
+from moto.stepfunctions.parser.mocking import mock_config as moto_mocking
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
 
+from workflows import mock_config
 from workflows.local.clock import Clock, ClockEvent
 from workflows.local.lambda_runtime import LambdaRuntime
 
@@ -167,6 +182,29 @@ def _environment_with_text_start_time(self: Any) -> Any:
     return env
 
 
+_ORIGINAL_EXECUTION_LOGIC = execution_worker.ExecutionWorker._execution_logic
+_running = threading.Condition()
+_running_count = 0
+
+
+def _counted_execution_logic(self: Any) -> Any:
+    global _running_count
+    with _running:
+        _running_count += 1
+    try:
+        return _ORIGINAL_EXECUTION_LOGIC(self)
+    finally:
+        with _running:
+            _running_count -= 1
+            _running.notify_all()
+
+
+def wait_for_executions(timeout_s: float) -> bool:
+    """Block until no execution worker runs (True), or the timeout passes (False)."""
+    with _running:
+        return _running.wait_for(lambda: _running_count == 0, timeout=timeout_s)
+
+
 _ORIGINAL_SEND_TO_TARGETS = events_models.Rule.send_to_targets
 
 
@@ -188,6 +226,64 @@ def _send_to_targets(self: Any, original_event: Any, transform_input: bool = Tru
 
 
 _Bindings.on_async_failure = None  # type: ignore[attr-defined]
+_Bindings.mock_config = None  # type: ignore[attr-defined]
+
+
+_ORIGINAL_START_EXECUTION = parser_models.StepFunctionsParserBackend.start_execution
+_ORIGINAL_START_WORKER = backend_execution.Execution._get_start_execution_worker
+_starting = threading.local()  # the test case of the StartExecution running on this thread
+
+
+def _start_execution(self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None,
+                     trace_header: Any = None) -> Any:
+    base_arn, test_case_name = mock_config.split_arn(state_machine_arn)
+    if test_case_name is None:
+        return _ORIGINAL_START_EXECUTION(self, state_machine_arn, name, execution_input, trace_header)
+    state_machine = self.describe_state_machine(base_arn)  # StateMachineDoesNotExist, as for any start
+    try:
+        config = mock_config.MockConfig.load(_Bindings.mock_config)  # type: ignore[attr-defined]
+        test_case = _moto_test_case(config.test_case(state_machine.name, test_case_name))
+    except mock_config.MockConfigError as exc:
+        from moto.stepfunctions.exceptions import InvalidName
+
+        raise InvalidName(f"Invalid mock test case {test_case_name!r}: {exc}") from None
+    _starting.test_case = test_case
+    try:
+        return _ORIGINAL_START_EXECUTION(self, base_arn, name, execution_input, trace_header)
+    finally:
+        _starting.test_case = None
+
+
+def _start_worker_with_test_case(self: Any) -> Any:
+    worker = _ORIGINAL_START_WORKER(self)
+    test_case = getattr(_starting, "test_case", None)
+    if test_case is not None:
+        worker._mock_test_case = test_case
+    return worker
+
+
+_DynamoDBTask = state_task_service_dynamodb.StateTaskServiceDynamoDB
+_ORIGINAL_DYNAMODB_FROM_ERROR = _DynamoDBTask._from_error
+
+
+def _dynamodb_from_error(self: Any, env: Any, ex: Exception) -> Any:
+    if isinstance(ex, FailureEventException):  # a mocked Throw: already the failure, with its name
+        return ex.failure_event
+    return _ORIGINAL_DYNAMODB_FROM_ERROR(self, env, ex)
+
+
+def _moto_test_case(case: mock_config.MockTestCase) -> Any:
+    """Our parsed test case as moto's engine wants it."""
+    states = []
+    for state, (response_name, responses) in case.states.items():
+        moto_responses = [
+            moto_mocking.MockedResponseThrow(r.first, r.last, error=r.error, cause=r.cause) if r.throws
+            else moto_mocking.MockedResponseReturn(r.first, r.last, payload=r.result)
+            for r in responses
+        ]
+        states.append(moto_mocking.StateMockedResponses(state, response_name, moto_responses))
+    return moto_mocking.MockTestCase(case.state_machine, case.name, states)
+
 
 _installed = False
 
@@ -204,8 +300,11 @@ def engine_modules() -> list[types.ModuleType]:
     return modules
 
 
-def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[dict], None] | None = None) -> None:
-    """Point moto's engine at this runtime and clock. Idempotent; later calls rebind."""
+def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[dict], None] | None = None,
+            mock_config_path: str | Path | None = None) -> None:
+    """Point moto's engine at this runtime and clock. Idempotent; later calls rebind.
+    `mock_config_path`: the MockConfigFile.json test cases come from (default: $SFN_MOCK_CONFIG,
+    else statemachines/MockConfigFile.json); read at each StartExecution that names a test case."""
     global _installed
     if moto.__version__ != MOTO_VERSION:
         raise RuntimeError(
@@ -215,6 +314,7 @@ def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[di
     _Bindings.runtime = runtime
     _Bindings.clock = clock
     _Bindings.on_async_failure = on_async_failure  # type: ignore[attr-defined]
+    _Bindings.mock_config = mock_config_path  # type: ignore[attr-defined]
     _Bindings.clients = {}
     ClockEvent.clock = clock
     # The engine logs every caught task failure at ERROR; here those are expected paths.
@@ -231,8 +331,12 @@ def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[di
     event_manager.EventManager._get_current_timestamp = staticmethod(_timestamp)
     events_models.Rule.send_to_targets = _send_to_targets
     execution_worker.ExecutionWorker._get_evaluation_environment = _environment_with_text_start_time
+    execution_worker.ExecutionWorker._execution_logic = _counted_execution_logic
     parser_models.datetime = _CLOCK_DATETIME_MODULE
     backend_execution.datetime = _CLOCK_DATETIME_MODULE
+    parser_models.StepFunctionsParserBackend.start_execution = _start_execution
+    backend_execution.Execution._get_start_execution_worker = _start_worker_with_test_case
+    _DynamoDBTask._from_error = _dynamodb_from_error
     _installed = True
 
 
@@ -249,6 +353,10 @@ def seams() -> dict[str, bool]:
         "eventbridge_lambda_targets": events_models.Rule.send_to_targets is _send_to_targets,
         "execution_dates": parser_models.datetime is _CLOCK_DATETIME_MODULE
         and backend_execution.datetime is _CLOCK_DATETIME_MODULE,
+        "running_executions": execution_worker.ExecutionWorker._execution_logic is _counted_execution_logic,
         "context_start_time": execution_worker.ExecutionWorker._get_evaluation_environment
         is _environment_with_text_start_time,
+        "mock_test_cases": parser_models.StepFunctionsParserBackend.start_execution is _start_execution
+        and backend_execution.Execution._get_start_execution_worker is _start_worker_with_test_case
+        and _DynamoDBTask._from_error is _dynamodb_from_error,
     }

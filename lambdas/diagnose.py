@@ -1,0 +1,24 @@
+"""Diagnose: the checks a car in maintenance needs.
+
+In:  {job {job_id, car_id, reason}, car {car_id, odometer_km, battery_pct, km_since_service, ...}}
+Out: {job_id, checks: [str]}
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from fleet_domain.maintenance import CarSnapshot, diagnose
+from fleet_domain.workshop import JobRef
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event, context):
+    job = JobRef.model_validate(event["job"])
+    checks = diagnose(CarSnapshot.model_validate(event["car"]), job.reason)
+    logger.info("diagnosed", job_id=job.job_id, checks=checks)
+    return {"job_id": job.job_id, "checks": checks}

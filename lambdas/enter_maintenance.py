@@ -1,0 +1,35 @@
+"""EnterMaintenance: opens a maintenance job and takes the car into the workshop, or refuses.
+
+In:  {request {car_id, reason, ride_id?}, job_id (the execution's name), at, execution_arn}
+Out: {entered, job {job_id, car_id, reason, ride_id}, car {car_id, status, version, model, year,
+     odometer_km, battery_pct, km_since_service}}; entered is false when the car is not
+     AVAILABLE (on a trip, say): a domain outcome, nothing changed.
+One transaction, conditional on the version read: car AVAILABLE -> IN_MAINTENANCE, job OPEN;
+then the CarStatusChanged event. Raises MaintenanceRequestError or CarNotFoundError (user errors).
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from fleet_domain.fleet_cars import FleetCarRepository
+from fleet_domain.maintenance_repository import MaintenanceJobRepository
+from fleet_domain.workshop import MaintenanceEntry, enter_maintenance
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+cars = FleetCarRepository()
+jobs = MaintenanceJobRepository()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event, context):
+    entry = MaintenanceEntry.model_validate(event)
+    entered = enter_maintenance(entry, cars, jobs)
+    metrics.add_metric(name="MaintenanceEntered" if entered.entered else "MaintenanceRefused",
+                       unit=MetricUnit.Count, value=1)
+    logger.info("maintenance entered" if entered.entered else "maintenance refused", job_id=entry.job_id,
+                car_id=entered.car.car_id, car_status=entered.car.status)
+    return entered.model_dump(mode="json")

@@ -1,0 +1,53 @@
+"""Publishing CarStatusChanged events for the status writes a Lambda makes itself.
+
+The state machines publish the changes they write directly (ReserveCar -> PublishCarReserved);
+a function that changes a car's status publishes the change right after its write, so every
+version of every car reaches the audit history. A retried function publishes again: the audit
+consumer keeps the first copy of a version and ignores the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Iterable
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fleet_domain.lifecycle_errors import EventPublishError
+from fleet_domain.models import CarEvent
+
+SOURCE = "fleet.cars"
+DETAIL_TYPE = "CarStatusChanged"
+
+_client: Any = None
+_lock = threading.Lock()
+
+
+def events_client() -> Any:
+    global _client
+    if _client is None:
+        with _lock:
+            if _client is None:
+                _client = boto3.session.Session().client("events")
+    return _client
+
+
+def publish(changes: Iterable[CarEvent], client: Any = None, bus_name: str | None = None) -> None:
+    """Put the changes on the fleet's bus, in order; EventPublishError when any is not taken."""
+    entries = [{
+        "EventBusName": bus_name or os.environ["FLEET_BUS_NAME"],
+        "Source": SOURCE,
+        "DetailType": DETAIL_TYPE,
+        "Detail": change.model_dump_json(exclude_none=True),
+    } for change in changes]
+    if not entries:
+        return
+    try:
+        response = (client or events_client()).put_events(Entries=entries)
+    except (BotoCoreError, ClientError) as exc:
+        raise EventPublishError(f"CarStatusChanged not published: {exc}") from exc
+    if response.get("FailedEntryCount"):
+        codes = sorted({e.get("ErrorCode", "?") for e in response["Entries"] if e.get("ErrorCode")})
+        raise EventPublishError(f"{response['FailedEntryCount']} CarStatusChanged event(s) not published: {codes}")

@@ -1,0 +1,30 @@
+"""MarkRideFailed: the dispatch's operational failure, written down.
+
+In:  {ride_id, candidate {car_id, version (AVAILABLE, as read)} | null, failed_state, error, at,
+     execution_arn}
+Out: {ride_id, car_id, car_status}: the ride FAILED; a car the ride holds OUT_OF_SERVICE when it
+     was on the trip, AVAILABLE again when it was only reserved (car_id null when no car changed).
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from fleet_domain.ride_repository import RideRepository
+from fleet_domain.trips import RideFailure, mark_ride_failed
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+rides = RideRepository()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event, context):
+    request = RideFailure.model_validate(event)
+    failed = mark_ride_failed(request, rides)
+    metrics.add_metric(name="RidesFailed", unit=MetricUnit.Count, value=1)
+    logger.warning("ride failed", ride_id=failed.ride_id, car_id=failed.car_id, car_status=failed.car_status,
+                   failed_state=request.failed_state, error=request.error)
+    return failed.model_dump(mode="json")

@@ -1,0 +1,24 @@
+"""PlanRoute: the distance and ETA of a trip, car to pickup to dropoff.
+
+In:  {car_id, start {lat, lon}, pickup {lat, lon}, dropoff {lat, lon}}
+Out: {pickup_km, trip_km, distance_km, eta_min}
+TransientRoutingError (a routing service's hiccup) is retried by the dispatch workflow.
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from fleet_domain.trips import RouteRequest, route_for
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event, context):
+    request = RouteRequest.model_validate(event)
+    route = route_for(request)
+    logger.info("route planned", car_id=request.car_id, distance_km=route.distance_km, eta_min=route.eta_min)
+    return route.model_dump(mode="json")

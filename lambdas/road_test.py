@@ -1,0 +1,26 @@
+"""RoadTest: drives the car after the technician signed it off.
+
+In:  {job_id, car {...}}
+Out: {passed, findings: [str]}; a failed road test is a result (the car is retired), not an error.
+TransientRoadTestError (an interrupted test) is retried by the maintenance workflow.
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from fleet_domain.maintenance import CarSnapshot, road_test
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event, context):
+    result = road_test(CarSnapshot.model_validate(event["car"]))
+    metrics.add_metric(name="RoadTestsPassed" if result.passed else "RoadTestsFailed", unit=MetricUnit.Count,
+                       value=1)
+    logger.info("road test", job_id=event.get("job_id"), passed=result.passed, findings=result.findings)
+    return result.model_dump(mode="json")

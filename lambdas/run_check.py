@@ -1,0 +1,25 @@
+"""RunCheck: runs one check on the car (one item of the maintenance workflow's Map).
+
+In:  {job_id, car {...}, check}
+Out: {check, passed, reading}; a failed check is a finding for the technician, not an error.
+TransientCheckError (a rig's hiccup) is retried by the Map's iterator.
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from fleet_domain.maintenance import CarSnapshot, run_check
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event, context):
+    result = run_check(event["check"], CarSnapshot.model_validate(event["car"]))
+    metrics.add_metric(name="ChecksPassed" if result.passed else "ChecksFailed", unit=MetricUnit.Count, value=1)
+    logger.info("check run", job_id=event.get("job_id"), check=result.check, passed=result.passed)
+    return result.model_dump(mode="json")

@@ -1,0 +1,199 @@
+"""Every test case of statemachines/MockConfigFile.json, run through the `stateMachineArn#TestCase`
+convention on the local cloud and, when SFN_LOCAL_ENDPOINT is set, on AWS Step Functions Local.
+
+Both runtimes read the same file and must agree: the path taken (states visited, from
+GetExecutionHistory, with each state's failed attempts) and the result (status and output, or
+error and cause). On the local cloud the side effects are checked too: a fully mocked test case
+touches no table and no queue; a hybrid one (some Task states left to their real service) does.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.sfn_local.conftest import SFN_LOCAL_SKIP
+from workflows import asl, catalog, client
+from workflows.mock_config import MockConfig
+
+CONFIG = MockConfig.load()  # statemachines/MockConfigFile.json (or $SFN_MOCK_CONFIG, as for Step Functions Local)
+
+CAR = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4,
+       "location": {"lat": 52.52, "lon": 13.405}, "battery_pct": 88}
+CAR_ID = "car-1HGCM82633A004352"
+REGISTERED = ["ValidateCar", "PersistCar", "InspectCar", "InspectionPassed", "ActivateCar", "PublishCarRegistered",
+              "CarRegistered"]
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a test case must do, wherever it runs."""
+
+    input: dict[str, Any]
+    status: str
+    states: list[str]
+    output: Any = None  # SUCCEEDED: the whole output
+    error: str | None = None  # otherwise
+    cause_starts: str = ""
+    failed_attempts: dict[str, list[str]] = field(default_factory=dict)  # state -> the error of each failed attempt
+    hybrid: bool = False  # leaves Task states on the path to their real services
+
+
+EXPECTED: dict[tuple[str, str], Expected] = {
+    ("register", "HappyPath"): Expected(
+        CAR, "SUCCEEDED", REGISTERED,
+        output={"outcome": "CarRegistered", "car_id": CAR_ID, "status": "AVAILABLE", "version": 2}),
+    ("register", "RetryPath"): Expected(
+        CAR, "SUCCEEDED", REGISTERED,
+        output={"outcome": "CarRegistered", "car_id": CAR_ID, "status": "AVAILABLE", "version": 2},
+        failed_attempts={"InspectCar": ["TransientInspectionError"] * 2}),
+    ("register", "CatchToDLQ"): Expected(
+        CAR, "FAILED",
+        ["ValidateCar", "PersistCar", "InspectCar", "InspectCarFailed", "SendToDLQ", "CarPersisted",
+         "MarkRegistrationFailed", "PublishRegistrationFailed", "RegistrationFailed"],
+        error="TransientInspectionError", cause_starts='{"errorType":"TransientInspectionError"',
+        failed_attempts={"InspectCar": ["TransientInspectionError"] * 4}),
+    ("register", "InvalidCar"): Expected(
+        {**CAR, "vin": "TOOSHORT"}, "FAILED", ["ValidateCar", "ExplainInvalidCar", "InvalidCar"],
+        error="CarValidationError", cause_starts="vin: must be 17 characters",
+        failed_attempts={"ValidateCar": ["CarValidationError"]}),
+    ("register", "AlreadyRegistered"): Expected(
+        CAR, "SUCCEEDED", ["ValidateCar", "PersistCar", "ReRegisterFailedCar", "CarAlreadyRegistered"],
+        output={"outcome": "CarAlreadyRegistered", "car_id": CAR_ID},
+        failed_attempts={"PersistCar": ["DynamoDB.ConditionalCheckFailedException"],
+                         "ReRegisterFailedCar": ["DynamoDB.ConditionalCheckFailedException"]}),
+    # A car whose registration failed (version 3 after REGISTERING, REGISTRATION_FAILED) is registered
+    # again, as a DLQ redrive does: its versions carry on.
+    ("register", "ReRegisterFailedCar"): Expected(
+        CAR, "SUCCEEDED", ["ValidateCar", "PersistCar", "ReRegisterFailedCar", *REGISTERED[2:]],
+        output={"outcome": "CarRegistered", "car_id": CAR_ID, "status": "AVAILABLE", "version": 4},
+        failed_attempts={"PersistCar": ["DynamoDB.ConditionalCheckFailedException"]}),
+    ("register", "FailedInspection"): Expected(
+        {**CAR, "battery_pct": 9}, "SUCCEEDED",
+        ["ValidateCar", "PersistCar", "InspectCar", "InspectionPassed", "RejectCar", "PublishCarRejected",
+         "CarFailedInspection"],
+        output={"outcome": "CarFailedInspection", "car_id": CAR_ID, "status": "REGISTRATION_FAILED",
+                "findings": ["battery below 15%"]}),
+    # Step Functions Local has no EventBridge endpoint override: this case mocks only PutEvents, so
+    # the Lambda functions and DynamoDB run for real (`fleet lambda-endpoint`, `fleet up`).
+    ("register", "LocalServices"): Expected(
+        CAR, "SUCCEEDED", REGISTERED,
+        output={"outcome": "CarRegistered", "car_id": CAR_ID, "status": "AVAILABLE", "version": 2}, hybrid=True),
+}
+
+CASES = [(sm.workflow, case) for sm in catalog.STATE_MACHINES for case in CONFIG.test_cases(sm.name)]
+
+
+def _id(case: tuple[str, str]) -> str:
+    return "-".join(case)
+
+
+# --- the file itself -------------------------------------------------------------------------------
+
+
+def test_register_has_the_test_cases_that_matter():
+    assert {"HappyPath", "RetryPath", "CatchToDLQ"} <= set(CONFIG.test_cases("fleet-register-car"))
+
+
+def test_every_test_case_has_an_expected_outcome_and_every_expectation_a_test_case():
+    assert sorted(EXPECTED) == sorted(CASES)
+
+
+def test_test_cases_name_only_state_machines_of_the_catalog():
+    assert set(CONFIG.state_machines) <= {sm.name for sm in catalog.STATE_MACHINES}
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_every_mocked_state_is_a_task_state_of_its_workflow(case):
+    sm = catalog.workflow(case[0])
+    tasks = {use.path[-1] for use in asl.analyze(sm.definition())}
+    mocked = set(CONFIG.test_case(sm.name, case[1]).states)
+    assert mocked <= tasks, f"not Task states of {sm.asl_file}: {sorted(mocked - tasks)}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_a_fully_mocked_case_mocks_every_task_state_it_visits(case):
+    """So it needs no Lambda endpoint or service behind Step Functions Local: only the file."""
+    expected = EXPECTED[case]
+    sm = catalog.workflow(case[0])
+    tasks = {use.path[-1] for use in asl.analyze(sm.definition())}
+    unmocked = [s for s in expected.states if s in tasks and s not in CONFIG.test_case(sm.name, case[1]).states]
+    assert bool(unmocked) == expected.hybrid, unmocked
+
+
+def test_every_mocked_response_is_used():
+    used = {r for cases in CONFIG.state_machines.values() for states in cases.values() for r in states.values()}
+    assert sorted(set(CONFIG.responses) - used) == []
+
+
+# --- running them ----------------------------------------------------------------------------------
+
+
+def run(sfn: Any, state_machine_arn: str, test_case: str, payload: dict) -> client.ExecutionResult:
+    name = f"{test_case}-{uuid.uuid4().hex[:12]}"
+    started = sfn.start_execution(stateMachineArn=f"{state_machine_arn}#{test_case}", name=name,
+                                  input=json.dumps(payload))
+    arn = started["executionArn"]
+    assert arn == state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+    return client.describe(sfn, arn, client.wait_for_execution(sfn, arn, timeout_s=60))
+
+
+def check(result: client.ExecutionResult, expected: Expected) -> None:
+    assert result.states == expected.states
+    assert result.status == expected.status, (result.error, result.cause)
+    if expected.status == "SUCCEEDED":
+        assert result.output == expected.output
+    else:
+        assert result.error == expected.error
+        assert (result.cause or "").startswith(expected.cause_starts), result.cause
+    failed = {v.name: v.errors for v in result.visits if v.errors}
+    assert failed == expected.failed_attempts
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_on_the_local_cloud(shared_fleet, case):
+    fleet, expected = shared_fleet, EXPECTED[case]
+    result = run(fleet.sfn, fleet.cloud.state_machine_arn(case[0]), case[1], expected.input)
+
+    check(result, expected)
+    if not expected.hybrid:
+        # Mocked service integrations call no service: nothing was written, nothing was queued.
+        assert fleet.items("Cars") == []
+        assert fleet.dlq() == []
+        return
+    # The states left unmocked ran for real: the car is in DynamoDB as the output says.
+    car = fleet.item("Cars", car_id=result.output["car_id"])
+    assert (car["status"], car["version"], car["registered_by"]) == (
+        result.output["status"], result.output["version"], result.execution_arn)
+    inspect = next(v for v in result.visits if v.name == "InspectCar")
+    output = json.loads(inspect.output) if isinstance(inspect.output, str) else inspect.output
+    assert output["inspection"] == {"passed": True, "findings": []}  # the real handler's answer
+    fleet.ddb.delete_item(TableName=catalog.table("Cars").table_name, Key={"car_id": {"S": car["car_id"]}})
+
+
+def test_an_unknown_test_case_is_refused_at_start(shared_fleet):
+    sfn, arn = shared_fleet.sfn, shared_fleet.cloud.state_machine_arn("register")
+    with pytest.raises(sfn.exceptions.ClientError) as raised:
+        sfn.start_execution(stateMachineArn=f"{arn}#NoSuchCase", name="x", input="{}")
+    assert raised.value.response["Error"]["Code"] == "InvalidName"
+    assert "HappyPath" in raised.value.response["Error"]["Message"]  # names the ones it knows
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_on_step_functions_local(sfn_local, case):
+    expected = EXPECTED[case]
+    if expected.hybrid:
+        pytest.skip("a hybrid test case needs Step Functions Local's LAMBDA_ENDPOINT on `fleet lambda-endpoint` "
+                    "and DYNAMODB_ENDPOINT/SQS_ENDPOINT on `fleet up`; run it with "
+                    "`fleet run ... --target sfn-local --test-case` (docs/sfn-local.md)")
+    sm = catalog.workflow(case[0])
+    check(run(sfn_local, client.state_machine_arn(sfn_local, sm), case[1], expected.input), expected)
+
+
+def test_step_functions_local_is_skipped_only_for_want_of_an_endpoint():
+    """The skip reason says what to do; this documents it where the tests are read."""
+    assert "SFN_LOCAL_ENDPOINT" in SFN_LOCAL_SKIP and "SFN_MOCK_CONFIG" in SFN_LOCAL_SKIP
