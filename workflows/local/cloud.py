@@ -100,6 +100,7 @@ class LocalCloud:
 
             self._stop_running_executions()
             moto_adapter.wait_for_executions(timeout_s=10)
+            moto_adapter.forget_ended()
             self._mock.stop()
             self._mock = None
         self.runtime.shutdown()
@@ -179,8 +180,11 @@ class LocalCloud:
         return start_execution(self.client("stepfunctions"), self.state_machine_arn(workflow), name, payload).execution_arn
 
     def wait(self, execution_arn: str, timeout_s: float = 30.0) -> dict:
+        """Wait for the execution's end (on an event: no polling), then describe it."""
         from workflows.client import wait_for_execution
+        from workflows.local import moto_adapter
 
+        moto_adapter.wait_for_execution_end(execution_arn, timeout_s)
         return wait_for_execution(self.client("stepfunctions"), execution_arn, timeout_s)
 
 

@@ -17,8 +17,14 @@ is used as it is, with these seams re-pointed at the local cloud:
 7. The context object's `$$.Execution.StartTime` is a datetime in moto but ISO 8601 text on
    AWS; it is made text, so an ASL file that copies it into a DynamoDB item works on both.
 8. Each execution's worker thread is counted while it runs, so a local cloud can wait for its
-   executions to end before it resets moto's (process-global) state: a straggler must never
-   write into the next cloud.
+   executions to end before it resets moto's (process-global) state (a straggler must never
+   write into the next cloud), and a caller in this process can wait for one execution's end
+   on an event instead of polling DescribeExecution.
+9. moto parses the ASL anew for every execution (~110 ms for the register workflow); the parsed
+   program is cached per definition and shared. The component tree is read-only after parsing
+   (per-execution state lives in each execution's Environment) except for each component's
+   lazily drawn heap key, which is drawn once, up front, so concurrent executions never race
+   on it.
 8. Mocked service integrations (Step Functions Local's MockConfigFile.json, see
    workflows/mock_config.py): StartExecution on `<stateMachineArn>#<TestCase>` runs that test
    case's mocked responses. moto ships the engine half (ExecutionWorker's `mock_test_case`, read by
@@ -52,6 +58,7 @@ from botocore.config import Config
 import moto
 from moto.events import models as events_models
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 from moto.stepfunctions.parser.asl.eval.callback import callback
@@ -182,9 +189,45 @@ def _environment_with_text_start_time(self: Any) -> Any:
     return env
 
 
+_ORIGINAL_ENTRYPOINT = execution_worker.ExecutionWorker._get_evaluation_entrypoint
+_programs: dict[str, Any] = {}
+
+
+def _cached_entrypoint(self: Any) -> Any:
+    definition = self._evaluation_details.state_machine_details.definition
+    program = _programs.get(definition)
+    if program is None:
+        program = _ORIGINAL_ENTRYPOINT(self)
+        _draw_heap_keys(program)
+        _programs[definition] = program
+    return program
+
+
+def _draw_heap_keys(root: Any) -> None:
+    """Touch every component's heap_key once, so it is never drawn lazily under concurrency."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, EvalComponent):
+            node.heap_key  # noqa: B018 - drawn for its side effect
+        if isinstance(node, (list, tuple, set)):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif hasattr(node, "__dict__") and type(node).__module__.startswith("moto.stepfunctions"):
+            stack.extend(vars(node).values())
+
+
 _ORIGINAL_EXECUTION_LOGIC = execution_worker.ExecutionWorker._execution_logic
 _running = threading.Condition()
 _running_count = 0
+
+
+_ended: set[str] = set()
 
 
 def _counted_execution_logic(self: Any) -> Any:
@@ -196,6 +239,7 @@ def _counted_execution_logic(self: Any) -> Any:
     finally:
         with _running:
             _running_count -= 1
+            _ended.add(self._evaluation_details.execution_details.arn)
             _running.notify_all()
 
 
@@ -203,6 +247,17 @@ def wait_for_executions(timeout_s: float) -> bool:
     """Block until no execution worker runs (True), or the timeout passes (False)."""
     with _running:
         return _running.wait_for(lambda: _running_count == 0, timeout=timeout_s)
+
+
+def wait_for_execution_end(execution_arn: str, timeout_s: float) -> bool:
+    """Block until this execution's worker has finished (True), or the timeout passes."""
+    with _running:
+        return _running.wait_for(lambda: execution_arn in _ended, timeout=timeout_s)
+
+
+def forget_ended() -> None:
+    with _running:
+        _ended.clear()
 
 
 _ORIGINAL_SEND_TO_TARGETS = events_models.Rule.send_to_targets
@@ -332,6 +387,7 @@ def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[di
     events_models.Rule.send_to_targets = _send_to_targets
     execution_worker.ExecutionWorker._get_evaluation_environment = _environment_with_text_start_time
     execution_worker.ExecutionWorker._execution_logic = _counted_execution_logic
+    execution_worker.ExecutionWorker._get_evaluation_entrypoint = _cached_entrypoint
     parser_models.datetime = _CLOCK_DATETIME_MODULE
     backend_execution.datetime = _CLOCK_DATETIME_MODULE
     parser_models.StepFunctionsParserBackend.start_execution = _start_execution
@@ -353,6 +409,7 @@ def seams() -> dict[str, bool]:
         "eventbridge_lambda_targets": events_models.Rule.send_to_targets is _send_to_targets,
         "execution_dates": parser_models.datetime is _CLOCK_DATETIME_MODULE
         and backend_execution.datetime is _CLOCK_DATETIME_MODULE,
+        "parsed_program_cache": execution_worker.ExecutionWorker._get_evaluation_entrypoint is _cached_entrypoint,
         "running_executions": execution_worker.ExecutionWorker._execution_logic is _counted_execution_logic,
         "context_start_time": execution_worker.ExecutionWorker._get_evaluation_environment
         is _environment_with_text_start_time,
