@@ -20,12 +20,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleet_domain import orchestration
+from fleet_domain import orchestration, repositories, resume
 from fleet_domain.api_errors import ApiError, Conflict, Invalid, NotFound, error_body
 from fleet_domain import idempotency
 from fleet_domain.dlq import DeadLetterQueue
 from fleet_domain.idempotency import once
+from fleet_domain.dispatch import RideRequest
+from fleet_domain.maintenance_repository import MaintenanceJob, MaintenanceJobRepository
 from fleet_domain.models import Car, CarEvent, CarRegistration, CarStatus
+from fleet_domain.ride_repository import Ride, RideRepository
 from fleet_domain.registration import car_id_for
 from fleet_domain.repositories import CarHistoryRepository, CarRepository
 
@@ -44,8 +47,10 @@ WaitSeconds = Annotated[Optional[int], Query(ge=0, le=MAX_WAIT_S, description="s
 
 
 class Links(BaseModel):
-    car: str
     execution: str
+    car: Optional[str] = None
+    ride: Optional[str] = None
+    job: Optional[str] = None
 
 
 class Accepted(BaseModel):
@@ -106,6 +111,10 @@ NOT_COMPLETED = {502: _model("the workflow failed operationally (with ?wait); it
 # --- errors ------------------------------------------------------------------------------
 
 
+def _execution_link(execution_arn: str) -> str:
+    return f"/executions/{execution_arn.rsplit(':', 1)[-1]}"
+
+
 def _request_id() -> str:
     return app.current_event.request_context.request_id or ""
 
@@ -160,7 +169,7 @@ def register_car(car: CarRegistration, wait: WaitSeconds = None):
         return {"car_id": car_id, "execution_arn": started.execution_arn}
 
     started = once(_idempotency_key(), "register", request, start)
-    links = Links(car=f"/cars/{car_id}", execution=f"/executions/{started['execution_arn'].rsplit(':', 1)[-1]}")
+    links = Links(car=f"/cars/{car_id}", execution=_execution_link(started["execution_arn"]))
     if wait:
         view = orchestration.wait(started["execution_arn"], wait)
         return _registration_answer(view, car_id, links)
@@ -197,6 +206,153 @@ def get_car(car_id: Annotated[str, Path(max_length=64)]) -> CarView:
     if car is None:
         raise NotFound(f"no car {car_id}")
     return CarView(car=car, history=CarHistoryRepository().history(car_id)[-20:])
+
+
+# --- rides -------------------------------------------------------------------------------
+
+
+class RideAccepted(Accepted):
+    ride_id: str
+    outcome: Optional[str] = None
+    output: Optional[Any] = None
+
+
+class TripCompletion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    odometer_km: Optional[Annotated[int, Field(ge=0, le=10_000_000)]] = None
+    battery_pct: Optional[Annotated[float, Field(ge=0, le=100)]] = None
+
+
+class Resumed(BaseModel):
+    id: str
+    execution_arn: Optional[str] = None
+    sent: dict[str, Any]
+
+
+def _follow(execution_arn: str, wait: Optional[int], body: Accepted) -> Response:
+    """202 while running; with ?wait, the outcome once the execution ends within the wait."""
+    if not wait:
+        return _json(202, body)
+    view = orchestration.wait(execution_arn, wait)
+    body.status = view.status
+    if view.status == "RUNNING":
+        return _json(202, body)
+    if view.status == "SUCCEEDED":
+        if hasattr(body, "outcome"):
+            body.outcome, body.output = (view.output or {}).get("outcome"), view.output
+        return _json(200, body)
+    raise ApiError(f"the workflow did not complete: {view.error or view.status}",
+                   [{"execution_arn": view.execution_arn}], status=502)
+
+
+@app.post("/rides", summary="Request a ride (starts the dispatch workflow)",
+          responses={202: _model("started (or still waiting for its trip, with ?wait)", RideAccepted),
+                     200: _model("finished (with ?wait), e.g. NoCarAvailable", RideAccepted),
+                     **INVALID, **NOT_COMPLETED})
+def request_ride(ride: RideRequest, wait: WaitSeconds = None):
+    request = ride.model_dump(mode="json", exclude={"correlation_id"})
+
+    def start() -> dict[str, Any]:
+        started = orchestration.start(orchestration.DISPATCH, request, correlation_id=_request_id())
+        return {"execution_arn": started.execution_arn}
+
+    started = once(_idempotency_key(), "dispatch", request, start)
+    links = Links(ride=f"/rides/{ride.ride_id}", execution=_execution_link(started["execution_arn"]))
+    return _follow(started["execution_arn"], wait,
+                   RideAccepted(ride_id=ride.ride_id, execution_arn=started["execution_arn"], status="RUNNING", links=links))
+
+
+@app.get("/rides/<ride_id>", summary="A ride: status, car, route, trip",
+         responses={200: _model("the ride", Ride), **NOT_FOUND, **INVALID})
+def get_ride(ride_id: Annotated[str, Path(max_length=64)]) -> Ride:
+    ride = RideRepository().get(ride_id)
+    if ride is None:
+        raise NotFound(f"no ride {ride_id}")
+    return ride.model_copy(update={"task_token": None})  # the token is the workflow's, not the client's
+
+
+@app.post("/rides/<ride_id>/complete", summary="Report the end of a ride's trip (resumes the dispatch)",
+          responses={200: _model("the trip's end was handed to the workflow", Resumed), **NOT_FOUND, **CONFLICT,
+                     **INVALID})
+def complete_ride(ride_id: Annotated[str, Path(max_length=64)], completion: Optional[TripCompletion] = None):
+    completion = completion or TripCompletion()
+    if RideRepository().get(ride_id) is None:
+        raise NotFound(f"no ride {ride_id}")
+    try:
+        done = resume.complete_trip(orchestration.sfn(), repositories.dynamodb(), ride_id,
+                                    odometer_km=completion.odometer_km, battery_pct=completion.battery_pct)
+    except resume.NotWaiting as exc:
+        raise Conflict(str(exc)) from None
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    return _json(200, Resumed(id=done.id, execution_arn=done.execution_arn, sent=done.sent))
+
+
+# --- maintenance -------------------------------------------------------------------------
+
+
+class MaintenanceOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class JobAccepted(Accepted):
+    job_id: str
+    car_id: str
+    outcome: Optional[str] = None
+    output: Optional[Any] = None
+
+
+class SignOffRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    technician: Annotated[str, Field(min_length=1, max_length=100)]
+    passed: bool
+    notes: Annotated[str, Field(max_length=2000)] = ""
+
+
+@app.post("/cars/<car_id>/maintenance", summary="Send a car to maintenance (starts the maintenance workflow)",
+          responses={202: _model("started", JobAccepted), 200: _model("finished (with ?wait)", JobAccepted),
+                     **NOT_FOUND, **INVALID, **NOT_COMPLETED})
+def send_to_maintenance(car_id: Annotated[str, Path(max_length=64)], order: MaintenanceOrder, wait: WaitSeconds = None):
+    if CarRepository().get(car_id) is None:
+        raise NotFound(f"no car {car_id}")
+    request = {"car_id": car_id, "reason": order.reason}
+
+    def start() -> dict[str, Any]:
+        return {"execution_arn": orchestration.start(orchestration.MAINTENANCE, request, _request_id()).execution_arn}
+
+    started = once(_idempotency_key(), "maintenance", request, start)
+    job_id = started["execution_arn"].rsplit(":", 1)[-1]  # the job is named after its execution
+    links = Links(car=f"/cars/{car_id}", job=f"/maintenance/{job_id}", execution=_execution_link(started["execution_arn"]))
+    return _follow(started["execution_arn"], wait, JobAccepted(job_id=job_id, car_id=car_id,
+                                                              execution_arn=started["execution_arn"],
+                                                              status="RUNNING", links=links))
+
+
+@app.get("/maintenance/<job_id>", summary="A maintenance job: checks, parts, technician, sign-off",
+         responses={200: _model("the job", MaintenanceJob), **NOT_FOUND, **INVALID})
+def get_job(job_id: Annotated[str, Path(max_length=128)]) -> MaintenanceJob:
+    job = MaintenanceJobRepository().get(job_id)
+    if job is None:
+        raise NotFound(f"no maintenance job {job_id}")
+    return job.model_copy(update={"task_token": None})
+
+
+@app.post("/maintenance/<job_id>/sign-off", summary="The technician's sign-off (resumes the maintenance)",
+          responses={200: _model("the sign-off was handed to the workflow", Resumed), **NOT_FOUND, **CONFLICT,
+                     **INVALID})
+def sign_off(job_id: Annotated[str, Path(max_length=128)], signed: SignOffRequest):
+    if MaintenanceJobRepository().get(job_id) is None:
+        raise NotFound(f"no maintenance job {job_id}")
+    try:
+        done = resume.sign_off(orchestration.sfn(), repositories.dynamodb(), job_id, signed.passed, signed.notes,
+                               technician=signed.technician)
+    except resume.NotWaiting as exc:
+        raise Conflict(str(exc)) from None
+    return _json(200, Resumed(id=done.id, execution_arn=done.execution_arn, sent=done.sent))
 
 
 # --- executions --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import math
 from enum import Enum
 from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from fleet_domain.lifecycle_errors import RideValidationError, TripReportError
 from fleet_domain.geo import distance_km
@@ -55,6 +55,14 @@ class RideRequest(BaseModel):
     pickup: Location
     dropoff: Location
     passengers: Annotated[StrictInt, Field(ge=1, le=9)]
+    # The API's request id, carried into the execution so a request can be followed into it.
+    correlation_id: Optional[Annotated[str, Field(strict=True, max_length=128)]] = None
+
+    @field_validator("passengers", mode="before")
+    @classmethod
+    def _integral_passengers(cls, v: Any) -> Any:
+        # JSON has one number type: 2.0 is the integer 2 (as JSON Schema says); 2.5 and True are not.
+        return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
 class FleetCar(Car):
@@ -63,6 +71,8 @@ class FleetCar(Car):
     km_since_service: int = 0
     ride_id: Optional[str] = None  # while RESERVED or ON_TRIP
     job_id: Optional[str] = None  # while IN_MAINTENANCE
+    last_ride_id: Optional[str] = None
+    last_job_id: Optional[str] = None
 
 
 class Candidate(BaseModel):

@@ -52,6 +52,7 @@ class MaintenanceRequest(BaseModel):
     reason: Annotated[str, Field(strict=True, min_length=1, max_length=200)]
     ride_id: Optional[str] = None  # the trip after which a dispatch found maintenance due
     started_by: Optional[str] = Field(None, alias="AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID")
+    correlation_id: Optional[Annotated[str, Field(strict=True, max_length=128)]] = None
 
 
 class CarSnapshot(BaseModel):

@@ -96,7 +96,7 @@ def heartbeat_trip(sfn: Any, dynamodb: Any, ride_id: str, rides_table: str | Non
 
 
 def sign_off(sfn: Any, dynamodb: Any, job_id: str, passed: bool, notes: str = "",
-             jobs_table: str | None = None) -> Resumed:
+             jobs_table: str | None = None, technician: str | None = None) -> Resumed:
     """The technician's sign-off of a maintenance job: passed goes on to the road test, not
     passed retires the car. NotWaiting when the job is not waiting for a sign-off."""
     jobs = MaintenanceJobRepository(dynamodb, jobs_table=jobs_table)
@@ -106,6 +106,8 @@ def sign_off(sfn: Any, dynamodb: Any, job_id: str, passed: bool, notes: str = ""
     if not job.waiting:
         raise NotWaiting(f"maintenance job {job_id} is {job.status.value}, not waiting for a sign-off")
     answer = {"passed": bool(passed), "notes": notes, "signed_off_at": _now()}
+    if technician:
+        answer["technician"] = technician
     token = job.task_token
     assert token is not None
     if not jobs.claim_sign_off(job_id, token, answer, answer["signed_off_at"]):

@@ -175,3 +175,75 @@ def test_boto3_sees_executions_started_through_the_api(stack):
     described = sfn(stack).describe_execution(executionArn=body["execution_arn"])
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["input"])["vin"] == "5YJ3E1EA7KF317009"
+
+
+def wait_for(stack, path: str, predicate, attempts: int = 200):
+    import time
+
+    body = None
+    for _ in range(attempts):
+        status, body, _ = call(stack, "GET", path)
+        if status == 200 and predicate(body):
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never got there: {body}")
+
+
+def test_the_whole_lifecycle_over_http(stack):
+    vin = "5YJ3E1EA7KF317123"
+    car_id = f"car-{vin}"
+    assert call(stack, "POST", "/cars?wait=20", {**CAR, "vin": vin, "location": {"lat": 48.1, "lon": 11.5}})[0] == 201
+
+    status, ride, _ = call(stack, "POST", "/rides", {"ride_id": "life-1", "pickup": {"lat": 48.1, "lon": 11.5},
+                                                     "dropoff": {"lat": 48.14, "lon": 11.58}, "passengers": 2})
+    assert status == 202 and ride["ride_id"] == "life-1" and ride["links"]["ride"] == "/rides/life-1"
+    on_trip = wait_for(stack, "/rides/life-1", lambda r: r["status"] == "ON_TRIP")
+    assert on_trip["car_id"] == car_id and on_trip.get("task_token") is None  # never handed to clients
+
+    status, done, _ = call(stack, "POST", "/rides/life-1/complete", {"odometer_km": 9})
+    assert status == 200 and done["sent"]["odometer_km"] == 9
+    status, again, _ = call(stack, "POST", "/rides/life-1/complete", {})
+    assert status == 409 and "not waiting" in again["message"]
+    wait_for(stack, "/rides/life-1", lambda r: r["status"] == "COMPLETED")
+
+    status, job, _ = call(stack, "POST", f"/cars/{car_id}/maintenance", {"reason": "scheduled service"})
+    assert status == 202 and job["car_id"] == car_id
+    job_path = job["links"]["job"]
+    wait_for(stack, job_path, lambda j: j["status"] == "AWAITING_SIGN_OFF")
+    status, signed, _ = call(stack, "POST", f"{job_path}/sign-off", {"technician": "Ada", "passed": True, "notes": "ok"})
+    assert status == 200 and signed["sent"]["technician"] == "Ada"
+    assert call(stack, "POST", f"{job_path}/sign-off", {"technician": "Ada", "passed": True})[0] == 409
+
+    car = wait_for(stack, f"/cars/{car_id}", lambda c: [h["status"] for h in c["history"]][-1:] == ["AVAILABLE"]
+                   and len(c["history"]) == 7)
+    assert [h["status"] for h in car["history"]] == ["REGISTERING", "AVAILABLE", "RESERVED", "ON_TRIP", "AVAILABLE",
+                                                     "IN_MAINTENANCE", "AVAILABLE"]
+    assert [h["version"] for h in car["history"]] == list(range(1, 8))
+    assert car["car"]["odometer_km"] == 9
+
+
+@pytest.mark.parametrize("method, path, body, status", [
+    ("POST", "/rides/no-such-ride/complete", {}, 404),
+    ("GET", "/rides/no-such-ride", None, 404),
+    ("POST", "/rides", {"ride_id": "bad id!", "pickup": {"lat": 0, "lon": 0}, "dropoff": {"lat": 0, "lon": 0},
+                        "passengers": 1}, 422),
+    ("POST", "/rides", {"ride_id": "r-x", "pickup": {"lat": 91, "lon": 0}, "dropoff": {"lat": 0, "lon": 0},
+                        "passengers": 1}, 422),
+    ("POST", "/cars/car-NOSUCHCAR0000000/maintenance", {"reason": "x"}, 404),
+    ("POST", "/cars/car-NOSUCHCAR0000000/maintenance", {"reason": ""}, 422),
+    ("GET", "/maintenance/no-such-job", None, 404),
+    ("POST", "/maintenance/no-such-job/sign-off", {"technician": "Ada", "passed": True}, 404),
+    ("POST", "/maintenance/no-such-job/sign-off", {"technician": "Ada", "passed": "yes please"}, 422),
+    ("POST", "/rides/whatever/complete", {"battery_pct": 101}, 422),
+])
+def test_lifecycle_error_codes(stack, method, path, body, status):
+    got, answer, _ = call(stack, method, path, body)
+    assert got == status, answer
+    assert_error(answer)
+
+
+def test_a_ride_with_no_car_is_rejected_with_a_named_outcome(stack):
+    status, body, _ = call(stack, "POST", "/rides?wait=20", {"ride_id": "nobody-1", "pickup": {"lat": -33.9, "lon": 18.4},
+                                                            "dropoff": {"lat": -33.8, "lon": 18.5}, "passengers": 9})
+    assert status == 200 and body["outcome"] == "NoCarAvailable"
+    assert call(stack, "GET", "/rides/nobody-1")[1]["status"] == "REJECTED"

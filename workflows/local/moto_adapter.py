@@ -25,6 +25,10 @@ is used as it is, with these seams re-pointed at the local cloud:
    (per-execution state lives in each execution's Environment) except for each component's
    lazily drawn heap key, which is drawn once, up front, so concurrent executions never race
    on it.
+10. A task token answered before the engine has set up its heartbeat wait (the token is
+   stored by the task's Lambda, so a fast client can answer before the Lambda's result is back)
+   is not lost: moto would otherwise wait out HeartbeatSeconds and report a heartbeat timeout.
+   The new heartbeat endpoint is told at once when the answer is already in.
 8. Mocked service integrations (Step Functions Local's MockConfigFile.json, see
    workflows/mock_config.py): StartExecution on `<stateMachineArn>#<TestCase>` runs that test
    case's mocked responses. moto ships the engine half (ExecutionWorker's `mock_test_case`, read by
@@ -187,6 +191,16 @@ def _environment_with_text_start_time(self: Any) -> Any:
     if isinstance(start, datetime):
         execution["StartTime"] = start.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return env
+
+
+_ORIGINAL_SETUP_HEARTBEAT = callback.CallbackEndpoint.setup_heartbeat_endpoint
+
+
+def _setup_heartbeat_endpoint(self: Any, heartbeat_seconds: int) -> Any:
+    endpoint = _ORIGINAL_SETUP_HEARTBEAT(self, heartbeat_seconds)
+    if self.get_outcome() is not None:
+        endpoint.notify()
+    return endpoint
 
 
 _ORIGINAL_ENTRYPOINT = execution_worker.ExecutionWorker._get_evaluation_entrypoint
@@ -388,6 +402,7 @@ def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[di
     execution_worker.ExecutionWorker._get_evaluation_environment = _environment_with_text_start_time
     execution_worker.ExecutionWorker._execution_logic = _counted_execution_logic
     execution_worker.ExecutionWorker._get_evaluation_entrypoint = _cached_entrypoint
+    callback.CallbackEndpoint.setup_heartbeat_endpoint = _setup_heartbeat_endpoint
     parser_models.datetime = _CLOCK_DATETIME_MODULE
     backend_execution.datetime = _CLOCK_DATETIME_MODULE
     parser_models.StepFunctionsParserBackend.start_execution = _start_execution
@@ -409,6 +424,7 @@ def seams() -> dict[str, bool]:
         "eventbridge_lambda_targets": events_models.Rule.send_to_targets is _send_to_targets,
         "execution_dates": parser_models.datetime is _CLOCK_DATETIME_MODULE
         and backend_execution.datetime is _CLOCK_DATETIME_MODULE,
+        "early_token_answer": callback.CallbackEndpoint.setup_heartbeat_endpoint is _setup_heartbeat_endpoint,
         "parsed_program_cache": execution_worker.ExecutionWorker._get_evaluation_entrypoint is _cached_entrypoint,
         "running_executions": execution_worker.ExecutionWorker._execution_logic is _counted_execution_logic,
         "context_start_time": execution_worker.ExecutionWorker._get_evaluation_environment
