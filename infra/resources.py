@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 
-from infra import naming
+from workflows import naming
 from workflows import asl, catalog
 from workflows.catalog import Ref
 

@@ -8,7 +8,8 @@ from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra import lambda_asset, naming, nag
+from infra import lambda_asset, nag
+from workflows import naming
 from infra.components.api import Api
 from infra.components.functions import Functions
 from infra.components.messaging import EventRouting, Messaging

@@ -45,9 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-wait", action="store_true", help="print the execution ARN and return")
     run.add_argument("--name", help="execution name (default: derived from the request, so retries are idempotent)")
     run.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the execution (default 60)")
-    run.add_argument("--target", choices=("local", "sfn-local"), default="local",
+    run.add_argument("--target", choices=("local", "sfn-local", "aws"), default="local",
                      help="local: the local cloud (default); sfn-local: AWS Step Functions Local at --endpoint-url "
-                          "(default $SFN_LOCAL_ENDPOINT or http://localhost:8083), state machines deployed on first use")
+                          "(default $SFN_LOCAL_ENDPOINT or http://localhost:8083), state machines deployed on first use; "
+                          "aws: the deployed stack (--stack), with your AWS credentials")
+    run.add_argument("--stack", help="with --target aws: the stack name (default $FLEET_STACK or CarFleet)")
     run.add_argument("--test-case", metavar="NAME",
                      help="run a test case of statemachines/MockConfigFile.json (mocked service integrations), "
                           "started as <stateMachineArn>#NAME on either target")
@@ -62,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     from workflows import commands_trace
 
     commands_trace.register(sub)  # trace
+    from workflows import commands_lifecycle
+
+    commands_lifecycle.register(sub)  # trip complete | heartbeat, maintenance sign-off, cars, car
+    from workflows import commands_cost
+
+    commands_cost.register(sub)  # cost
     return p
 
 
@@ -117,6 +125,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         sfn, endpoint = commands_sfn_local.prepare_run(args.endpoint_url, sm)
         return _start_and_report(sfn, sm, payload, name, args, endpoint)
+    if args.target == "aws":
+        if args.ephemeral or args.endpoint_url:
+            raise UsageError("--target aws uses the deployed stack; it does not combine with --ephemeral or --endpoint-url")
+        from workflows.targets import AwsStack, TargetError
+
+        try:
+            stack = AwsStack.connect(args.stack)
+            arn = stack.state_machine_arn(sm)
+        except TargetError as exc:
+            raise UsageError(str(exc)) from None
+        return _start_and_report(stack.client("stepfunctions"), sm, payload, name, args, arn=arn)
     if args.ephemeral:
         from workflows.local.cloud import LocalCloud
 
@@ -127,13 +146,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _start_and_report(sfn: Any, sm: catalog.StateMachine, payload: dict, name: str, args: argparse.Namespace,
-                      endpoint: str | None = None) -> int:
+                      endpoint: str | None = None, arn: str | None = None) -> int:
     from botocore.exceptions import ClientError, EndpointConnectionError
 
     from workflows import client, render
 
     try:
-        started = client.start(sfn, sm, name, payload, test_case=getattr(args, "test_case", None))
+        started = client.start(sfn, sm, name, payload, test_case=getattr(args, "test_case", None), arn=arn)
     except EndpointConnectionError:
         raise UsageError(f"no local cloud answers at {endpoint}: start one with `fleet up`, or pass --ephemeral") from None
     except LookupError as exc:

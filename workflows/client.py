@@ -45,11 +45,13 @@ def execution_name(sm: StateMachine, payload: dict, test_case: str | None = None
     return executions.execution_name(sm.workflow, sm.business_key, payload, salt=f"#{test_case}" if test_case else "")
 
 
-def start(sfn: Any, sm: StateMachine, name: str, payload: dict, test_case: str | None = None) -> executions.Started:
-    """Start `sm` idempotently on any target. With a test case, on `<stateMachineArn>#<TestCase>`:
-    the convention Step Functions Local and the local cloud share for mocked service integrations
+def start(sfn: Any, sm: StateMachine, name: str, payload: dict, test_case: str | None = None,
+          arn: str | None = None) -> executions.Started:
+    """Start `sm` idempotently on any target (its ARN found by name unless given, as a deployed
+    stack gives it). With a test case, on `<stateMachineArn>#<TestCase>`: the convention Step
+    Functions Local and the local cloud share for mocked service integrations
     (statemachines/MockConfigFile.json); the execution's ARN is the state machine's as usual."""
-    arn = state_machine_arn(sfn, sm)
+    arn = arn or state_machine_arn(sfn, sm)
     if not test_case:
         return executions.start_execution(sfn, arn, name, payload)
     try:

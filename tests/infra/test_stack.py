@@ -7,7 +7,7 @@ import json
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from infra import naming
+from workflows import naming
 from infra.components.api import API_FUNCTION, LIVE_ALIAS
 from infra.components.observability import DURATION_ALARM_FRACTION
 from workflows import catalog
