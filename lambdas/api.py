@@ -8,6 +8,7 @@ Errors are `{"message", "details"?, "request_id"}`: 422 invalid input (with the 
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from typing import Annotated, Any, Literal, Optional, Union
 
@@ -38,7 +39,39 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver(enable_validation=True)
+
+
+class _PerInvocationResolver(APIGatewayRestResolver):
+    """The resolver keeps the request it is serving on itself (current_event, lambda_context,
+    context): right for a Lambda sandbox, which serves one request at a time, wrong for the local
+    runtime, which serves concurrent invocations from one process. Here that state is per thread,
+    so concurrent requests never read each other's headers or request ids."""
+
+    _invocation = threading.local()
+
+    current_event = property(lambda self: getattr(self._invocation, "current_event", None),
+                             lambda self, value: setattr(self._invocation, "current_event", value))
+    lambda_context = property(lambda self: getattr(self._invocation, "lambda_context", None),
+                              lambda self, value: setattr(self._invocation, "lambda_context", value))
+
+    @property
+    def context(self) -> dict:
+        if getattr(self._invocation, "context", None) is None:
+            self._invocation.context = {}
+        return self._invocation.context
+
+    @context.setter
+    def context(self, value: dict) -> None:
+        self._invocation.context = value
+
+    def resolve(self, event: dict, context: Any) -> dict:
+        # Powertools stores the request on its base class (process-wide); keep ours per thread.
+        self._invocation.current_event = self._to_proxy_event(event)
+        self._invocation.lambda_context = context
+        return super().resolve(event, context)
+
+
+app = _PerInvocationResolver(enable_validation=True)
 app.enable_swagger(path="/docs", title="Car fleet API", version="1.0.0",
                    description="Starts and resumes the car fleet's Step Functions workflows.")
 

@@ -7,7 +7,7 @@ Out: {technician, slot}
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from fleet_domain.maintenance import book_technician
-from fleet_domain.workshop import JobRef
+from fleet_domain.workshop import TechnicianRequest
 
 logger = Logger()
 tracer = Tracer()
@@ -18,7 +18,7 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event, context):
-    job = JobRef.model_validate(event["job"])
+    job = TechnicianRequest.model_validate(event).job
     booking = book_technician(job.job_id)
     logger.info("technician booked", job_id=job.job_id, technician=booking.technician, slot=booking.slot)
     return booking.model_dump(mode="json")

@@ -6,8 +6,8 @@ Out: {job_id, checks: [str]}
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from fleet_domain.maintenance import CarSnapshot, diagnose
-from fleet_domain.workshop import JobRef
+from fleet_domain.maintenance import diagnose
+from fleet_domain.workshop import Diagnosis
 
 logger = Logger()
 tracer = Tracer()
@@ -18,7 +18,7 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event, context):
-    job = JobRef.model_validate(event["job"])
-    checks = diagnose(CarSnapshot.model_validate(event["car"]), job.reason)
-    logger.info("diagnosed", job_id=job.job_id, checks=checks)
-    return {"job_id": job.job_id, "checks": checks}
+    request = Diagnosis.model_validate(event)
+    checks = diagnose(request.car, request.job.reason)
+    logger.info("diagnosed", job_id=request.job.job_id, checks=checks)
+    return {"job_id": request.job.job_id, "checks": checks}

@@ -7,7 +7,7 @@ Out: {order_id, parts: [str]}
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from fleet_domain.maintenance import order_parts
-from fleet_domain.workshop import JobRef
+from fleet_domain.workshop import PartsRequest
 
 logger = Logger()
 tracer = Tracer()
@@ -18,7 +18,7 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event, context):
-    job = JobRef.model_validate(event["job"])
-    order = order_parts(job.job_id, list(event["checks"]))
-    logger.info("parts ordered", job_id=job.job_id, order_id=order.order_id, parts=order.parts)
+    request = PartsRequest.model_validate(event)
+    order = order_parts(request.job.job_id, request.checks)
+    logger.info("parts ordered", job_id=request.job.job_id, order_id=order.order_id, parts=order.parts)
     return order.model_dump(mode="json")

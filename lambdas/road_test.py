@@ -8,7 +8,8 @@ TransientRoadTestError (an interrupted test) is retried by the maintenance workf
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.maintenance import CarSnapshot, road_test
+from fleet_domain.maintenance import road_test
+from fleet_domain.workshop import RoadTestRequest
 
 logger = Logger()
 tracer = Tracer()
@@ -19,8 +20,9 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event, context):
-    result = road_test(CarSnapshot.model_validate(event["car"]))
+    request = RoadTestRequest.model_validate(event)
+    result = road_test(request.car)
     metrics.add_metric(name="RoadTestsPassed" if result.passed else "RoadTestsFailed", unit=MetricUnit.Count,
                        value=1)
-    logger.info("road test", job_id=event.get("job_id"), passed=result.passed, findings=result.findings)
+    logger.info("road test", job_id=request.job_id, passed=result.passed, findings=result.findings)
     return result.model_dump(mode="json")

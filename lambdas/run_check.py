@@ -8,7 +8,8 @@ TransientCheckError (a rig's hiccup) is retried by the Map's iterator.
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.maintenance import CarSnapshot, run_check
+from fleet_domain.maintenance import run_check
+from fleet_domain.workshop import CheckRequest
 
 logger = Logger()
 tracer = Tracer()
@@ -19,7 +20,8 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event, context):
-    result = run_check(event["check"], CarSnapshot.model_validate(event["car"]))
+    request = CheckRequest.model_validate(event)
+    result = run_check(request.check, request.car)
     metrics.add_metric(name="ChecksPassed" if result.passed else "ChecksFailed", unit=MetricUnit.Count, value=1)
-    logger.info("check run", job_id=event.get("job_id"), check=result.check, passed=result.passed)
+    logger.info("check run", job_id=request.job_id, check=result.check, passed=result.passed)
     return result.model_dump(mode="json")

@@ -44,14 +44,10 @@ class Fleet:
         return [_plain(i) for i in self.ddb.scan(TableName=catalog.table(table).table_name)["Items"]]
 
     def dlq(self) -> list[dict[str, Any]]:
-        """Every DLQ message body (received and left in flight: each test reads them once)."""
-        url = resolve(Ref("queue", "Dlq", "url"))
-        bodies = []
-        while True:
-            msgs = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300).get("Messages", [])
-            if not msgs:
-                return bodies
-            bodies += [json.loads(m["Body"]) for m in msgs]
+        """Every DLQ message body, oldest first, left in the queue (read, then made visible again)."""
+        from fleet_domain.dlq import DeadLetterQueue
+
+        return [letter.body for letter in DeadLetterQueue(self.sqs, resolve(Ref("queue", "Dlq", "url"))).list()]
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:

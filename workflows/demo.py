@@ -1,4 +1,6 @@
-"""`fleet demo`: a fleet registered in a throwaway local cloud, every path of the workflow shown.
+"""`fleet demo`: a fleet registered in a throwaway local cloud, every path of the workflow shown,
+then the rest of the lifecycle: rides dispatched concurrently, their trips completed by the cars,
+one car sent to maintenance and signed off by its technician.
 
 Runs on a virtual clock, so retry backoff costs no wall time. The transient and the persistent
 inspection failures are injected with the same fault injection `fleet up --faults` uses.
@@ -82,5 +84,128 @@ def run_demo() -> int:
         render.table("dead-letter queue", ["execution", "failed state", "error", "cause"], [
             (m["execution_name"], m["failed_state"], m["error"], render.short_cause(m["cause"])) for m in dlq
         ])
+        run_lifecycle(cloud)
+
+        from pathlib import Path
+
+        from workflows.trace_html import write_traces
+
+        write_traces(sfn, Path("traces"))  # one graph page per execution, and where they are
     render.console.print(f"done in {time.perf_counter() - wall:.1f} s wall time")
     return 0
+
+
+# --- the rest of the lifecycle: dispatch and maintenance ---------------------------------------
+
+RIDES = [  # (ride_id, passengers, pickup, dropoff): Berlin
+    ("ride-alex", 2, (52.5219, 13.4132), (52.5096, 13.3759)),
+    ("ride-zoo", 1, (52.5074, 13.3326), (52.5163, 13.3777)),
+    ("ride-group", 6, (52.5200, 13.4050), (52.4750, 13.4400)),  # only the shuttle seats six
+    ("ride-east", 3, (52.5050, 13.4500), (52.5300, 13.4100)),
+    ("ride-late", 2, (52.4990, 13.4190), (52.5400, 13.3600)),
+    ("ride-bus", 9, (52.5250, 13.3690), (52.5100, 13.4000)),  # no car seats nine: rejected
+]
+
+
+def run_lifecycle(cloud: LocalCloud) -> None:
+    """Dispatch rides concurrently while the cars complete their trips, then maintain one car."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fleet_domain import resume
+    from fleet_domain.fleet_cars import FleetCarRepository
+    from fleet_domain.maintenance_repository import MaintenanceJobRepository
+    from fleet_domain.ride_repository import RideRepository
+
+    sfn, ddb = cloud.client("stepfunctions"), cloud.client("dynamodb")
+    tables = {t.logical_id: t.table_name for t in catalog.TABLES}
+    rides_repo = RideRepository(ddb, rides_table=tables["Rides"], cars_table=tables["Cars"])
+    dispatch = catalog.workflow("dispatch")
+    stop = threading.Event()
+
+    def cars_drive() -> None:
+        """Each car on a trip sends a heartbeat, drives, and reports the end of the trip."""
+        done: set[str] = set()
+        while not stop.is_set():
+            for r in rides_repo.all():
+                if not r.waiting or r.ride_id in done:
+                    continue
+                try:
+                    resume.heartbeat_trip(sfn, ddb, r.ride_id, rides_table=tables["Rides"])
+                    car = FleetCarRepository(ddb, cars_table=tables["Cars"]).get(r.car_id or "")
+                    driven = int(-(-(r.route.distance_km if r.route else 1) // 1))
+                    resume.complete_trip(sfn, ddb, r.ride_id, odometer_km=car.odometer_km + driven if car else None,
+                                         battery_pct=round(car.battery_pct - driven * 0.25, 1) if car else None,
+                                         rides_table=tables["Rides"], cars_table=tables["Cars"])
+                    done.add(r.ride_id)
+                except resume.NotWaiting:
+                    pass  # not under way yet: next round
+                except Exception:  # noqa: BLE001 - the engine was busy (moto answers 500 at times): next round
+                    pass
+            stop.wait(0.01)
+
+    def dispatch_ride(spec: tuple) -> tuple[str, client.ExecutionResult]:
+        ride_id, passengers, pickup, dropoff = spec
+        request = {"ride_id": ride_id, "passengers": passengers, "pickup": {"lat": pickup[0], "lon": pickup[1]},
+                   "dropoff": {"lat": dropoff[0], "lon": dropoff[1]}}
+        arn = cloud.start_execution("dispatch", request, client.execution_name(dispatch, request))
+        return ride_id, client.describe(sfn, arn, cloud.wait(arn, 60))
+
+    driver = threading.Thread(target=cars_drive, name="demo-cars", daemon=True)
+    driver.start()
+    try:
+        with ThreadPoolExecutor(max_workers=len(RIDES)) as pool:
+            rides = list(pool.map(dispatch_ride, RIDES))
+    finally:
+        stop.set()
+        driver.join(timeout=10)
+
+    render.console.print("\n[bold]Dispatching rides[/] (all at once; each car completes its trip as it ends)\n")
+    render.table("dispatch executions", ["ride", "status", "outcome", "car", "km", "states", "retries"], [
+        (ride_id, render.status(r.status), r.outcome, (r.output or {}).get("car_id", ""),
+         (r.output or {}).get("distance_km", ""), len(r.visits), r.retries)
+        for ride_id, r in rides
+    ])
+    for ride_id, r in rides:
+        render.console.print(f"  {ride_id:12} {render.states_line(r)}", markup=False)
+
+    # One car goes to the workshop: diagnosed, parts and technician booked, checks run, signed off.
+    cars = FleetCarRepository(ddb, cars_table=tables["Cars"])
+    workshop_car = next(c for c in cars.available() if c.model == "City Pod") if any(
+        c.model == "City Pod" for c in cars.available()) else cars.available()[0]
+    maintenance = catalog.workflow("maintenance")
+    request = {"car_id": workshop_car.car_id, "reason": "scheduled service"}
+    arn = cloud.start_execution("maintenance", request, client.execution_name(maintenance, request))
+    jobs = MaintenanceJobRepository(ddb, jobs_table=tables["MaintenanceJobs"])
+    job = None
+    deadline = time.monotonic() + 30
+    while job is None and time.monotonic() < deadline:
+        job = next((j for j in jobs.for_car(workshop_car.car_id) if j.waiting), None)
+        time.sleep(0.01)
+    render.console.print(f"\n[bold]Maintenance[/] of {workshop_car.car_id} ({workshop_car.model})\n")
+    if job is not None:
+        render.console.print(f"  job {job.job_id}: {job.status.value}, technician {job.technician['technician']}, "
+                             f"checks " + ", ".join(f"{c['check']} {'ok' if c['passed'] else 'FAILED'} ({c['reading']})"
+                                                  for c in job.checks or []), markup=False)
+        resume.sign_off(sfn, ddb, job.job_id, True, "all checks done, brake pads replaced",
+                        jobs_table=tables["MaintenanceJobs"])
+        render.console.print(f"  signed off by {job.technician['technician']}", markup=False)
+    result = client.describe(sfn, arn, cloud.wait(arn, 60))
+    render.console.print(f"  {render.status(result.status)} {result.outcome}")
+    render.console.print(f"  {render.states_line(result)}", markup=False)
+
+    render.table("fleet after the day (DynamoDB)", ["car_id", "model", "status", "version", "battery %", "odometer km",
+                                                    "last ride"], [
+        (c.car_id, c.model, render.status(c.status.value), c.version, f"{c.battery_pct:g}", c.odometer_km,
+         c.last_ride_id or "")
+        for c in cars.all()
+    ])
+    time.sleep(0.2)  # the audit consumer runs asynchronously, as on AWS
+    from fleet_domain.lifecycle_store import Store
+
+    store = Store(ddb)
+    history = list(store.query(TableName=tables["CarHistory"], KeyConditionExpression="car_id = :car",
+                               ExpressionAttributeValues={":car": {"S": workshop_car.car_id}}, ConsistentRead=True))
+    render.table(f"history of {workshop_car.car_id}", ["version", "status", "reason"], [
+        (h["version"], h["status"], h.get("reason", "")) for h in history
+    ])

@@ -31,6 +31,7 @@ _FAILED = {"TaskFailed", "LambdaFunctionFailed", "TaskTimedOut", "LambdaFunction
 _GROUP_STARTED = {"ParallelStateStarted", "MapStateStarted"}
 _GROUP_SUCCEEDED = {"ParallelStateSucceeded", "MapStateSucceeded"}
 _GROUP_FAILED = {"ParallelStateFailed", "MapStateFailed"}
+_GROUP_EVENT_PREFIXES = (("MapIteration", "Map"), ("MapState", "Map"), ("MapRun", "Map"), ("ParallelState", "Parallel"))
 _EXECUTION_END = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 
 # A visit's status; the graph view uses the same words as CSS classes.
@@ -86,6 +87,7 @@ class StateVisit:
     parent: "StateVisit | None" = field(default=None, repr=False)
     branch: int | None = None  # Parallel branch index, from the ASL
     iteration: int | None = None  # Map item index
+    parent_attempt: int | None = None  # which run of the Parallel / Map (a Retry re-runs it) it belongs to
     path: tuple[str, ...] = ()  # the state's place in the ASL: ("RunChecks", "ItemProcessor", "RunCheck")
     successor: "StateVisit | None" = field(default=None, repr=False)  # the next state entered in this scope
     iterations: int | None = None  # a Map's item count
@@ -152,7 +154,10 @@ def visits_from_history(events: list[dict], definition: str | Mapping[str, Any] 
     for ev in events:
         eid, etype = ev["id"], ev["type"]
         prev = ev.get("previousEventId")
-        prev_owner = owner[prev] if prev in owner else (None if prev in (0, None) or not visits else last)
+        if prev in owner:
+            prev_owner = owner[prev]
+        else:  # 0 (no previous event), or a history without previousEventId: read it in order
+            prev_owner = last if prev is None else None
         d = _details(ev)
         types[eid], details[eid] = etype, d
 
@@ -172,7 +177,12 @@ def visits_from_history(events: list[dict], definition: str | Mapping[str, Any] 
                 visit.parent, visit.branch, visit.iteration = prev_owner.parent, prev_owner.branch, prev_owner.iteration
                 if prev_owner.successor is None:
                     prev_owner.successor = visit
+            if visit.parent is not None:
+                visit.parent_attempt = visit.parent.attempts
             visit.path = _path_of(states, visit)
+            if visit.type == "Fail":  # what it fails with, as far as the ASL says (JSONPath ones: at the end)
+                spec = states.get(visit.path, {})
+                visit.error, visit.cause = spec.get("Error"), spec.get("Cause")
             visit.event_ids.append(eid)
             visits.append(visit)
             owner[eid] = last = visit
@@ -193,6 +203,14 @@ def visits_from_history(events: list[dict], definition: str | Mapping[str, Any] 
             visit.output = _loads(ev.get("stateExitedEventDetails", {}).get("output"))
             visit._exited_event = True
         elif etype in _SCHEDULED or etype in _GROUP_STARTED:
+            if etype in _GROUP_STARTED and visit.tries and visit.tries[-1].ended is None:
+                # Run again by its Retry: the run before failed (not every engine says so with an event).
+                before = visit.tries[-1]
+                before.ended = ts
+                before.error, before.cause = _last_error_below(visit, visits, before.number)
+                before.error = before.error or "States.BranchFailed"
+                visit.errors.append(before.error)
+                visit.causes.append(before.cause)
             visit.attempts += 1
             attempt = Attempt(number=visit.attempts, scheduled=ts, started=ts if etype in _GROUP_STARTED else None,
                               resource=_resource(d))
@@ -209,9 +227,11 @@ def visits_from_history(events: list[dict], definition: str | Mapping[str, Any] 
             _current_attempt(visit).ended = ts
         elif etype in _FAILED or etype in _GROUP_FAILED or etype == "EvaluationFailed":
             attempt = _current_attempt(visit)
+            if attempt.failed:  # a second report on the same try (an engine cancelling it): the first one stands
+                continue
             error, cause = d.get("error"), d.get("cause")
             if error is None and etype in _GROUP_FAILED:
-                error, cause = _last_error_below(visit, visits)
+                error, cause = _last_error_below(visit, visits, attempt.number)
             attempt.ended, attempt.error, attempt.cause = ts, error or etype, cause
             visit.errors.append(attempt.error)
             visit.causes.append(attempt.cause)
@@ -229,11 +249,8 @@ def _settle(visits: list[StateVisit], states: dict[tuple[str, ...], Mapping[str,
         last_try = v.tries[-1] if v.tries else None
         if v.type == "Fail":
             v.status = "failed"
-            spec = states.get(v.path, {})
             if v.parent is None and ended_with is not None:
                 v.error, v.cause = ended_with
-            else:
-                v.error, v.cause = spec.get("Error"), spec.get("Cause")
         elif last_try is not None and last_try.failed:
             v.error, v.cause = last_try.error, last_try.cause
             # Handled if the workflow went on from here (a Catch), else it ended the scope.
@@ -255,7 +272,7 @@ def _owner(etype: str, d: dict, prev_owner: StateVisit | None) -> StateVisit | N
         return None
     if etype.endswith("StateExited"):
         return _up(prev_owner, lambda v: v.name == d.get("name") and not v._exited_event) or prev_owner
-    for prefix, kind in (("MapIteration", "Map"), ("MapState", "Map"), ("MapRun", "Map"), ("ParallelState", "Parallel")):
+    for prefix, kind in _GROUP_EVENT_PREFIXES:
         if etype.startswith(prefix):
             name = d.get("name")
             return _up(prev_owner, lambda v: v.type == kind and (name is None or v.name == name)) or prev_owner
@@ -277,13 +294,16 @@ def _current_attempt(visit: StateVisit) -> Attempt:
     return visit.tries[-1]
 
 
-def _last_error_below(group: StateVisit, visits: list[StateVisit]) -> tuple[str | None, str | None]:
+def _last_error_below(group: StateVisit, visits: list[StateVisit], attempt: int) -> tuple[str | None, str | None]:
+    """The error that failed this run of a Parallel or Map: the latest one in its branches."""
     for v in reversed(visits):
-        if group in v.ancestors():
-            if v.errors:
-                return v.errors[-1], v.causes[-1]
-            if v.type == "Fail":
-                return v.error, v.cause
+        child = v if v.parent is group else next((a for a in v.ancestors() if a.parent is group), None)
+        if child is None or child.parent_attempt != attempt:
+            continue
+        if v.errors:
+            return v.errors[-1], v.causes[-1]
+        if v.type == "Fail":
+            return v.error, v.cause
     return None, None
 
 
@@ -615,24 +635,29 @@ def load_trace(sfn: Any, execution_arn: str) -> ExecutionTrace:
     return ExecutionTrace.build(description, events, machine.get("definition"), machine.get("name", ""))
 
 
-def resolve_execution(sfn: Any, ref: str, machine_names: list[str]) -> str:
-    """An execution ARN from an ARN or a bare execution name, looked up in the given state machines.
+def machines_named(sfn: Any, names: list[str]) -> list[str]:
+    """The ARNs of the state machines with these names at this client's endpoint (those deployed)."""
+    arns = {}
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for item in page["stateMachines"]:
+            arns[item["name"]] = item["stateMachineArn"]
+    return [arns[n] for n in names if n in arns]
 
-    Raises LookupError when no such execution exists at this endpoint, or the name is ambiguous."""
+
+def resolve_execution(sfn: Any, ref: str, machine_arns: list[str]) -> str:
+    """An execution ARN from an ARN, or from a bare execution name looked up in these state machines.
+
+    Raises LookupError when no such execution exists there, or the name is ambiguous."""
     from botocore.exceptions import ClientError
 
     if ref.startswith("arn:"):
         if ":execution:" not in ref and ":express:" not in ref:
             raise LookupError(f"{ref} is not an execution ARN")
         return ref
-    arns = {}
-    for page in sfn.get_paginator("list_state_machines").paginate():
-        for item in page["stateMachines"]:
-            arns[item["name"]] = item["stateMachineArn"]
     found = []
-    searched = [n for n in machine_names if n in arns]
-    for name in searched:
-        candidate = arns[name].replace(":stateMachine:", ":execution:", 1) + f":{ref}"
+    searched = [arn.rsplit(":", 1)[-1] for arn in machine_arns]
+    for machine in machine_arns:
+        candidate = machine.replace(":stateMachine:", ":execution:", 1) + f":{ref}"
         try:
             sfn.describe_execution(executionArn=candidate)
         except ClientError as exc:

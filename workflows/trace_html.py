@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote
 
-from workflows.trace import ExecutionTrace, Graph, Node, StateSummary, StateVisit, load_trace
+from workflows.trace import Edge, ExecutionTrace, Graph, Node, StateSummary, StateVisit, load_trace
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = Path(__file__).resolve().parent / "trace_static"
@@ -29,6 +29,9 @@ LAYOUT_PACKAGE = "elkjs"
 LAYOUT_SCRIPT = "lib/elk.bundled.js"
 MAX_VISITS_SHOWN = 50  # per state, in the page's data (a Map over thousands of items stays small)
 MAX_JSON_CHARS = 20_000  # per input / output shown
+
+
+STANDALONE_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
 
 
 class LayoutLibraryMissing(RuntimeError):
@@ -106,6 +109,8 @@ def render_page(trace: ExecutionTrace, *, script_url: str | None = None, back_ur
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f'<meta name="generator" content="fleet trace; layout by {LAYOUT_PACKAGE} {version}">',
         '<link rel="icon" href="data:,">',
+        # Self-contained means it: the page may not fetch anything (the console serves its own policy).
+        "" if script_url else f'<meta http-equiv="Content-Security-Policy" content="{STANDALONE_CSP}">',
         f"<title>{_t(title)}</title>",
         f"<style>{(STATIC / 'trace.css').read_text(encoding='utf-8')}</style>",
         "</head>",
@@ -119,11 +124,13 @@ def render_page(trace: ExecutionTrace, *, script_url: str | None = None, back_ur
         _nodes_html(graph, summaries, None),
         "</div></div>",
         "</section>",
-        '<aside id="details" aria-live="polite"><p class="hint">Click a state to see its input, output and errors.</p></aside>',
+        '<aside id="details" aria-live="polite">'
+        '<p class="hint">Click a state to see its input, output and errors.</p></aside>',
         "</main>",
         _events_html(trace),
         f"<footer>Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC by <code>fleet trace</code> from "
-        f"DescribeExecution, DescribeStateMachine and GetExecutionHistory. Layout: {LAYOUT_PACKAGE} {version}.</footer>",
+        "DescribeExecution, DescribeStateMachine and GetExecutionHistory. "
+        f"Layout: {LAYOUT_PACKAGE} {version}.</footer>",
         f'<script type="application/json" id="trace-data">{_json_for_script(data)}</script>',
         layout,
         f"<script>{_inline_script((STATIC / 'trace.js').read_text(encoding='utf-8'))}</script>",
@@ -157,6 +164,25 @@ def write_all(sfn: Any, state_machine_arns: Iterable[str], directory: Path) -> l
     return written
 
 
+def write_traces(sfn: Any, directory: Path = Path("traces"), console: Any = None) -> list[Path]:
+    """`fleet demo`'s graphs: a page per execution of the fleet's state machines at this client,
+    and an index.html; says where (or, without the layout library, why not)."""
+    from workflows import catalog, render
+
+    console = console or render.console
+    names = {sm.name for sm in catalog.STATE_MACHINES}
+    arns = [m["stateMachineArn"] for page in sfn.get_paginator("list_state_machines").paginate()
+            for m in page["stateMachines"] if m["name"] in names]
+    try:
+        written = write_all(sfn, sorted(arns), directory)
+    except LayoutLibraryMissing as exc:
+        console.print(f"execution graphs not written: {exc}", markup=False)
+        return []
+    console.print(f"execution graphs: {len(written)} pages in {directory}/ (open {directory / 'index.html'})",
+                  markup=False)
+    return written
+
+
 # --- pieces ---------------------------------------------------------------------------------------
 
 
@@ -172,7 +198,8 @@ def _header(trace: ExecutionTrace, back_url: str | None) -> str:
     if back_url:
         parts.append(f'<a class="back" href="{_a(back_url)}">&larr; all executions</a>')
     parts.append(f"<h1>{_t(trace.name)}</h1>")
-    parts.append(f'<div class="machine">{_t(trace.state_machine_name)} &middot; <code>{_t(trace.execution_arn)}</code></div>')
+    parts.append(f'<div class="machine">{_t(trace.state_machine_name)} &middot; '
+                 f"<code>{_t(trace.execution_arn)}</code></div>")
     parts.append('<div class="facts">' + "".join(f"<span><b>{k}</b>{v}</span>" for k, v in facts) + "</div>")
     if trace.status == "SUCCEEDED":
         parts.append(f'<div class="result succeeded" title="output">{_t(_pretty(trace.output))}</div>')
@@ -180,7 +207,8 @@ def _header(trace: ExecutionTrace, back_url: str | None) -> str:
         parts.append(f'<div class="result failed" title="error and cause"><b>{_t(trace.error or "")}</b> '
                      f"{_t(_short(trace.cause, 600, trace.error))}</div>")
         if trace.cause and _short(trace.cause, 10**6, trace.error) != trace.cause:
-            parts.append(f"<details><summary>full cause</summary><pre>{_t(_pretty(_loads(trace.cause)))}</pre></details>")
+            parts.append("<details><summary>full cause</summary>"
+                         f"<pre>{_t(_pretty(_loads(trace.cause)))}</pre></details>")
     parts.append("</header>")
     return "\n".join(parts)
 
@@ -208,7 +236,8 @@ def _nodes_html(graph: Graph, summaries: dict[str, StateSummary], parent: str | 
         elif n.type in ("Start", "End"):
             classes = ["node", f"type-{n.type.lower()}"]
         else:
-            classes = ["group" if n.is_group else "node", f"type-{n.type.lower()}"] + (s.classes if s else ["not-visited"])
+            classes = ["group" if n.is_group else "node", f"type-{n.type.lower()}"]
+            classes += s.classes if s else ["not-visited"]
         attrs = {"class": " ".join(classes), "data-node": n.id, "data-type": n.type}
         if s is not None and n.type not in ("Branch", "Start", "End"):
             attrs["data-status"] = s.status
@@ -242,10 +271,14 @@ def _badges(s: StateSummary) -> str:
     return f'<span class="badges">{"".join(badges)}</span>' if badges else ""
 
 
-def _meta(n: Node) -> str:
+def _resource(n: Node) -> str:
+    """`lambda:invoke`, `sqs:sendMessage.waitForTaskToken`; a function or activity by its name."""
     resource = (n.resource or "").removeprefix("arn:aws:states:::")
-    if resource.startswith("arn:"):
-        resource = resource.rsplit(":", 1)[-1]
+    return resource.rsplit(":", 1)[-1] if resource.startswith("arn:") else resource
+
+
+def _meta(n: Node) -> str:
+    resource = _resource(n)
     return f"{n.type} · {resource}" if resource else n.type
 
 
@@ -261,7 +294,7 @@ def _tooltip(n: Node, s: StateSummary) -> str:
 
 def _node_data(n: Node) -> dict:
     return {"id": n.id, "name": n.name, "type": n.type, "parent": n.parent, "group": n.is_group,
-            "comment": n.comment, "resource": _meta(n) if n.resource else None}
+            "comment": n.comment, "resource": _resource(n) or None}
 
 
 def _summary_data(trace: ExecutionTrace, s: StateSummary) -> dict:
@@ -287,9 +320,11 @@ def _visit_data(trace: ExecutionTrace, v: StateVisit) -> dict:
         "waiting": v.waiting_for_token,
         "tokenWaitMs": v.token_wait_ms,
         "attempts": [{"number": a.number, "error": a.error, "cause": _clip(a.cause),
+                      "message": _short(a.cause, 600, a.error) if a.cause else None,
                       "offsetMs": trace.offset_ms(a.scheduled or a.started)} for a in v.tries],
         "error": v.error,
         "cause": _clip(v.cause),
+        "message": _short(v.cause, 600, v.error) if v.cause else None,
         "input": _clip_json(v.input),
         "output": _clip_json(v.output),
     }
@@ -314,9 +349,8 @@ def _graph_from_visits(trace: ExecutionTrace) -> Graph:
             seen.add(v.node_id)
             nodes.append(Node(v.node_id, v.name, v.type))
     nodes.append(Node(Graph.END, "End", "End"))
-    from workflows.trace import Edge
-
-    edges = [Edge(a, b, "next") for a, b in sorted(trace.taken_edges()) if a in seen | {Graph.START} and b in seen | {Graph.END}]
+    known = seen | {Graph.START, Graph.END}
+    edges = [Edge(a, b, "next") for a, b in sorted(trace.taken_edges()) if a in known and b in known]
     return Graph(nodes, edges)
 
 
@@ -378,7 +412,8 @@ def executions_page(machines: list[tuple[str, list[dict]]], *, title: str, link:
             rows.append(
                 f'<tr class="execution {_a(e["status"])}"><td><a href="{_a(link(e))}">{_t(e["name"])}</a></td>'
                 f'<td><span class="status-badge {_a(e["status"])}">{_t(e["status"])}</span></td>'
-                f'<td>{_t(_when(start))}</td><td class="num">{_t(duration or ("running" if e["status"] == "RUNNING" else ""))}</td></tr>')
+                f'<td>{_t(_when(start))}</td>'
+                f'<td class="num">{_t(duration or ("running" if e["status"] == "RUNNING" else ""))}</td></tr>')
         body = "\n".join(rows) if rows else '<tr><td colspan="4" class="hint">no executions yet</td></tr>'
         sections.append(
             f'<section class="events machine" data-state-machine="{_a(sm_name)}"><h2>{_t(sm_name)} '
@@ -389,7 +424,8 @@ def executions_page(machines: list[tuple[str, list[dict]]], *, title: str, link:
         "<!doctype html>", '<html lang="en">', "<head>", '<meta charset="utf-8">', refresh,
         '<link rel="icon" href="data:,">', f"<title>{_t(title)}</title>",
         f"<style>{(STATIC / 'trace.css').read_text(encoding='utf-8')}</style>", "</head>",
-        "<body>", f"<header><h1>{_t(title)}</h1>" + (f'<div class="machine">{_t(note)}</div>' if note else "") + "</header>",
+        "<body>", f"<header><h1>{_t(title)}</h1>",
+        f'<div class="machine">{_t(note)}</div>' if note else "", "</header>",
         '<div style="height:16px"></div>', *sections, "</body>", "</html>",
     ])
 

@@ -25,3 +25,9 @@ class CarValidationError(FleetError, ValueError):
 
 class TransientInspectionError(FleetError):
     """The car's telemetry link failed for a moment; the inspection is safe to retry."""
+
+
+class UnstorableItemError(FleetError, ValueError):
+    """DynamoDB cannot store what a step was given (a key over its size limit, an item over 400 KB,
+    a number outside its range, NaN): the step's input is wrong and nothing was written. Not
+    retried: an operational failure (DLQ) inside a workflow, a clear error when invoked directly."""

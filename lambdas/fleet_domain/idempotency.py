@@ -13,22 +13,23 @@ from typing import Any, Callable
 
 from fleet_domain.api_errors import Conflict, Invalid
 
-_config: Any = None
-_persistence: Any = None
-_lock = threading.Lock()
+# Powertools' persistence layer keeps per-call state on itself (it is configured by each call),
+# which is right for a Lambda sandbox serving one request at a time. The local runtime serves
+# concurrent invocations from one process, so each thread gets its own layer (over one client).
+_local = threading.local()
 
 
 def _setup() -> tuple[Any, Any]:
-    global _config, _persistence
-    if _persistence is None:
-        with _lock:
-            if _persistence is None:
-                from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
+    if getattr(_local, "persistence", None) is None:
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
-                _config = IdempotencyConfig(event_key_jmespath="[scope, key]", payload_validation_jmespath="request",
-                                            expires_after_seconds=24 * 3600)
-                _persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
-    return _config, _persistence
+        from fleet_domain.repositories import dynamodb
+
+        _local.config = IdempotencyConfig(event_key_jmespath="[scope, key]", payload_validation_jmespath="request",
+                                          expires_after_seconds=24 * 3600)
+        _local.persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"],
+                                                      boto3_client=dynamodb())
+    return _local.config, _local.persistence
 
 
 def register_lambda_context(context: Any) -> None:

@@ -14,8 +14,10 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 from fleet_domain import repositories
+from fleet_domain.errors import UnstorableItemError
 from fleet_domain.lifecycle_errors import TransactionConflict
 
 _serializer = TypeSerializer()
@@ -23,8 +25,12 @@ _deserializer = TypeDeserializer()
 
 
 def value(v: Any) -> dict[str, Any]:
-    """One DynamoDB attribute value (floats go through Decimal, as DynamoDB wants)."""
-    return _serializer.serialize(_decimals(v))
+    """One DynamoDB attribute value (floats go through Decimal, as DynamoDB wants).
+    UnstorableItemError for what DynamoDB cannot hold (NaN, a number out of its range)."""
+    try:
+        return _serializer.serialize(_decimals(repositories.utf8_checked(v)))
+    except (TypeError, ArithmeticError, UnicodeError) as exc:  # decimal's Overflow, Inexact, ... are ArithmeticErrors
+        raise UnstorableItemError(f"DynamoDB cannot store {str(v)[:80]!r}: {exc}") from None
 
 
 def values(**kwargs: Any) -> dict[str, Any]:
@@ -55,6 +61,16 @@ def _decimals(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return [_decimals(x) for x in v]
     return v
+
+
+def refused(exc: ClientError) -> Exception:
+    """DynamoDB's ValidationException (a key or item over its limits, a number out of its range)
+    as UnstorableItemError: the request was refused whole, nothing was written. Any other
+    error is returned as it is, for the caller to raise."""
+    error = exc.response.get("Error", {})
+    if error.get("Code") == "ValidationException":
+        return UnstorableItemError(f"DynamoDB refused the request: {error.get('Message', '')[:300]}")
+    return exc
 
 
 class Cancelled(Exception):
@@ -93,8 +109,11 @@ class Store:
         return self._table_names.get(logical) or os.environ[f"{logical.upper()}_TABLE"]
 
     def get(self, logical: str, key: dict[str, str]) -> dict[str, Any] | None:
-        resp = self.client.get_item(TableName=self.table(logical), Key={k: {"S": v} for k, v in key.items()},
-                                    ConsistentRead=True)
+        try:
+            resp = self.client.get_item(TableName=self.table(logical), Key={k: {"S": v} for k, v in key.items()},
+                                        ConsistentRead=True)
+        except ClientError as exc:
+            raise refused(exc) from None
         return plain(resp["Item"]) if "Item" in resp else None
 
     def query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -113,6 +132,8 @@ class Store:
                 # A concurrent transaction or a throttle: no answer about the data, so retry.
                 raise TransactionConflict(f"transaction cancelled: {', '.join(codes) or exc}") from None
             raise Cancelled(codes) from None
+        except ClientError as exc:
+            raise refused(exc) from None
 
     def update(self, **kwargs: Any) -> bool:
         """UpdateItem; False when its condition fails."""
@@ -121,3 +142,5 @@ class Store:
             return True
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
+        except ClientError as exc:
+            raise refused(exc) from None

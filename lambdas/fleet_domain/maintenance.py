@@ -95,7 +95,8 @@ class SignOff(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     passed: bool
-    notes: str = ""
+    notes: Annotated[str, Field(max_length=2000)] = ""  # as the API takes them; part of a retirement's reason
+    technician: Optional[str] = None
     signed_off_at: Optional[str] = None
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
 
 VIN_PATTERN = r"^[A-HJ-NPR-Z0-9]{17}$"  # 17 characters: digits and A-Z except I, O, Q
 MIN_YEAR = 2010
@@ -21,6 +21,40 @@ DEFAULT_LOCATION = {"lat": 52.52, "lon": 13.405}  # Berlin, where new cars are c
 def max_year() -> int:
     """The newest model year accepted: next year's models are sold from this year on."""
     return datetime.now(timezone.utc).year + 1
+
+
+def _iso_timestamp(v: str) -> str:
+    datetime.fromisoformat(v)  # raises ValueError when it is not one
+    return v
+
+
+#: An ISO 8601 timestamp, as Step Functions writes it (e.g. 2026-11-24T18:00:00.123Z). Checked when
+#: an event is parsed, so a step refuses a bad one before it writes anything.
+Timestamp = Annotated[str, Field(strict=True, max_length=64), AfterValidator(_iso_timestamp)]
+
+
+def unicode_text(v: str) -> str:
+    """Text that UTF-8 can carry (a lone surrogate cannot be stored, published or logged)."""
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return v
+
+
+Text = AfterValidator(unicode_text)
+
+#: An id that is (part of) a DynamoDB key: never empty, well inside DynamoDB's 2048-byte key limit.
+Key = Annotated[str, Field(strict=True, min_length=1, max_length=256), Text]
+#: A car's version: a whole number DynamoDB and JSON both hold exactly.
+Version = Annotated[int, Field(ge=1, le=2**53 - 1)]
+#: An execution's ARN (Step Functions' own limit is 2048 characters).
+ExecutionArn = Annotated[str, Field(strict=True, max_length=2048), Text]
+#: A `.waitForTaskToken` task's token (SendTaskSuccess takes at most 2048 characters).
+TaskToken = Annotated[str, Field(strict=True, min_length=1, max_length=2048), Text]
+#: A state's name (at most 80 characters in Step Functions) and an error's name, as a failure path passes them.
+StateName = Annotated[str, Field(strict=True, min_length=1, max_length=256), Text]
+ErrorName = Annotated[str, Field(strict=True, min_length=1, max_length=1024), Text]
 
 
 class CarStatus(str, Enum):
@@ -155,13 +189,13 @@ class InspectionResult(BaseModel):
 class CarEvent(_StoredModel):
     """One status change of a car: published on the bus, kept as the car's ordered history."""
 
-    car_id: str
+    car_id: Key
     status: CarStatus
     previous_status: Optional[CarStatus] = None
-    version: Annotated[int, Field(ge=1)]
+    version: Version
     at: str  # ISO 8601 timestamp, as Step Functions writes it (e.g. 2026-11-24T18:00:00.123Z)
-    execution_arn: Optional[str] = None
-    reason: Optional[str] = None
+    execution_arn: Optional[ExecutionArn] = None
+    reason: Optional[Annotated[str, Field(max_length=4096), Text]] = None
 
     @field_validator("at")
     @classmethod

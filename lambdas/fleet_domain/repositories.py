@@ -14,7 +14,9 @@ from typing import Any, Iterator
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
+from fleet_domain.errors import UnstorableItemError
 from fleet_domain.models import Car, CarEvent, CarStatus
 
 _client: Any = None
@@ -36,7 +38,24 @@ def dynamodb() -> Any:
 
 def _to_item(values: dict[str, Any]) -> dict[str, Any]:
     """Attributes that are None are left out: DynamoDB stores absence, not NULL."""
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+    try:
+        return {k: _serializer.serialize(utf8_checked(v)) for k, v in values.items() if v is not None}
+    except (TypeError, ArithmeticError, UnicodeError) as exc:  # NaN, a number out of range, a lone surrogate
+        raise UnstorableItemError(f"DynamoDB cannot store this item: {exc}") from None
+
+
+def utf8_checked(v: Any) -> Any:
+    """`v`, once every string in it is known to be text UTF-8 can carry (else UnicodeEncodeError):
+    a lone surrogate would fail inside the request, or be stored where nothing can read it back."""
+    if isinstance(v, str):
+        v.encode("utf-8")
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            utf8_checked(k), utf8_checked(x)
+    elif isinstance(v, (list, tuple, set)):
+        for x in v:
+            utf8_checked(x)
+    return v
 
 
 def _from_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +120,10 @@ class CarHistoryRepository:
             )
         except dynamodb().exceptions.ConditionalCheckFailedException:
             return False
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ValidationException":
+                raise UnstorableItemError(f"DynamoDB refused the event: {exc.response['Error'].get('Message', '')[:300]}") from None
+            raise
         return True
 
     def history(self, car_id: str) -> list[CarEvent]:

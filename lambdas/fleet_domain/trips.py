@@ -17,7 +17,9 @@ from fleet_domain.dispatch import (
 from fleet_domain.fleet_cars import FleetCarRepository
 from fleet_domain.lifecycle_errors import TripReportError
 from fleet_domain.lifecycle_store import CarChange
-from fleet_domain.models import CarEvent, Location
+from fleet_domain.models import (
+    CarEvent, ErrorName, ExecutionArn, Key, Location, StateName, TaskToken, Timestamp, Version,
+)
 from fleet_domain.ride_repository import RideRepository
 
 Publish = Callable[[Iterable[CarEvent]], None]
@@ -61,13 +63,13 @@ def route_for(request: RouteRequest) -> Route:
 
 
 class TripStart(BaseModel):
-    ride_id: str
-    car_id: str
-    version: int  # the car's RESERVED version
+    ride_id: Key
+    car_id: Key
+    version: Version  # the car's RESERVED version
     route: Route
-    task_token: str
-    at: str
-    execution_arn: Optional[str] = None
+    task_token: TaskToken
+    at: Timestamp
+    execution_arn: Optional[ExecutionArn] = None
 
 
 class TripStarted(BaseModel):
@@ -87,15 +89,15 @@ def start_trip(request: TripStart, rides: RideRepository, publish: Publish = car
 
 
 class TripCompletion(BaseModel):
-    ride_id: str
-    car_id: str
-    version: int  # the car's ON_TRIP version
+    ride_id: Key
+    car_id: Key
+    version: Version  # the car's ON_TRIP version
     before: CarBeforeTrip
     route: Route
     dropoff: Location
     report: Any = None  # what the car sent back through the task token
-    at: str
-    execution_arn: Optional[str] = None
+    at: Timestamp
+    execution_arn: Optional[ExecutionArn] = None
 
 
 class CarAfterCompletion(BaseModel):
@@ -135,17 +137,17 @@ def complete_trip(request: TripCompletion, rides: RideRepository,
 
 
 class HeldCandidate(BaseModel):
-    car_id: str
-    version: int  # the version the car was AVAILABLE at when the ride tried to reserve it
+    car_id: Key
+    version: Version  # the version the car was AVAILABLE at when the ride tried to reserve it
 
 
 class RideFailure(BaseModel):
-    ride_id: str
+    ride_id: Key
     candidate: Optional[HeldCandidate] = None
-    failed_state: str
-    error: str
-    at: str
-    execution_arn: Optional[str] = None
+    failed_state: StateName
+    error: ErrorName
+    at: Timestamp
+    execution_arn: Optional[ExecutionArn] = None
 
 
 class RideFailed(BaseModel):

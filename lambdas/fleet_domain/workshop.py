@@ -6,18 +6,23 @@ one is safe to run twice.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, Field
 
 from fleet_domain import car_events
 from fleet_domain.dispatch import FleetCar
 from fleet_domain.fleet_cars import FleetCarRepository
 from fleet_domain.lifecycle_errors import CarNotFoundError, CarStateConflict
 from fleet_domain.lifecycle_store import Cancelled, CarChange
-from fleet_domain.maintenance import CarSnapshot, JobStatus, RoadTestResult, SignOff, validate_request
+from fleet_domain.maintenance import (
+    PARTS_FOR_CHECK, Booking, CarSnapshot, CheckResult, JobStatus, PartsOrder, RoadTestResult, SignOff,
+    validate_request,
+)
 from fleet_domain.maintenance_repository import MaintenanceJob, MaintenanceJobRepository
-from fleet_domain.models import CarStatus
+from fleet_domain.models import (
+    CarStatus, ErrorName, ExecutionArn, Key, StateName, TaskToken, Text, Timestamp, Version,
+)
 from fleet_domain.trips import Publish, car_event
 
 #: Reads of a car that keeps changing under EnterMaintenance before it gives up (CarStateConflict).
@@ -35,9 +40,9 @@ def snapshot(car: FleetCar) -> CarSnapshot:
 
 class MaintenanceEntry(BaseModel):
     request: Any  # the execution's input, validated here
-    job_id: str  # the execution's name
-    at: str
-    execution_arn: Optional[str] = None
+    job_id: Key  # the execution's name
+    at: Timestamp
+    execution_arn: Optional[ExecutionArn] = None
 
 
 class JobRef(BaseModel):
@@ -84,22 +89,65 @@ def enter_maintenance(entry: MaintenanceEntry, cars: FleetCarRepository, jobs: M
     raise CarStateConflict(f"car {request.car_id} changed {ENTER_ATTEMPTS} times while entering maintenance")
 
 
+# --- Diagnose, OrderParts, BookTechnician, RunCheck, RoadTest: their events ---------------------
+
+
+def _known_check(check: str) -> str:
+    if check not in PARTS_FOR_CHECK:
+        raise ValueError(f"must be one of {', '.join(PARTS_FOR_CHECK)}")
+    return check
+
+
+class Diagnosis(BaseModel):
+    """Diagnose's event: the job and the car as the workflow carries them."""
+
+    job: JobRef
+    car: CarSnapshot
+
+
+class PartsRequest(BaseModel):
+    """OrderParts' event: the job and the checks Diagnose chose."""
+
+    job: JobRef
+    checks: list[str]
+
+
+class TechnicianRequest(BaseModel):
+    """BookTechnician's event (the car rides along; the booking depends on the job only)."""
+
+    job: JobRef
+
+
+class CheckRequest(BaseModel):
+    """RunCheck's event: one item of the RunChecks Map."""
+
+    job_id: Optional[str] = None
+    car: CarSnapshot
+    check: Annotated[str, Field(strict=True), AfterValidator(_known_check)]
+
+
+class RoadTestRequest(BaseModel):
+    job_id: Optional[str] = None
+    car: CarSnapshot
+
+
 # --- RequestSignOff ------------------------------------------------------------------------------
 
 
 class SignOffRequest(BaseModel):
-    job_id: str
-    car_id: str
-    checks: list[dict[str, Any]]
-    parts: dict[str, Any]
-    technician: dict[str, Any]
-    task_token: str
-    at: str
+    job_id: Key
+    car_id: Key
+    # What the technician decides on, stored on the job: typed, so only these shapes are stored.
+    checks: list[CheckResult]
+    parts: PartsOrder
+    technician: Booking
+    task_token: TaskToken
+    at: Timestamp
 
 
 def request_sign_off(request: SignOffRequest, jobs: MaintenanceJobRepository) -> dict[str, str]:
-    if not jobs.await_sign_off(request.job_id, request.task_token, request.checks, request.parts,
-                               request.technician, request.at):
+    if not jobs.await_sign_off(request.job_id, request.task_token, [c.model_dump() for c in request.checks],
+                               request.parts.model_dump(), request.technician.model_dump(), request.at):
         job = jobs.get(request.job_id)
         raise CarStateConflict(f"job {request.job_id} cannot await a sign-off: it is "
                                f"{job.status.value if job else 'missing'}")
@@ -116,13 +164,13 @@ class Closed(BaseModel):
 
 
 class ServiceReturn(BaseModel):
-    job_id: str
-    car_id: str
-    version: int  # the car's IN_MAINTENANCE version
+    job_id: Key
+    car_id: Key
+    version: Version  # the car's IN_MAINTENANCE version
     sign_off: SignOff
     road_test: RoadTestResult
-    at: str
-    execution_arn: Optional[str] = None
+    at: Timestamp
+    execution_arn: Optional[ExecutionArn] = None
 
 
 def return_to_service(request: ServiceReturn, jobs: MaintenanceJobRepository,
@@ -138,18 +186,20 @@ def return_to_service(request: ServiceReturn, jobs: MaintenanceJobRepository,
 
 
 class Retirement(BaseModel):
-    reason: str
-    findings: Optional[list[str]] = None
+    # Bounded: the reason, the findings and the notes make the CarStatusChanged event's reason.
+    reason: Annotated[str, Field(strict=True, min_length=1, max_length=200), Text]
+    findings: Optional[Annotated[list[Annotated[str, Field(strict=True, max_length=200), Text]],
+                                 Field(max_length=10)]] = None
 
 
 class CarRetirement(BaseModel):
-    job_id: str
-    car_id: str
-    version: int
+    job_id: Key
+    car_id: Key
+    version: Version
     retirement: Retirement
     sign_off: SignOff
-    at: str
-    execution_arn: Optional[str] = None
+    at: Timestamp
+    execution_arn: Optional[ExecutionArn] = None
 
 
 def retire_car(request: CarRetirement, jobs: MaintenanceJobRepository,
@@ -167,13 +217,13 @@ def retire_car(request: CarRetirement, jobs: MaintenanceJobRepository,
 
 
 class MaintenanceFailure(BaseModel):
-    job_id: str
-    car_id: str
-    version: int
-    failed_state: str
-    error: str
-    at: str
-    execution_arn: Optional[str] = None
+    job_id: Key
+    car_id: Key
+    version: Version
+    failed_state: StateName
+    error: ErrorName
+    at: Timestamp
+    execution_arn: Optional[ExecutionArn] = None
 
 
 def mark_maintenance_failed(request: MaintenanceFailure, jobs: MaintenanceJobRepository,

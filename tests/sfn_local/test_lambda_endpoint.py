@@ -13,6 +13,7 @@ import base64
 import json
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest

@@ -223,13 +223,19 @@ class Page:
         return result["result"].get("value")
 
     def wait_for(self, expression: str, timeout_s: float = 15.0) -> Any:
+        """Until the expression is truthy; while the page (re)loads it may throw, which is not yet."""
         deadline = time.monotonic() + timeout_s
+        last_error: BrowserError | None = None
         while True:
-            value = self.evaluate(expression)
-            if value:
-                return value
+            try:
+                value = self.evaluate(expression)
+                if value:
+                    return value
+            except BrowserError as exc:
+                last_error = exc
             if time.monotonic() > deadline:
-                raise BrowserError(f"{expression!r} still falsy after {timeout_s:.0f}s")
+                raise BrowserError(f"{expression!r} still falsy after {timeout_s:.0f}s"
+                                   + (f" (last error: {last_error})" if last_error else ""))
             time.sleep(0.05)
 
     def console_errors(self) -> list[str]:
@@ -251,7 +257,8 @@ class Page:
     def requested_urls(self) -> list[str]:
         return [e["params"]["request"]["url"] for e in self._events() if e.get("method") == "Network.requestWillBeSent"]
 
-    def screenshot(self, path: Path) -> Path:
-        data = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})["data"]
+    def screenshot(self, path: Path, full_page: bool = False) -> Path:
+        """A PNG of the viewport (or of the whole page)."""
+        data = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": full_page})["data"]
         path.write_bytes(base64.b64decode(data))
         return path

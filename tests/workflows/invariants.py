@@ -55,15 +55,22 @@ def history_by_car(fleet: Any) -> dict[str, list[dict]]:
     return {car_id: sorted(hs, key=lambda h: h["version"]) for car_id, hs in by_car.items()}
 
 
-def _history(fleet: Any, cars: dict, drain_s: float) -> list[str]:
+def drained_history(fleet: Any, cars: dict | None = None, drain_s: float = HISTORY_DRAIN_S) -> dict[str, list[dict]]:
+    """Each car's history once the asynchronous audit consumer has caught up with the Cars table
+    (or the time is up: then as far as it got)."""
+    cars = cars if cars is not None else {c["car_id"]: c for c in fleet.items("Cars")}
     deadline = time.monotonic() + drain_s
     while True:
         history = history_by_car(fleet)
         behind = [car_id for car_id, car in cars.items()
                   if len(history.get(car_id, [])) < int(car["version"])]
         if not behind or time.monotonic() > deadline:
-            break
+            return history
         time.sleep(0.02)
+
+
+def _history(fleet: Any, cars: dict, drain_s: float) -> list[str]:
+    history = drained_history(fleet, cars, drain_s)
     problems = []
     for car_id, car in sorted(cars.items()):
         events = history.get(car_id, [])

@@ -43,6 +43,12 @@ def proxy_event(request: Request, body: bytes, request_id: str, stage: str = "lo
     is_text = not body or any(content_type.startswith(t) for t in _TEXT_TYPES)
     path = request.path
     now = time.time()
+    if body and is_text:
+        # A text body that is not valid UTF-8 is passed on with U+FFFD for the bytes that are not
+        # (the function's JSON parsing then refuses it): never a crash of the front.
+        text = body.decode("utf-8", errors="replace")
+    else:
+        text = base64.b64encode(body).decode() if body else None
     return {
         "resource": "/{proxy+}",
         "path": path,
@@ -70,7 +76,7 @@ def proxy_event(request: Request, body: bytes, request_id: str, stage: str = "lo
             "domainName": request.host,
             "apiId": "local",
         },
-        "body": (body.decode("utf-8") if is_text else base64.b64encode(body).decode()) if body else None,
+        "body": text if body else None,
         "isBase64Encoded": bool(body) and not is_text,
     }
 
@@ -109,7 +115,11 @@ class ApiGateway:
             return self.console(environ, start_response)
         started = time.perf_counter()
         request_id = str(uuid.uuid4())
-        response = self._handle(request, request_id)
+        try:
+            response = self._handle(request, request_id)
+        except Exception:  # noqa: BLE001 - the front never crashes and never echoes internals
+            log.exception("API front failed on %s %s", request.method, request.path)
+            response = _error(502, "Internal server error", request_id)
         response.headers.setdefault("x-amzn-RequestId", request_id)
         log.info("%s %s %s %.0fms %s", request.method, request.full_path.rstrip("?"), response.status_code,
                  (time.perf_counter() - started) * 1000, request_id)

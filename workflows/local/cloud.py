@@ -154,6 +154,25 @@ class LocalCloud:
         for sm in catalog.STATE_MACHINES:
             sfn.create_state_machine(name=sm.name, definition=definition(sm), roleArn=STATE_MACHINE_ROLE, type=sm.type)
 
+    def replay_failed_events(self) -> int:
+        """Re-deliver what the event consumers' on-failure queue holds (what an operator does once
+        the cause is fixed); a message is deleted only after its consumer took it. Returns how
+        many were delivered."""
+        sqs = self.client("sqs")
+        url = resolve(Ref("queue", "CarEventFailures", "url"))
+        delivered = 0
+        while True:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
+            if not messages:
+                return delivered
+            for m in messages:
+                record = json.loads(m["Body"])
+                result = self.runtime.invoke(record["requestContext"]["functionArn"], json.dumps(record["requestPayload"]))
+                if result.function_error or result.error_code:
+                    continue  # stays in the queue, visible again after its timeout
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                delivered += 1
+
     def _async_failure(self, record: dict) -> None:
         url = resolve(Ref("queue", "CarEventFailures", "url"))
         self.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(record, default=str))

@@ -32,6 +32,7 @@ from workflows.local.clock import Clock, RealClock
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's limit on a synchronous invocation's request payload
 
 
 @dataclass
@@ -93,6 +94,7 @@ class LambdaRuntime:
     def __init__(self, clock: Clock | None = None, fault_hook: FaultHook | None = None):
         self.clock = clock or RealClock()
         self.fault_hook = fault_hook
+        self.async_retry_delay_s = 60.0
         # In-flight invocations per function: at its reserved concurrency Lambda throttles.
         self._in_flight: dict[str, int] = {}
         self._in_flight_lock = threading.Lock()
@@ -121,11 +123,18 @@ class LambdaRuntime:
         """A RequestResponse invocation. Unknown functions raise KeyError (Lambda's 404)."""
         function = catalog.function_by_name(function_name)
         request_id = str(uuid.uuid4())
-        raw = payload.decode() if isinstance(payload, bytes) else (payload or "{}")
+        size = len(payload) if isinstance(payload, bytes) else len((payload or "").encode("utf-8", "surrogatepass"))
+        if size > MAX_PAYLOAD_BYTES:
+            return _failure(request_id, "RequestTooLargeException",
+                            f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation", 413)
         try:
+            raw = payload.decode() if isinstance(payload, bytes) else (payload or "{}")
             event = json.loads(raw or "{}")
         except json.JSONDecodeError as exc:
             return _failure(request_id, "InvalidRequestContentException", f"Could not parse request body into json: {exc.msg}", 400)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            # Not UTF-8, a number too long to convert, nesting too deep: not JSON a handler can get.
+            return _failure(request_id, "InvalidRequestContentException", "Could not parse request body into json", 400)
         if not self._admit(function):
             return _failure(request_id, "TooManyRequestsException", "Rate Exceeded.", 429)
         try:
@@ -177,16 +186,17 @@ class LambdaRuntime:
             result = None
             for attempt in range(maximum_retry_attempts + 1):
                 if attempt:
-                    self.clock.sleep(60 * attempt)  # Lambda waits about 1 min, then 2 min
+                    # Lambda waits about 1 minute, then 2 (scaled down where a test asks).
+                    self.clock.sleep(self.async_retry_delay_s * attempt)
                 result = self.invoke(function.function_name, payload)
-                if not result.function_error:
+                if not result.function_error and not result.error_code:  # a throttle is retried too
                     return
             if on_failure is not None and result is not None:
                 on_failure({
                     "requestContext": {"requestId": request_id, "functionArn": function_arn(function),
                                        "condition": "RetriesExhausted", "approximateInvokeCount": maximum_retry_attempts + 1},
                     "requestPayload": json.loads(payload),
-                    "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+                    "responseContext": {"statusCode": result.status_code, "functionError": result.function_error or result.error_code},
                     "responsePayload": result.json(),
                 })
 

@@ -29,6 +29,16 @@ is used as it is, with these seams re-pointed at the local cloud:
    stored by the task's Lambda, so a fast client can answer before the Lambda's result is back)
    is not lost: moto would otherwise wait out HeartbeatSeconds and report a heartbeat timeout.
    The new heartbeat endpoint is told at once when the answer is already in.
+11. `arn:aws:states:::states:startExecution`: moto passes the ASL's PascalCase parameters
+   (StateMachineArn, Name, Input) to boto3's camelCase API and fails with States.Runtime; they
+   are normalised to the operation's shapes both ways, as LocalStack does.
+12. DynamoDB conditional writes are not atomic across threads in moto (two rides could both
+   reserve one car); the backend's writes are serialised, as DynamoDB serialises writes to an item.
+13. A lost heartbeat is `States.HeartbeatTimeout` on AWS; moto reports every task timeout as
+   `States.Timeout`.
+14. Every JSONPath the engine evaluates was parsed anew by jsonpath_ng (a new PLY parser each
+   time: about half the engine's CPU on the register path); parsed paths are cached. A parsed
+   path is read-only, so sharing it is safe.
 8. Mocked service integrations (Step Functions Local's MockConfigFile.json, see
    workflows/mock_config.py): StartExecution on `<stateMachineArn>#<TestCase>` runs that test
    case's mocked responses. moto ships the engine half (ExecutionWorker's `mock_test_case`, read by
@@ -46,6 +56,7 @@ for Lambda targets are handed to the runtime's asynchronous invoke (AWS's async 
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import importlib
 import pkgutil
@@ -68,6 +79,15 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wai
 from moto.stepfunctions.parser.asl.eval.callback import callback
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 from moto.stepfunctions.parser import models as parser_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sfn
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.backend import execution as backend_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.stepfunctions.parser.mocking import mock_config as moto_mocking
@@ -191,6 +211,59 @@ def _environment_with_text_start_time(self: Any) -> Any:
     if isinstance(start, datetime):
         execution["StartTime"] = start.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return env
+
+
+_Sfn = state_task_service_sfn.StateTaskServiceSfn
+_ORIGINAL_SFN_PARAMETERS = _Sfn._normalise_parameters
+_ORIGINAL_SFN_RESPONSE = _Sfn._normalise_response
+
+
+def _sfn_operation(task: Any) -> Any:
+    import botocore.session
+
+    action = task.resource.api_action
+    return botocore.session.get_session().get_service_model("stepfunctions").operation_model(action[0].upper() + action[1:])
+
+
+def _sfn_parameters(self: Any, parameters: Any, boto_service_name: Any = None, service_action_name: Any = None) -> None:
+    _ORIGINAL_SFN_PARAMETERS(self, parameters, boto_service_name, service_action_name)
+    if service_action_name is None:
+        self._to_boto_request(parameters, _sfn_operation(self).input_shape)
+
+
+def _sfn_response(self: Any, response: Any, boto_service_name: Any = None, service_action_name: Any = None) -> None:
+    _ORIGINAL_SFN_RESPONSE(self, response, boto_service_name, service_action_name)
+    if service_action_name is None and isinstance(response, dict):
+        self._from_boto_response(response, _sfn_operation(self).output_shape)
+
+
+_DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+_dynamodb_write_lock = threading.RLock()
+
+
+def _serialised(write: Any) -> Any:
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with _dynamodb_write_lock:
+            return write(*args, **kwargs)
+
+    run.__wrapped__ = write  # type: ignore[attr-defined]
+    run.__name__ = write.__name__
+    return run
+
+
+_ORIGINAL_TASK_ERROR = state_task.StateTask._from_error
+
+
+def _task_error(self: Any, env: Any, ex: Exception) -> Any:
+    if isinstance(ex, callback.HeartbeatTimeoutError):
+        name = StatesErrorNameType.StatesHeartbeatTimeout
+        return FailureEvent(env=env, error_name=StatesErrorName(typ=name), event_type=HistoryEventType.TaskTimedOut,
+                            event_details=EventDetails(taskTimedOutEventDetails=TaskTimedOutEventDetails(error=name.to_name())))
+    return _ORIGINAL_TASK_ERROR(self, env, ex)
+
+
+_ORIGINAL_JSONPATH_PARSE = json_path.parse
+_cached_jsonpath_parse = functools.lru_cache(maxsize=4096)(_ORIGINAL_JSONPATH_PARSE)
 
 
 _ORIGINAL_SETUP_HEARTBEAT = callback.CallbackEndpoint.setup_heartbeat_endpoint
@@ -403,6 +476,12 @@ def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[di
     execution_worker.ExecutionWorker._execution_logic = _counted_execution_logic
     execution_worker.ExecutionWorker._get_evaluation_entrypoint = _cached_entrypoint
     callback.CallbackEndpoint.setup_heartbeat_endpoint = _setup_heartbeat_endpoint
+    _Sfn._normalise_parameters = _sfn_parameters
+    _Sfn._normalise_response = _sfn_response
+    for name in _DYNAMODB_WRITES:
+        setattr(DynamoDBBackend, name, _serialised(getattr(DynamoDBBackend, name)))
+    state_task.StateTask._from_error = _task_error
+    json_path.parse = _cached_jsonpath_parse
     parser_models.datetime = _CLOCK_DATETIME_MODULE
     backend_execution.datetime = _CLOCK_DATETIME_MODULE
     parser_models.StepFunctionsParserBackend.start_execution = _start_execution
@@ -424,6 +503,10 @@ def seams() -> dict[str, bool]:
         "eventbridge_lambda_targets": events_models.Rule.send_to_targets is _send_to_targets,
         "execution_dates": parser_models.datetime is _CLOCK_DATETIME_MODULE
         and backend_execution.datetime is _CLOCK_DATETIME_MODULE,
+        "sfn_start_execution": _Sfn._normalise_parameters is _sfn_parameters and _Sfn._normalise_response is _sfn_response,
+        "atomic_dynamodb_writes": all(hasattr(getattr(DynamoDBBackend, n), "__wrapped__") for n in _DYNAMODB_WRITES),
+        "jsonpath_parse_cache": json_path.parse is _cached_jsonpath_parse,
+        "heartbeat_timeout_name": state_task.StateTask._from_error is _task_error,
         "early_token_answer": callback.CallbackEndpoint.setup_heartbeat_endpoint is _setup_heartbeat_endpoint,
         "parsed_program_cache": execution_worker.ExecutionWorker._get_evaluation_entrypoint is _cached_entrypoint,
         "running_executions": execution_worker.ExecutionWorker._execution_logic is _counted_execution_logic,

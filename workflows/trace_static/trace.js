@@ -25,6 +25,8 @@
     "elk.edgeLabels.placement": "CENTER",
     "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
     "elk.layered.nodePlacement.strategy": "NETWORK_SIMPLEX",
+    // A loop's edge back (CandidateTaken -> CandidateLeft) points up; Start stays on top.
+    "elk.layered.cycleBreaking.strategy": "DEPTH_FIRST",
     // Parallel branches share no edges: keep them in one layer, side by side.
     "elk.separateConnectedComponents": "false"
   };
@@ -76,13 +78,15 @@
     }
     var title = el.querySelector(":scope > .group-title");
     var tw = title ? title.offsetWidth : 0, th = title ? title.offsetHeight : 0;
+    var own = {
+      "elk.padding": "[top=" + (th + 16) + ",left=14,bottom=14,right=14]",
+      "elk.nodeSize.constraints": "MINIMUM_SIZE",
+      "elk.nodeSize.minimum": "(" + (tw + 28) + "," + (th + 40) + ")"
+    };
+    if (n.type === "Branch") own["elk.alignment"] = "TOP";  // branches side by side, tops level
     return {
       id: n.id,
-      layoutOptions: options({
-        "elk.padding": "[top=" + (th + 16) + ",left=14,bottom=14,right=14]",
-        "elk.nodeSize.constraints": "MINIMUM_SIZE",
-        "elk.nodeSize.minimum": "(" + (tw + 28) + "," + (th + 40) + ")"
-      }),
+      layoutOptions: options(own),
       children: childrenOf(n.id).map(elkNode),
       edges: edgesByContainer[n.id] || []
     };
@@ -222,6 +226,9 @@
     parent.appendChild(el("h3", null, title));
     parent.appendChild(el("pre", cls || "", typeof value === "string" ? value : JSON.stringify(value, null, 2)));
   }
+  function pretty(text) {
+    try { return JSON.stringify(JSON.parse(text), null, 2); } catch (e) { return text; }
+  }
   function ms(v) {
     if (v === null || v === undefined) return "";
     if (v < 1000) return Math.round(v) + " ms";
@@ -267,13 +274,16 @@
         box.appendChild(el("h3", null, "attempts"));
         var ol = el("ol", "attempts");
         v.attempts.forEach(function (a) {
-          var text = a.error ? a.error + (a.cause ? ": " + a.cause : "") : "succeeded";
+          var text = a.error ? a.error + (a.message ? ": " + a.message : "") : "succeeded";
           if (a.offsetMs !== null && a.offsetMs !== undefined) text = "+" + ms(a.offsetMs) + "  " + text;
           ol.appendChild(el("li", a.error ? "failed" : "ok", text));
         });
         box.appendChild(ol);
       }
-      if (v.error) block(box, v.status === "caught" ? "caught error" : "error", v.error + (v.cause ? "\n" + v.cause : ""), "error");
+      if (v.error) {
+        block(box, v.status === "caught" ? "caught error" : "error", v.error + (v.message ? ": " + v.message : ""), "error");
+        if (v.cause && v.cause !== v.message) block(box, "cause", pretty(v.cause));
+      }
       block(box, "input", v.input);
       block(box, "output", v.output);
       details.appendChild(box);

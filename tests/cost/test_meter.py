@@ -1,0 +1,49 @@
+"""The meter that measures what each Lambda does inside, and the sample built on it."""
+
+from __future__ import annotations
+
+import botocore.client
+
+from workflows.cost_meter import Meter
+from workflows.cost_sample import run_sample
+
+
+def test_the_botocore_seam_exists():
+    """cost_meter wraps botocore's BaseClient._make_api_call: an upgrade that moves it fails here."""
+    assert callable(getattr(botocore.client.BaseClient, "_make_api_call", None))
+
+
+def test_meter_counts_the_calls_a_handler_makes_and_only_those(cloud):
+    from workflows.scenarios import Scenarios
+
+    original = botocore.client.BaseClient._make_api_call
+    with Meter(cloud) as meter:
+        Scenarios(cloud, prefix="METERCAR").register()
+        meter.settle()
+        cloud.client("dynamodb").list_tables()  # not in a handler: not counted
+        profiles, calls = meter.profiles(), meter.calls()
+    assert botocore.client.BaseClient._make_api_call is original
+    assert "handler_for" not in vars(cloud.runtime)
+    assert profiles["ValidateCar"].invocations == 1 and profiles["InspectCar"].invocations == 1
+    # The audit consumer ran once per event and wrote the car's history (one PutItem each).
+    assert profiles["RecordCarEvent"].invocations == 2
+    assert calls["RecordCarEvent"] == {"dynamodb:PutItem": 2}
+    assert profiles["RecordCarEvent"].units.ddb_write_units == 1
+    assert "ValidateCar" not in calls  # it calls nothing
+    assert all(p.billed_ms >= 1 for p in profiles.values())
+
+
+def test_sample_of_every_workflow():
+    sample = run_sample(counts={"register": 2, "dispatch": 1, "maintenance": 1})
+    assert {w: len(x) for w, x in sample.executions.items()} == {"register": 2, "dispatch": 1, "maintenance": 1}
+    for runs in sample.executions.values():
+        assert all(r.status == "SUCCEEDED" for r in runs), [(r.workflow, r.status, r.execution_arn) for r in runs]
+    [dispatch] = sample.executions["dispatch"]
+    assert dispatch.transitions == 11 and dispatch.express_blocker
+    start_trip = next(r for r in dispatch.lambdas if r.function == "StartTrip")
+    # A .waitForTaskToken task bills the function's run, up to TaskSubmitted, not the wait for the trip.
+    assert start_trip.duration_ms < dispatch.duration_ms
+    [maintenance] = sample.executions["maintenance"]
+    assert sum(1 for r in maintenance.lambdas if r.function == "RunCheck") >= 1
+    assert maintenance.transitions == maintenance.states  # the Map's iterations are states entered too
+    assert sample.profiles["StartTrip"].units.events >= 1

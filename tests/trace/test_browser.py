@@ -1,0 +1,160 @@
+"""A real browser: headless Chromium (Debian's package, installed by the set-up where missing)
+opens the console and execution pages served on a free loopback port, and a standalone file.
+
+Checks that the graph was laid out and drawn (every state placed, no two overlapping, an edge
+path per transition, the path taken drawn), that a click shows a state's details, that a running
+execution's page reloads itself when the execution ends, that the page logs no errors, and that
+the standalone file fetches nothing. Screenshots go to the test's temp dir.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.servers import free_port
+from workflows import trace_html
+from workflows.console import console_app
+
+from .chromium import Chromium, Page, ensure_chromium
+from .conftest import NESTED_INPUT, _until
+from .test_console import page_path
+
+LAID_OUT = 'document.getElementById("graph").getAttribute("data-layout") === "done"'
+
+# What the page drew: the states placed, their boxes, the edges.
+GEOMETRY = """(() => {
+  const graph = document.getElementById("graph").getBoundingClientRect();
+  const boxes = [...document.querySelectorAll("#graph [data-node]")].map(el => {
+    const r = el.getBoundingClientRect();
+    return {id: el.dataset.node, group: el.classList.contains("group"), x: r.x, y: r.y, w: r.width, h: r.height,
+            inside: r.x >= graph.x - 1 && r.y >= graph.y - 1 && r.right <= graph.right + 1 && r.bottom <= graph.bottom + 1,
+            parent: (el.parentElement.closest("[data-node]") || {dataset: {}}).dataset.node || null};
+  });
+  return {boxes, edges: document.querySelectorAll("#edges path.edge").length,
+          taken: document.querySelectorAll("#edges path.edge.taken").length,
+          labels: document.querySelectorAll("#edges text.edge-label").length,
+          data: JSON.parse(document.getElementById("trace-data").textContent)};
+})()"""
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path, why = ensure_chromium()
+    if path is None:
+        pytest.skip(f"no headless Chromium for the browser tests: {why}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Chromium]:
+    with Chromium(chromium_path) as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def console_url(traced) -> Iterator[str]:
+    server = make_server("127.0.0.1", free_port(), console_app(traced.sfn, poll_interval_ms=200), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="trace-console", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def check_drawing(page: Page) -> dict:
+    """The layout placed every state inside the graph, none overlapping, and drew every edge."""
+    g = page.evaluate(GEOMETRY)
+    data = g["data"]
+    assert {b["id"] for b in g["boxes"]} == {n["id"] for n in data["graph"]["nodes"]}
+    for b in g["boxes"]:
+        assert b["w"] > 20 and b["h"] > 15 and b["inside"], b
+    leaves = [b for b in g["boxes"] if not b["group"]]
+    for i, a in enumerate(leaves):
+        for b in leaves[i + 1:]:
+            apart = a["x"] + a["w"] <= b["x"] or b["x"] + b["w"] <= a["x"] or a["y"] + a["h"] <= b["y"] or b["y"] + b["h"] <= a["y"]
+            assert apart, f"{a['id']} overlaps {b['id']}"
+    assert g["edges"] == len(data["graph"]["edges"])
+    assert g["taken"] == sum(e["taken"] for e in data["graph"]["edges"]) > 0
+    assert g["labels"] == sum(1 for e in data["graph"]["edges"] if e["label"])
+    return g
+
+
+def test_console_lists_executions_and_opens_a_graph(browser, console_url, traced, tmp_path):
+    page = browser.page()
+    page.goto(f"{console_url}/console")
+    links = page.evaluate('[...document.querySelectorAll("a[href*=\\"/console/executions/\\"]")].map(a => a.getAttribute("href"))')
+    assert set(links) >= {page_path(arn) for arn in traced.arns.values()}
+    page.screenshot(tmp_path / "console.png")
+
+    target = page_path(traced.arns["maintenance_signed_off"])
+    page.evaluate(f'document.querySelector(\'a[href="{target}"]\').click()')
+    page.wait_for(f'location.pathname === "{target}" && document.readyState === "complete"')
+    page.wait_for(LAID_OUT)
+    check_drawing(page)
+
+    # Nested groups: the Map holds its state, the Parallel its branches side by side.
+    boxes = {b["id"]: b for b in page.evaluate(GEOMETRY)["boxes"]}
+    assert boxes["RunChecks/ItemProcessor/RunCheck"]["parent"] == "RunChecks"
+    left, right = boxes["PrepareRepair/Branches[0]"], boxes["PrepareRepair/Branches[1]"]
+    assert left["x"] + left["w"] <= right["x"] and abs(left["y"] - right["y"]) < 2
+
+    page.evaluate('document.querySelector(\'[data-node="RunChecks/ItemProcessor/RunCheck"]\').click()')
+    details = page.evaluate('document.getElementById("details").innerText')
+    assert "RunCheck" in details and "item 0" in details and "TransientCheckError: rig offline" in details
+    assert "input" in details and "output" in details
+    assert page.evaluate('document.querySelector(\'[data-node="RunChecks/ItemProcessor/RunCheck"]\').classList.contains("selected")')
+    assert page.evaluate("location.hash") == "#state=RunChecks%2FItemProcessor%2FRunCheck"
+
+    page.evaluate("window.scrollTo(0, 0)")
+    shot = page.screenshot(tmp_path / "maintenance.png")
+    assert shot.stat().st_size > 20_000
+    page.screenshot(tmp_path / "maintenance-full-page.png", full_page=True)
+    assert page.console_errors() == []
+
+
+def test_the_standalone_file_draws_without_fetching_anything(browser, traced, tmp_path):
+    path = tmp_path / "register-dlq.html"
+    path.write_text(trace_html.render_page(traced.trace("register_dlq")))
+    page = browser.page()
+    page.goto(path.as_uri())
+    page.wait_for(LAID_OUT)
+    check_drawing(page)
+    assert page.requested_urls() == [path.as_uri()]
+    inspect = page.evaluate('(() => { const el = document.querySelector(\'[data-node="InspectCar"]\');'
+                            ' return [el.className, el.querySelector(".badge.retries").textContent]; })()')
+    assert "caught" in inspect[0] and "retried" in inspect[0] and inspect[1].endswith("3")
+    page.evaluate('document.querySelector(\'tr[data-node="InspectCar"]\').click()')  # an event row selects its state
+    assert "caught error" in page.evaluate('document.getElementById("details").innerText')
+    page.screenshot(tmp_path / "register-dlq.png")
+    assert page.console_errors() == []
+
+
+def test_a_running_execution_page_reloads_itself_when_it_ends(browser, console_url, traced, tmp_path):
+    sfn, sqs = traced.sfn, traced.fleet.sqs
+    queue = sqs.get_queue_url(QueueName="trace-operator")["QueueUrl"]
+    arn = sfn.start_execution(stateMachineArn=traced.machine_arns["nested"], name="browser-running",
+                              input=json.dumps(NESTED_INPUT))["executionArn"]
+    message = _until("the task token", lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages"))[0]
+    page = browser.page()
+    page.goto(f"{console_url}{page_path(arn)}")
+    page.wait_for(LAID_OUT)
+    assert page.evaluate("document.body.dataset.status") == "RUNNING"
+    assert page.evaluate('document.querySelector(\'[data-node="AskOperator"]\').classList.contains("running")')
+    assert "waiting for SendTaskSuccess" in page.evaluate('document.getElementById("details").innerText')
+    page.screenshot(tmp_path / "running.png")
+
+    sfn.send_task_success(taskToken=json.loads(message["Body"])["token"], output=json.dumps({"ok": True}))
+    sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    traced.cloud.wait(arn)
+    page.wait_for('document.body.dataset.status === "SUCCEEDED"', timeout_s=15)
+    page.wait_for(LAID_OUT)
+    assert page.evaluate('document.querySelector(\'[data-node="AskOperator"]\').classList.contains("succeeded")')
+    assert page.evaluate("location.hash") == "#state=AskOperator"  # the selection survived the reload
+    page.screenshot(tmp_path / "ended.png")
+    assert page.console_errors() == []

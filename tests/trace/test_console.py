@@ -1,0 +1,115 @@
+"""The console WSGI app on its own, through werkzeug's test client: the list, the execution pages,
+the status a running page polls, the layout library, mounting, and what it refuses."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import quote
+
+import pytest
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.test import Client
+from werkzeug.wrappers import Response
+
+from workflows import trace_html
+from workflows.console import console_app
+
+from .conftest import NESTED_INPUT, NESTED_NAME, _until
+from .test_html import Page
+
+
+@pytest.fixture(scope="module")
+def http(traced):
+    return Client(console_app(traced.sfn))
+
+
+def page_path(arn: str, prefix: str = "/console") -> str:
+    return f"{prefix}/executions/{quote(arn, safe='')}"
+
+
+def test_the_list_shows_executions_per_state_machine_each_linking_to_its_graph(traced, http):
+    resp = http.get("/console")
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
+    text = resp.get_data(as_text=True)
+    for name in ("fleet-register-car", "fleet-dispatch-car", "fleet-maintain-car", NESTED_NAME):
+        assert f'data-state-machine="{name}"' in text
+    for scenario, arn in traced.arns.items():
+        assert f'href="{page_path(arn)}"' in text, scenario
+    assert text.count('<tr class="execution FAILED">') == sum(
+        traced.sfn.describe_execution(executionArn=a)["status"] == "FAILED" for a in traced.arns.values())
+    assert 'http-equiv="refresh"' not in text  # nothing runs
+    assert http.get("/console/").status_code == 200
+
+
+def test_an_execution_page_is_the_graph_view_served_with_the_library_by_reference(traced, http):
+    arn = traced.arns["maintenance_signed_off"]
+    resp = http.get(page_path(arn))
+    assert resp.status_code == 200
+    text = resp.get_data(as_text=True)
+    page = Page(text)
+    assert "PrepareRepair/Branches[1]/BookTechnician" in page.nodes
+    assert [s.get("src") for s in page.scripts if s.get("src")] == ["/console/static/elk.js"]
+    assert 'href="/console/"' in text  # back to the list
+    assert page.data()["poll"] is None  # it has ended
+
+
+def test_the_layout_library_is_served_from_node_modules(http):
+    resp = http.get("/console/static/elk.js")
+    version, path = trace_html.layout_library()
+    assert resp.status_code == 200 and resp.mimetype == "text/javascript"
+    assert resp.get_data() == open(path, "rb").read() and resp.headers["ETag"] == f'"elkjs-{version}"'
+
+
+def test_status_is_what_a_running_page_polls(traced, http):
+    arn = traced.arns["register_happy"]
+    resp = http.get(page_path(arn) + "/status")
+    assert resp.status_code == 200 and resp.json == {"status": "SUCCEEDED", "events": len(traced.trace("register_happy").events)}
+
+
+def test_a_running_execution_refreshes_itself(traced, http):
+    sfn, sqs = traced.sfn, traced.fleet.sqs
+    queue = sqs.get_queue_url(QueueName="trace-operator")["QueueUrl"]
+    arn = sfn.start_execution(stateMachineArn=traced.machine_arns["nested"], name="console-running",
+                              input=json.dumps(NESTED_INPUT))["executionArn"]
+    message = _until("the task token", lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages"))[0]
+    try:
+        listing = http.get("/console").get_data(as_text=True)
+        assert re.search(r'<meta http-equiv="refresh" content="\d+">', listing)
+        data = Page(http.get(page_path(arn)).get_data(as_text=True)).data()
+        assert data["execution"]["status"] == "RUNNING"
+        assert data["poll"]["url"] == page_path(arn) + "/status" and data["poll"]["events"] > 0
+        assert data["focus"] == "AskOperator"  # the state waiting for its task token
+        assert http.get(page_path(arn) + "/status").json["status"] == "RUNNING"
+    finally:
+        sfn.send_task_success(taskToken=json.loads(message["Body"])["token"], output="{}")
+        traced.cloud.wait(arn)
+        sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    assert http.get(page_path(arn) + "/status").json["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("mount", ["/console", "/ops/console"])
+def test_mounted_by_script_name_links_stay_under_the_mount(traced, mount):
+    app = DispatcherMiddleware(Response("not the console", 404), {mount: console_app(traced.sfn)})
+    http = Client(app)
+    text = http.get(f"{mount}/").get_data(as_text=True)
+    arn = traced.arns["register_dlq"]
+    assert f'href="{page_path(arn, mount)}"' in text
+    page = http.get(page_path(arn, mount)).get_data(as_text=True)
+    assert f'src="{mount}/static/elk.js"' in page
+    assert http.get(f"{mount}/static/elk.js").status_code == 200
+    assert http.get("/elsewhere").status_code == 404
+
+
+def test_what_it_refuses(traced, http):
+    missing = traced.arns["register_happy"].rsplit(":", 1)[0] + ":no-such-execution"
+    assert http.get(page_path(missing)).status_code == 404
+    assert http.get(page_path(missing) + "/status").status_code == 404
+    assert http.get("/console/executions/not-an-arn").status_code == 404
+    assert http.get("/console/nothing-here").status_code == 404
+    assert http.get("/somewhere-else").status_code == 404
+    resp = http.post("/console")
+    assert resp.status_code == 405 and resp.headers["Allow"] == "GET, HEAD"
+    head = http.head("/console")
+    assert head.status_code == 200 and head.get_data() == b""
