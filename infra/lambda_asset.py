@@ -6,7 +6,7 @@ shared domain package) and `pip install --platform ... --only-binary=:all:` fetc
 wheels of requirements/runtime.txt, with constraints.txt fixing every transitive version. If
 pip is not available the CDK falls back to the same steps in the SAM build image (Docker).
 
-Powertools is bundled, not taken from its public layer: see infra/README-deploy.md.
+Powertools is bundled, not taken from its public layer: see README.md, "Packaging".
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ import threading
 import warnings
 from typing import Annotated, Any, Literal, Optional, Union
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -21,24 +20,22 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
+from fleet_domain import idempotency
 from fleet_domain import orchestration, repositories, resume
 from fleet_domain.api_errors import ApiError, Conflict, Invalid, NotFound, error_body
-from fleet_domain import idempotency
+from fleet_domain.dispatch import RideRequest
 from fleet_domain.dlq import DeadLetterQueue
 from fleet_domain.idempotency import once
-from fleet_domain.dispatch import RideRequest
 from fleet_domain.maintenance_repository import MaintenanceJob, MaintenanceJobRepository
 from fleet_domain.models import Car, CarEvent, CarRegistration, CarStatus
-from fleet_domain.ride_repository import Ride, RideRepository
+from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.registration import car_id_for
 from fleet_domain.repositories import CarHistoryRepository, CarRepository
+from fleet_domain.ride_repository import Ride, RideRepository
 
 # GET routes publish no metrics; Powertools warns about that on every call.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 
 
 class _PerInvocationResolver(APIGatewayRestResolver):
@@ -482,9 +479,7 @@ def _idempotency_key() -> str | None:
     return key
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict, context: Any) -> dict:
     idempotency.register_lambda_context(context)
     return app.resolve(event, context)

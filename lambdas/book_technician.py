@@ -4,19 +4,14 @@ In:  {job {job_id, ...}, car {...}}
 Out: {technician, slot}
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from fleet_domain.maintenance import book_technician
+from fleet_domain.observability import lambda_handler, logger
 from fleet_domain.workshop import TechnicianRequest
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     job = TechnicianRequest.model_validate(event).job
     booking = book_technician(job.job_id)

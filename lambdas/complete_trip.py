@@ -9,21 +9,16 @@ CarStatusChanged event. Run again, it answers with what the first run stored. A 
 cannot be true raises TripReportError.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.ride_repository import RideRepository
 from fleet_domain.trips import TripCompletion, complete_trip
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 rides = RideRepository()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     request = TripCompletion.model_validate(event)
     completed = complete_trip(request, rides)

@@ -4,19 +4,14 @@ In:  {job {job_id, car_id, reason}, car {car_id, odometer_km, battery_pct, km_si
 Out: {job_id, checks: [str]}
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from fleet_domain.maintenance import diagnose
+from fleet_domain.observability import lambda_handler, logger
 from fleet_domain.workshop import Diagnosis
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     request = Diagnosis.model_validate(event)
     checks = diagnose(request.car, request.job.reason)

@@ -8,23 +8,18 @@ One transaction, conditional on the version read: car AVAILABLE -> IN_MAINTENANC
 then the CarStatusChanged event. Raises MaintenanceRequestError or CarNotFoundError (user errors).
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fleet_domain.fleet_cars import FleetCarRepository
 from fleet_domain.maintenance_repository import MaintenanceJobRepository
+from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.workshop import MaintenanceEntry, enter_maintenance
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 cars = FleetCarRepository()
 jobs = MaintenanceJobRepository()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     entry = MaintenanceEntry.model_validate(event)
     entered = enter_maintenance(entry, cars, jobs)

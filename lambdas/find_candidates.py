@@ -8,21 +8,16 @@ Out: {ride (normalised), candidates: [{car_id, version, seats, location, battery
 Raises RideValidationError("<field>: <rule>"), which the dispatch workflow catches by name.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fleet_domain.fleet_cars import FleetCarRepository
+from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.trips import find_candidates
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 cars = FleetCarRepository()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     found = find_candidates(event, cars)
     metrics.add_metric(name="DispatchCandidates", unit=MetricUnit.Count, value=found.count)

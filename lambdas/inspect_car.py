@@ -7,20 +7,15 @@ A failed inspection is a result (passed=false), not an error. TransientInspectio
 retried by the register workflow.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fleet_domain.inspection import inspect
 from fleet_domain.models import CarDetails
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+from fleet_domain.observability import lambda_handler, logger, metrics
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics  # no cold-start EMF: Powertools prints it even with metrics disabled; Lambda reports Init Duration itself
+
+@lambda_handler()
 def handler(event, context):
     car = CarDetails.model_validate(event)
     result = inspect(car)

@@ -5,21 +5,16 @@ Out: {job_id, car_id, car_status}: the job FAILED and the car OUT_OF_SERVICE, if
      holds it at that version (car_status null when the car was not changed).
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fleet_domain.maintenance_repository import MaintenanceJobRepository
+from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.workshop import MaintenanceFailure, mark_maintenance_failed
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 jobs = MaintenanceJobRepository()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     request = MaintenanceFailure.model_validate(event)
     result = mark_maintenance_failed(request, jobs)

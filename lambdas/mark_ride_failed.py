@@ -6,21 +6,16 @@ Out: {ride_id, car_id, car_status}: the ride FAILED; a car the ride holds OUT_OF
      was on the trip, AVAILABLE again when it was only reserved (car_id null when no car changed).
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.ride_repository import RideRepository
 from fleet_domain.trips import RideFailure, mark_ride_failed
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 rides = RideRepository()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     request = RideFailure.model_validate(event)
     failed = mark_ride_failed(request, rides)

@@ -4,19 +4,14 @@ In:  {job {job_id, ...}, checks: [str]}
 Out: {order_id, parts: [str]}
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from fleet_domain.maintenance import order_parts
+from fleet_domain.observability import lambda_handler, logger
 from fleet_domain.workshop import PartsRequest
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     request = PartsRequest.model_validate(event)
     order = order_parts(request.job.job_id, request.checks)

@@ -5,18 +5,13 @@ Out: {pickup_km, trip_km, distance_km, eta_min}
 TransientRoutingError (a routing service's hiccup) is retried by the dispatch workflow.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 
+from fleet_domain.observability import lambda_handler, logger
 from fleet_domain.trips import RouteRequest, route_for
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     request = RouteRequest.model_validate(event)
     route = route_for(request)

@@ -6,22 +6,17 @@ Out: {car_id, version, recorded}; recorded is false when that version was alread
      (EventBridge delivers at least once, so a redelivery is a no-op).
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fleet_domain.models import CarStatusChanged
+from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.repositories import CarHistoryRepository
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 history = CarHistoryRepository()
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
-@tracer.capture_lambda_handler
-@metrics.log_metrics  # no cold-start EMF: Powertools prints it even with metrics disabled; Lambda reports Init Duration itself
+@lambda_handler(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 def handler(event, context):
     change = CarStatusChanged.model_validate(event).detail
     recorded = history.record(change)

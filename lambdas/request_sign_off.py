@@ -6,20 +6,15 @@ In:  {job_id, car_id, checks, parts, technician, task_token, at}
 Out: {job_id, status: AWAITING_SIGN_OFF}. Run again, it stores the new token.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from fleet_domain.maintenance_repository import MaintenanceJobRepository
+from fleet_domain.observability import lambda_handler, logger
 from fleet_domain.workshop import SignOffRequest, request_sign_off
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 jobs = MaintenanceJobRepository()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     request = SignOffRequest.model_validate(event)
     result = request_sign_off(request, jobs)

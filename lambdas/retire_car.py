@@ -6,21 +6,16 @@ Out: {car_id, status: RETIRED, version}
 One transaction: car IN_MAINTENANCE -> RETIRED, job RETIRED; then the CarStatusChanged event.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fleet_domain.maintenance_repository import MaintenanceJobRepository
+from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.workshop import CarRetirement, retire_car
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 jobs = MaintenanceJobRepository()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     request = CarRetirement.model_validate(event)
     closed = retire_car(request, jobs)

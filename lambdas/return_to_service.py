@@ -6,21 +6,16 @@ One transaction: car IN_MAINTENANCE -> AVAILABLE (charged, service counter reset
 then the CarStatusChanged event. Run again, it answers with the same change and publishes again.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fleet_domain.maintenance_repository import MaintenanceJobRepository
+from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.workshop import ServiceReturn, return_to_service
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 jobs = MaintenanceJobRepository()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     request = ServiceReturn.model_validate(event)
     closed = return_to_service(request, jobs)

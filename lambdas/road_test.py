@@ -5,20 +5,15 @@ Out: {passed, findings: [str]}; a failed road test is a result (the car is retir
 TransientRoadTestError (an interrupted test) is retried by the maintenance workflow.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fleet_domain.maintenance import road_test
+from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.workshop import RoadTestRequest
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     request = RoadTestRequest.model_validate(event)
     result = road_test(request.car)

@@ -5,20 +5,15 @@ Out: {check, passed, reading}; a failed check is a finding for the technician, n
 TransientCheckError (a rig's hiccup) is retried by the Map's iterator.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fleet_domain.maintenance import run_check
+from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.workshop import CheckRequest
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     request = CheckRequest.model_validate(event)
     result = run_check(request.check, request.car)

@@ -8,21 +8,16 @@ One transaction: car RESERVED -> ON_TRIP, ride REQUESTED -> ON_TRIP with the tok
 CarStatusChanged event. Run again, it stores the new token and publishes again.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.ride_repository import RideRepository
 from fleet_domain.trips import TripStart, start_trip
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 rides = RideRepository()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event, context):
     request = TripStart.model_validate(event)
     started = start_trip(request, rides)

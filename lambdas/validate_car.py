@@ -5,19 +5,14 @@ Out: {car_id, vin, model, year, seats, location {lat, lon}, battery_pct, odomete
 Raises CarValidationError("<field>: <rule>"), which the register workflow catches by name.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.registration import validate_registration
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 
 
-@logger.inject_lambda_context(correlation_id_path="correlation_id")
-@tracer.capture_lambda_handler
-@metrics.log_metrics  # no cold-start EMF: Powertools prints it even with metrics disabled; Lambda reports Init Duration itself
+@lambda_handler(correlation_id_path="correlation_id")
 def handler(event, context):
     car = validate_registration(event)
     metrics.add_metric(name="CarsValidated", unit=MetricUnit.Count, value=1)

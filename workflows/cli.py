@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run a test case of statemachines/MockConfigFile.json (mocked service integrations), "
                           "started as <stateMachineArn>#NAME on either target")
 
-    sub.add_parser("demo", help="register a fleet in a throwaway local cloud and show what happened")
+    sub.add_parser("demo", help="the whole car lifecycle in a throwaway local cloud, and what happened")
     from workflows import commands_sfn_local
 
     commands_sfn_local.register(sub)  # lambda-endpoint, sfn-local
@@ -88,19 +88,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 # --- run ---------------------------------------------------------------------------------
 
 
+_JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false",
+               type(None): "null"}
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number")
+
+
 def read_input(text: str) -> dict[str, Any]:
     if text.startswith("@"):
         path = Path(text[1:])
         try:
-            text = path.read_text()
+            text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot read input file {path}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"input file {path} is not UTF-8 text (byte {exc.start})") from None
     try:
-        payload = json.loads(text)
+        payload = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise UsageError(f"--input is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except ValueError as exc:  # NaN or Infinity, or a number too long for Python to convert
+        raise UsageError(f"--input is not valid JSON: {str(exc).split(';')[0]}") from None
+    except RecursionError:
+        raise UsageError("--input is not valid JSON: nested too deeply") from None
     if not isinstance(payload, dict):
-        raise UsageError(f"--input must be a JSON object, got {type(payload).__name__}")
+        raise UsageError(f"--input must be a JSON object, got {_JSON_TYPES.get(type(payload), 'something else')}")
     from workflows.client import MAX_INPUT_BYTES
 
     size = len(json.dumps(payload).encode())
@@ -175,20 +189,25 @@ def _start_and_report(sfn: Any, sm: catalog.StateMachine, payload: dict, name: s
 # --- up ----------------------------------------------------------------------------------
 
 
+def faults_from(path: str | None) -> Any:
+    """`--faults FILE` as a fault hook (None without one); a bad file is a usage error."""
+    if not path:
+        return None
+    from workflows.local.faults import Faults
+
+    try:
+        return Faults.from_file(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from workflows import render
     from workflows.local.cloud import LocalCloud, resolve
     from workflows.local.api_gateway import ApiGateway
     from workflows.local.server import Servers, bind, bind_aws_endpoint, url
 
-    faults = None
-    if args.faults:
-        from workflows.local.faults import Faults
-
-        try:
-            faults = Faults.from_file(args.faults)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    faults = faults_from(args.faults)
     cloud = LocalCloud(virtual_time=False, fault_hook=faults)  # started once the ports are ours
     gateway = ApiGateway(cloud.runtime)
     try:
@@ -208,6 +227,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     servers = Servers()
     with cloud:
+        from workflows.console import console_app
+
+        gateway.console = console_app(cloud.client("stepfunctions"))
         servers.serve(aws, "aws-endpoint")
         servers.serve(api, "api")
         endpoint = url(aws)
@@ -220,6 +242,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         ])
         render.console.print(f"AWS endpoint  {endpoint}   (aws --endpoint-url {endpoint} stepfunctions list-state-machines)")
         render.console.print(f"REST API      {url(api)}   (GET {url(api)}/docs, POST {url(api)}/cars)")
+        render.console.print(f"console       {url(api)}/console   (executions and their graphs)")
         if faults:
             render.console.print(f"faults        {args.faults}")
         render.console.print("ready; Ctrl-C to stop", markup=False)

@@ -3,7 +3,7 @@
 Step Functions Local (the JAR or the amazon/aws-stepfunctions-local image) runs the state machines;
 `fleet lambda-endpoint` serves the catalog's functions on Lambda's Invoke API for its
 `LAMBDA_ENDPOINT`; `fleet up` serves DynamoDB and SQS for its `DYNAMODB_ENDPOINT` and `SQS_ENDPOINT`
-and, through `--aws-endpoint-url`, for the functions' own AWS SDK calls. See docs/sfn-local.md.
+and, through `--aws-endpoint-url`, for the functions' own AWS SDK calls. See the README section Testing with Step Functions Local.
 
     fleet up                                   # DynamoDB, SQS, EventBridge on :4566
     fleet lambda-endpoint                      # Lambda on :3001, its SDK calls to :4566
@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from workflows import catalog
-from workflows.cli import UsageError
+from workflows.cli import UsageError, faults_from
 
 DEFAULT_SFN_LOCAL_ENDPOINT = "http://localhost:8083"
 DEFAULT_LAMBDA_PORT = 3001
@@ -125,7 +125,7 @@ def _sync(sfn: Any, endpoint: str, state_machines: tuple[catalog.StateMachine, .
     try:
         return deploy(sfn, state_machines)
     except EndpointConnectionError:
-        raise UsageError(f"no Step Functions Local answers at {endpoint}: start it (docs/sfn-local.md) "
+        raise UsageError(f"no Step Functions Local answers at {endpoint}: start it (the README section Testing with Step Functions Local) "
                          "or pass --endpoint-url") from None
     except ClientError as exc:
         raise UsageError(f"deploying to {endpoint} failed: {exc.response['Error'].get('Message') or exc}") from None
@@ -166,14 +166,7 @@ def cmd_lambda_endpoint(args: argparse.Namespace) -> int:
     from workflows.local.lambda_runtime import LambdaRuntime, function_arn
     from workflows.local.server import Servers, bind, url
 
-    faults = None
-    if args.faults:
-        from workflows.local.faults import Faults
-
-        try:
-            faults = Faults.from_file(args.faults)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    faults = faults_from(args.faults)
     aws_endpoint = client.endpoint_url(args.aws_endpoint_url)
     if urlparse(aws_endpoint).scheme not in ("http", "https") or not urlparse(aws_endpoint).netloc:
         raise UsageError(f"--aws-endpoint-url must be an http(s) URL, got {aws_endpoint!r}")

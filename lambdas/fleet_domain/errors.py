@@ -8,11 +8,8 @@ class FleetError(Exception):
     """Base of every domain error."""
 
 
-class CarValidationError(FleetError, ValueError):
-    """A registration request breaks a rule. A user error: the caller gets the message back.
-
-    The message starts with the field at fault, e.g. ``"year: must be between 2010 and 2027"``.
-    """
+class FieldError(FleetError, ValueError):
+    """A request breaks a rule. A user error: the message starts with the field at fault."""
 
     def __init__(self, field: str, problem: str):
         super().__init__(f"{field}: {problem}")
@@ -21,6 +18,13 @@ class CarValidationError(FleetError, ValueError):
 
     def __reduce__(self):  # keep the two-argument constructor picklable
         return (type(self), (self.field, self.problem))
+
+
+class CarValidationError(FieldError):
+    """A registration request breaks a rule. A user error: the caller gets the message back.
+
+    The message starts with the field at fault, e.g. ``"year: must be between 2010 and 2027"``.
+    """
 
 
 class TransientInspectionError(FleetError):

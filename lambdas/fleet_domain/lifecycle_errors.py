@@ -4,26 +4,14 @@ contract (statemachines/dispatch_car.asl.json, maintenance.asl.json): never rena
 
 from __future__ import annotations
 
-from fleet_domain.errors import FleetError
+from fleet_domain.errors import FieldError, FleetError
 
 
-class _FieldError(FleetError, ValueError):
-    """A request breaks a rule. A user error: the message starts with the field at fault."""
-
-    def __init__(self, field: str, problem: str):
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-        self.problem = problem
-
-    def __reduce__(self):  # keep the two-argument constructor picklable
-        return (type(self), (self.field, self.problem))
-
-
-class RideValidationError(_FieldError):
+class RideValidationError(FieldError):
     """A dispatch request breaks a rule (user error: InvalidRide, no DLQ message)."""
 
 
-class MaintenanceRequestError(_FieldError):
+class MaintenanceRequestError(FieldError):
     """A maintenance request breaks a rule (user error: InvalidRequest, no DLQ message)."""
 
 

@@ -247,3 +247,12 @@ def test_a_ride_with_no_car_is_rejected_with_a_named_outcome(stack):
                                                             "dropoff": {"lat": -33.8, "lon": 18.5}, "passengers": 9})
     assert status == 200 and body["outcome"] == "NoCarAvailable"
     assert call(stack, "GET", "/rides/nobody-1")[1]["status"] == "REJECTED"
+
+
+def test_fleet_up_serves_the_console_beside_the_api(stack):
+    call(stack, "POST", "/cars?wait=20", {**CAR, "vin": "5YJ3E1EA7KF317555"})
+    req = urllib.request.Request(stack.api_url + "/console")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        page = resp.read().decode()
+    assert resp.status == 200 and "fleet-register-car" in page
+    assert "register-5YJ3E1EA7KF317555" in page

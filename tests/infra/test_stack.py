@@ -272,10 +272,10 @@ def test_outputs_have_stable_documented_names(synth):
         assert outputs[f"{t.logical_id}TableName"]["Value"] == ref_id(synth, synth.stack.resources.tables[t.logical_id])
     for key, ref in catalog.SUBSTITUTIONS.items():
         assert outputs[key]["Value"] == synth.resolve(synth.stack.resources.resolve(ref))
-    readme = (catalog.ROOT / "infra" / "README-deploy.md").read_text()
+    readme = (catalog.ROOT / "README.md").read_text()
     for name in ("ApiUrl", "ApiId", "Stage", "DlqUrl", "CarsTableName", "RegisterCarStateMachineArn",
                  "<LogicalId><Kind><Attribute>"):
-        assert name in readme, f"infra/README-deploy.md does not document the output {name}"
+        assert name in readme, f"README.md does not document the output {name}"
 
 
 def test_naming_resolves_a_deployed_stack_from_its_outputs(synth):

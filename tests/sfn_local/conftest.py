@@ -21,7 +21,7 @@ SFN_LOCAL_ENDPOINT = os.environ.get("SFN_LOCAL_ENDPOINT")
 SFN_LOCAL_SKIP = (
     "AWS Step Functions Local is not available here (no JAR download, no Docker engine): set "
     "SFN_LOCAL_ENDPOINT=http://localhost:8083 once it runs with SFN_MOCK_CONFIG pointing at "
-    "statemachines/MockConfigFile.json (docs/sfn-local.md)"
+    "statemachines/MockConfigFile.json (the README section Testing with Step Functions Local)"
 )
 
 

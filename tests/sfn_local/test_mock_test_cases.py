@@ -274,7 +274,7 @@ def test_on_step_functions_local(sfn_local, case):
     if expected.hybrid:
         pytest.skip("a hybrid test case needs Step Functions Local's LAMBDA_ENDPOINT on `fleet lambda-endpoint` "
                     "and DYNAMODB_ENDPOINT/SQS_ENDPOINT on `fleet up`; run it with "
-                    "`fleet run ... --target sfn-local --test-case` (docs/sfn-local.md)")
+                    "`fleet run ... --target sfn-local --test-case` (the README section Testing with Step Functions Local)")
     sm = catalog.workflow(case[0])
     check(run(sfn_local, client.state_machine_arn(sfn_local, sm), case[1], expected.input), expected, case[0])
 
