@@ -99,7 +99,9 @@ class LocalCloud:
             from workflows.local import moto_adapter
 
             self._stop_running_executions()
-            moto_adapter.wait_for_executions(timeout_s=10)
+            moto_adapter.interrupt_waits()
+            if not moto_adapter.wait_for_executions(timeout_s=10):
+                moto_adapter.abandon_stragglers()
             moto_adapter.forget_ended()
             self._mock.stop()
             self._mock = None

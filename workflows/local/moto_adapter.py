@@ -19,7 +19,8 @@ is used as it is, with these seams re-pointed at the local cloud:
 8. Each execution's worker thread is counted while it runs, so a local cloud can wait for its
    executions to end before it resets moto's (process-global) state (a straggler must never
    write into the next cloud), and a caller in this process can wait for one execution's end
-   on an event instead of polling DescribeExecution.
+   on an event instead of polling DescribeExecution. A stopped execution's token waits are
+   woken (moto leaves them waiting out their TimeoutSeconds).
 9. moto parses the ASL anew for every execution (~110 ms for the register workflow); the parsed
    program is cached per definition and shared. The component tree is read-only after parsing
    (per-execution state lives in each execution's Environment) except for each component's
@@ -311,21 +312,18 @@ def _draw_heap_keys(root: Any) -> None:
 
 _ORIGINAL_EXECUTION_LOGIC = execution_worker.ExecutionWorker._execution_logic
 _running = threading.Condition()
-_running_count = 0
-
-
+_running_workers: set[Any] = set()  # the ExecutionWorkers whose thread is running
 _ended: set[str] = set()
 
 
 def _counted_execution_logic(self: Any) -> Any:
-    global _running_count
     with _running:
-        _running_count += 1
+        _running_workers.add(self)
     try:
         return _ORIGINAL_EXECUTION_LOGIC(self)
     finally:
         with _running:
-            _running_count -= 1
+            _running_workers.discard(self)
             _ended.add(self._evaluation_details.execution_details.arn)
             _running.notify_all()
 
@@ -333,13 +331,32 @@ def _counted_execution_logic(self: Any) -> Any:
 def wait_for_executions(timeout_s: float) -> bool:
     """Block until no execution worker runs (True), or the timeout passes (False)."""
     with _running:
-        return _running.wait_for(lambda: _running_count == 0, timeout=timeout_s)
+        return _running.wait_for(lambda: not _running_workers, timeout=timeout_s)
 
 
 def wait_for_execution_end(execution_arn: str, timeout_s: float) -> bool:
     """Block until this execution's worker has finished (True), or the timeout passes."""
     with _running:
         return _running.wait_for(lambda: execution_arn in _ended, timeout=timeout_s)
+
+
+def interrupt_waits() -> None:
+    """Wake every task of a running execution that waits for a token (the executions have been
+    stopped): stock moto leaves such a thread waiting out its TimeoutSeconds, an hour for a trip."""
+    with _running:
+        workers = list(_running_workers)
+    for worker in workers:
+        env = getattr(worker, "env", None)
+        pool = getattr(getattr(env, "callback_pool_manager", None), "_pool", {}) if env is not None else {}
+        for endpoint in list(pool.values()):
+            endpoint.interrupt_all()
+
+
+def abandon_stragglers() -> None:
+    """Forget workers that did not end in time, so the next local cloud does not wait for them."""
+    with _running:
+        _running_workers.clear()
+        _running.notify_all()
 
 
 def forget_ended() -> None:
