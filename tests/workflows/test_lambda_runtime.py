@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 
@@ -101,6 +102,62 @@ def test_reserved_concurrency_throttles_the_extra_invocation():
     codes = sorted(r.error_code or "" for r in results)
     assert codes.count("TooManyRequestsException") >= 1
     assert len([r for r in results if r.status_code == 200]) == 5
+
+
+def test_a_burst_of_events_past_reserved_concurrency_is_held_in_the_queue_not_throttled():
+    # Twelve events for a function that runs five at a time: each first attempt runs, never more
+    # than five at once, and none is throttled into a backoff.
+    function = catalog.function("RecordCarEvent")
+    running, most, ran, lock = [0], [0], [], threading.Lock()
+
+    def slow(fn, event, clock):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+            ran.append(event["detail"]["n"])
+
+    runtime = LambdaRuntime(RealClock(), fault_hook=slow)
+    answers = []
+    invoke = runtime.invoke
+    runtime.invoke = lambda *args: answers.append(invoke(*args)) or answers[-1]
+    try:
+        for n in range(12):
+            runtime.invoke_async(function.function_name, json.dumps({"detail": {"n": n}}))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(set(ran)) < 12:
+            time.sleep(0.01)
+    finally:
+        runtime.shutdown()
+    assert sorted(set(ran)) == list(range(12))
+    assert most[0] == function.reserved_concurrency
+    assert [a.error_code for a in answers if a.error_code] == []
+
+
+def test_a_throttled_event_is_retried_without_spending_an_attempt():
+    faults = Faults({"InspectCar": [FaultRule(throttle=True, first=2), FaultRule(error="Broken")]})
+    calls, failed = [], threading.Event()
+    records = []
+
+    def hook(fn, event, clock):
+        calls.append(fn.logical_id)
+        faults(fn, event, clock)
+
+    runtime = LambdaRuntime(VirtualClock(), fault_hook=hook)
+    runtime.async_retry_delay_s = 0.01
+    try:
+        runtime.invoke_async("fleet-inspect-car", b'{"car_id": "car-1"}', on_failure=lambda r: (records.append(r), failed.set()))
+        assert failed.wait(10)
+    finally:
+        runtime.shutdown()
+    # Two throttles, then the first attempt and Lambda's two retries: five calls, three attempts.
+    assert len(calls) == 5
+    [record] = records
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 5
+    assert record["responsePayload"]["errorType"] == "Broken"
 
 
 def test_injected_named_error_and_first_n_schedule(runtime):

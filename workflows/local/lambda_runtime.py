@@ -33,6 +33,10 @@ from workflows.local.clock import Clock, RealClock
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's limit on a synchronous invocation's request payload
+# Asynchronous invocation: a throttled event is retried from 1 s to 5 min apart for up to 6 hours.
+THROTTLE_RETRY_BASE_S = 1.0
+THROTTLE_RETRY_MAX_S = 300.0
+MAX_EVENT_AGE_S = 6 * 3600.0
 
 
 @dataclass
@@ -95,9 +99,12 @@ class LambdaRuntime:
         self.clock = clock or RealClock()
         self.fault_hook = fault_hook
         self.async_retry_delay_s = 60.0
+        self._stopping = threading.Event()
         # In-flight invocations per function: at its reserved concurrency Lambda throttles.
         self._in_flight: dict[str, int] = {}
         self._in_flight_lock = threading.Lock()
+        self._capacity_freed = threading.Condition(self._in_flight_lock)
+        self._timers: list[threading.Timer] = []  # asynchronous retries waiting out their delay
         self._handlers: dict[str, Callable] = {}
         self._import_lock = threading.Lock()
         # Handlers run on a pool so a timed-out one can be abandoned; each call waits on its own.
@@ -107,6 +114,12 @@ class LambdaRuntime:
         os.environ.update(sandbox_environment())
 
     def shutdown(self) -> None:
+        self._stopping.set()  # an asynchronous retry waiting out its delay gives up now
+        with self._capacity_freed:
+            self._capacity_freed.notify_all()
+            timers, self._timers = self._timers, []
+        for timer in timers:
+            timer.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._async_pool.shutdown(wait=False, cancel_futures=True)
 
@@ -142,6 +155,7 @@ class LambdaRuntime:
         finally:
             with self._in_flight_lock:
                 self._in_flight[function.logical_id] -= 1
+                self._capacity_freed.notify_all()
 
     def _admit(self, function: Function) -> bool:
         with self._in_flight_lock:
@@ -178,30 +192,75 @@ class LambdaRuntime:
     def invoke_async(self, function_name: str, payload: bytes | str, on_failure: Callable[[dict], None] | None = None,
                      maximum_retry_attempts: int = 2) -> str:
         """An Event invocation: queued, run after the caller returns, retried twice on error
-        (Lambda's default), then handed to the on-failure destination."""
+        (Lambda's default), then handed to the on-failure destination.
+
+        As on AWS, a throttle is not an attempt: the event goes back to the queue and is tried
+        again with a backoff growing from 1 s to 5 min for up to six hours. The queue also holds an
+        event while its function is at its reserved concurrency, as Lambda's poller does, so
+        a burst of events is delivered at the function's pace instead of throttled into a backoff.
+        """
         function = catalog.function_by_name(function_name)
         request_id = str(uuid.uuid4())
 
-        def run() -> None:
-            result = None
-            for attempt in range(maximum_retry_attempts + 1):
-                if attempt:
-                    # Lambda waits about 1 minute, then 2 (scaled down where a test asks).
-                    self.clock.sleep(self.async_retry_delay_s * attempt)
-                result = self.invoke(function.function_name, payload)
-                if not result.function_error and not result.error_code:  # a throttle is retried too
+        expires = self.clock.now() + MAX_EVENT_AGE_S
+        tally = {"attempts": 0, "throttles": 0}
+
+        def attempt() -> None:
+            # One delivery; a retry is scheduled, not slept on a queue worker, so a failing event
+            # waiting out its minute never holds up the events behind it.
+            if self._stopping.is_set():
+                return  # the local cloud stopped: nothing left to deliver to
+            self._wait_for_capacity(function)
+            result = self.invoke(function.function_name, payload)
+            if result.error_code == "TooManyRequestsException" and self.clock.now() < expires:
+                tally["throttles"] += 1
+                return self._later(min(THROTTLE_RETRY_BASE_S * 2 ** (tally["throttles"] - 1), THROTTLE_RETRY_MAX_S), attempt)
+            if result.error_code != "TooManyRequestsException":
+                tally["attempts"] += 1
+                if not result.function_error and not result.error_code:
                     return
-            if on_failure is not None and result is not None:
+                if tally["attempts"] <= maximum_retry_attempts:
+                    # Lambda waits about 1 minute, then 2 (scaled down where a test asks).
+                    return self._later(self.async_retry_delay_s * tally["attempts"], attempt)
+            if on_failure is not None:
+                exhausted = tally["attempts"] > maximum_retry_attempts
                 on_failure({
                     "requestContext": {"requestId": request_id, "functionArn": function_arn(function),
-                                       "condition": "RetriesExhausted", "approximateInvokeCount": maximum_retry_attempts + 1},
+                                       "condition": "RetriesExhausted" if exhausted else "EventAgeExceeded",
+                                       "approximateInvokeCount": tally["attempts"] + tally["throttles"]},
                     "requestPayload": json.loads(payload),
                     "responseContext": {"statusCode": result.status_code, "functionError": result.function_error or result.error_code},
                     "responsePayload": result.json(),
                 })
 
-        self._async_pool.submit(run)
+        self._async_pool.submit(attempt)
         return request_id
+
+    def _later(self, seconds: float, attempt: Callable[[], None]) -> None:
+        """Queue an asynchronous attempt after a delay on the clock (a virtual one jumps)."""
+        if self.clock.virtual:
+            self.clock.sleep(seconds)
+            self._submit_async(attempt)
+            return
+        timer = threading.Timer(seconds, self._submit_async, (attempt,))
+        timer.daemon = True
+        with self._in_flight_lock:
+            self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+        timer.start()
+
+    def _submit_async(self, attempt: Callable[[], None]) -> None:
+        try:
+            self._async_pool.submit(attempt)
+        except RuntimeError:
+            pass  # shut down while the retry waited: nothing left to deliver to
+
+    def _wait_for_capacity(self, function: Function) -> None:
+        if function.reserved_concurrency is None:
+            return
+        with self._capacity_freed:
+            self._capacity_freed.wait_for(
+                lambda: self._stopping.is_set() or self._in_flight.get(function.logical_id, 0) < function.reserved_concurrency,
+                timeout=THROTTLE_RETRY_MAX_S)
 
     def _run(self, function: Function, event: Any, context: LambdaContext) -> tuple[bool, bytes, float]:
         skipped_before = self.clock.skipped_by_this_thread()
