@@ -7,6 +7,7 @@ Errors are `{"message", "details"?, "request_id"}`: 422 invalid input (with the 
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import warnings
@@ -65,10 +66,35 @@ class _PerInvocationResolver(APIGatewayRestResolver):
         # Powertools stores the request on its base class (process-wide); keep ours per thread.
         self._invocation.current_event = self._to_proxy_event(event)
         self._invocation.lambda_context = context
-        return super().resolve(event, context)
+        unsupported = _unsupported_media_type(event)
+        return unsupported or super().resolve(event, context)
 
 
-app = _PerInvocationResolver(enable_validation=True)
+def _unsupported_media_type(event: dict) -> dict | None:
+    """Every body this API takes is JSON: any other content type is 415 before Powertools tries to
+    parse it (its form and multipart parsers fail on bodies that are not what they claim)."""
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    if not event.get("body") or content_type in ("", "application/json"):
+        return None
+    body = error_body(f"unsupported content type {content_type!r}: send application/json",
+                      (event.get("requestContext") or {}).get("requestId") or "")
+    return {"statusCode": 415, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body),
+            "isBase64Encoded": False}
+
+
+def _json_body(body: str) -> Any:
+    """json.loads, with what it cannot parse (a number past Python's digit limit, nesting past the
+    recursion limit) reported as the decode error it is, so Powertools answers 422, not 500."""
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise json.JSONDecodeError(f"unparseable JSON ({type(exc).__name__})", body[:100], 0) from None
+
+
+app = _PerInvocationResolver(enable_validation=True, json_body_deserializer=_json_body)
 app.enable_swagger(path="/docs", title="Car fleet API", version="1.0.0",
                    description="Starts and resumes the car fleet's Step Functions workflows.")
 

@@ -33,6 +33,14 @@ class Tables:
         self.restore()
         self.seeded = self.snapshot()
 
+    def reseed(self, seed: dict[str, list[dict[str, Any]]]) -> None:
+        self.seed = seed
+        self.restore()
+        self.seeded = self.snapshot()
+
+    def seeded_view(self, tables: tuple[str, ...]) -> dict[str, list]:
+        return {t: self.seeded[t] for t in tables}
+
     def snapshot(self, tables: tuple[str, ...] = ("Cars", "Rides", "MaintenanceJobs", "CarHistory", "Idempotency")
                  ) -> dict[str, list]:
         snap = {}
@@ -66,7 +74,8 @@ class Tables:
             for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, statusFilter="RUNNING"):
                 for ex in page["executions"]:
                     sfn.stop_execution(executionArn=ex["executionArn"], cause="hostile-input test")
-        moto_adapter.wait_for_executions(timeout_s=10)
+        moto_adapter.interrupt_waits()  # a stopped execution's task-token wait ends now, not at its timeout
+        assert moto_adapter.wait_for_executions(timeout_s=10), "a stopped execution's worker did not end"
 
 
 @pytest.fixture(scope="module")

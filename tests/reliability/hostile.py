@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 from typing import Any, Iterator
 
 from hypothesis import HealthCheck, settings
@@ -296,3 +297,56 @@ def domain_error_names() -> set[str]:
 #: Errors a handler may raise for input it refuses: a domain error, or the validation error of the
 #: event's model (pydantic names the model and the fields at fault).
 VALIDATION_ERROR = "ValidationError"
+
+
+# --- executions ----------------------------------------------------------------------------------
+
+#: The named outcomes an execution may succeed with, per the ASL files' Pass states.
+DOMAIN_OUTCOMES = {"CarRegistered", "CarFailedInspection", "CarAlreadyRegistered", "NoCarAvailable",
+                   "RideAlreadyRequested", "TripCompleted", "BackInService", "CarRetired", "MaintenanceRefused"}
+#: User errors an execution fails with: the caller's input was wrong; nothing goes to the DLQ.
+USER_ERRORS = {"CarValidationError", "RideValidationError", "MaintenanceRequestError", "CarNotFoundError"}
+#: Step Functions' own terminal error for state data over 256 KB (States.ALL does not catch it).
+DATA_LIMIT = "States.DataLimitExceeded"
+#: The states where a healthy execution waits (for the car's trip, for the technician).
+WAITING_STATES = {"StartTrip", "RequestSignOff"}
+
+
+#: Step Functions' error when a state cannot apply its paths to the data: what an execution whose
+#: input is not a JSON object ends in (the first Task's Catch cannot add `$.error` to a list).
+RUNTIME = "States.Runtime"
+
+
+def settle(cloud: Any, execution_arn: str, timeout_s: float = 20.0, input_is_object: bool = True) -> str:
+    """Follow an execution to its end (or to a task-token wait) and check how it got there: a
+    named domain outcome, a user error, an operational failure that is in the DLQ exactly once,
+    or Step Functions' data limit (or States.Runtime, for input that is not a JSON object).
+    Returns a one-word description for the caller's statistics."""
+    from fleet_domain.dlq import DeadLetterQueue
+    from workflows import client
+    from workflows.catalog import Ref
+    from workflows.local import moto_adapter
+    from workflows.local.cloud import resolve
+
+    sfn = cloud.client("stepfunctions")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = client.describe(sfn, execution_arn)
+        if result.status != "RUNNING":
+            break
+        if result.states and result.states[-1] in WAITING_STATES:
+            return "waiting"  # for the car's trip or the technician: healthy, not hung
+        assert time.monotonic() < deadline, f"{execution_arn} hangs in {result.states[-1:]} (states {result.states})"
+        moto_adapter.wait_for_execution_end(execution_arn, 0.05)
+    if result.status == "SUCCEEDED":
+        assert isinstance(result.output, dict) and result.output.get("outcome") in DOMAIN_OUTCOMES, result.output
+        return str(result.output["outcome"])
+    assert result.status == "FAILED", (result.status, result.error, result.cause)
+    assert result.error, f"{execution_arn} failed without a named error"
+    letters = [l for l in DeadLetterQueue(cloud.client("sqs"), resolve(Ref("queue", "Dlq", "url"))).list()
+               if l.execution_arn == execution_arn]
+    if result.error in USER_ERRORS or result.error == DATA_LIMIT or (result.error == RUNTIME and not input_is_object):
+        assert not letters, f"user error {result.error} went to the DLQ"
+        return result.error
+    assert len(letters) == 1, f"operational failure {result.error} of {execution_arn}: {len(letters)} DLQ messages"
+    return "dlq"

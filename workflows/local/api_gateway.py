@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from workflows import catalog
 from workflows.local.lambda_runtime import ACCOUNT_ID, LambdaRuntime
+from workflows.local.server import read_at_most
 
 log = logging.getLogger("local.api")
 
@@ -131,7 +132,10 @@ class ApiGateway:
         length = request.content_length
         if length is not None and length > MAX_BODY_BYTES:
             return _error(413, f"request body over {MAX_BODY_BYTES} bytes", request_id)
-        body = request.stream.read(MAX_BODY_BYTES + 1)
+        try:
+            body = read_at_most(request.stream, MAX_BODY_BYTES + 1)
+        except (OSError, ValueError):  # a malformed chunked body, a client gone mid-body
+            return _error(400, "request body could not be read", request_id)
         if len(body) > MAX_BODY_BYTES:
             return _error(413, f"request body over {MAX_BODY_BYTES} bytes", request_id)
         event = proxy_event(request, body, request_id)

@@ -7,9 +7,13 @@ one shared state.
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import socket
 import threading
+import uuid
+from http import HTTPStatus
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +38,117 @@ def bind(host: str, port: int, app: Any) -> BaseWSGIServer:
 def bind_aws_endpoint(host: str, port: int) -> BaseWSGIServer:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return bind(host, port, DomainDispatcherApplication(create_backend_app))
+    return bind(host, port, AwsEndpointGuard(DomainDispatcherApplication(create_backend_app)))
+
+
+# Far above any real request to these services (DynamoDB's largest is ~16 MB: BatchWriteItem of
+# 25 items of 400 KB plus overhead; SQS, EventBridge and Step Functions take at most 1 MB).
+MAX_AWS_BODY_BYTES = 16 * 1024 * 1024
+_INTERNAL_FAILURE = "The request processing has failed because of an unknown error, exception or failure."
+
+
+class AwsEndpointGuard:
+    """A WSGI wrapper in front of moto's app: what AWS's front door does before a service runs.
+
+    - a body over MAX_AWS_BODY_BYTES is refused with 413, unread;
+    - a JSON-protocol request (application/x-amz-json-*) whose body is not a JSON object is
+      refused with 400 SerializationException, as AWS does, before moto parses it;
+    - moto failing on a request (a parameter missing or of the wrong type, an action it does not
+      implement) is answered in AWS's error shape, never a stack trace: 400 ValidationException,
+      SerializationException or UnknownOperationException as AWS would, anything else 500
+      InternalFailure; the traceback goes to this process's log.
+    """
+
+    def __init__(self, app: Any, max_body_bytes: int = MAX_AWS_BODY_BYTES):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _aws_error(start_response, 400, "SerializationException", "Content-Length is not a number")
+        if length > self.max_body_bytes:
+            return _aws_error(start_response, 413, "RequestEntityTooLargeException",
+                              f"Request body over {self.max_body_bytes} bytes")
+        stream = environ.get("wsgi.input")
+        try:
+            body = read_at_most(stream, min(length, self.max_body_bytes + 1) if length else self.max_body_bytes + 1) \
+                if stream is not None and (length or environ.get("wsgi.input_terminated")) else b""
+        except (OSError, ValueError):  # a malformed chunked body, a client gone mid-body
+            return _aws_error(start_response, 400, "SerializationException", "The request body could not be read")
+        if len(body) > self.max_body_bytes:
+            return _aws_error(start_response, 413, "RequestEntityTooLargeException",
+                              f"Request body over {self.max_body_bytes} bytes")
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        json_protocol = environ.get("CONTENT_TYPE", "").startswith("application/x-amz-json")
+        if json_protocol and body.strip():
+            problem = _not_a_json_object(body)
+            if problem:
+                return _aws_error(start_response, 400, "SerializationException", problem)
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list, exc_info: Any = None) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: captured.setdefault("written", []).append(data)
+
+        try:
+            chunks = self.app(environ, capture)
+            try:
+                content = b"".join([*captured.get("written", []), *chunks])
+            finally:
+                getattr(chunks, "close", lambda: None)()
+        except Exception as exc:  # noqa: BLE001 - the endpoint answers every request; the trace goes to the log
+            request = f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')} {environ.get('HTTP_X_AMZ_TARGET', '')}"
+            if isinstance(exc, NotImplementedError):
+                return _aws_error(start_response, 400, "UnknownOperationException", "The action is not supported here")
+            if json_protocol and isinstance(exc, KeyError):
+                log.warning("AWS endpoint refused %s: %r", request, exc)
+                return _aws_error(start_response, 400, "ValidationException", "A required parameter is missing")
+            if json_protocol and isinstance(exc, (TypeError, AttributeError, ValueError)):
+                log.warning("AWS endpoint refused %s: %r", request, exc)
+                return _aws_error(start_response, 400, "SerializationException",
+                                  "A parameter does not have the type the operation takes")
+            log.exception("AWS endpoint failed on %s", request)
+            return _aws_error(start_response, 500, "InternalFailure", _INTERNAL_FAILURE)
+        start_response(captured.get("status", "500 INTERNAL SERVER ERROR"), captured.get("headers", []))
+        return [content]
+
+
+def read_at_most(stream: Any, limit: int) -> bytes:
+    """Up to `limit` bytes of a request body. A chunked body's stream answers one chunk per read,
+    so read until the body ends or the limit is reached."""
+    parts, size = [], 0
+    while size < limit:
+        part = stream.read(limit - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+def _not_a_json_object(body: bytes) -> str | None:
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "The request body is not UTF-8"
+    except RecursionError:
+        return "The request body nests too deeply"
+    except ValueError:  # JSONDecodeError, or a number too long to convert
+        return "The request body is not valid JSON"
+    return None if isinstance(value, dict) else "The request body is not a JSON object"
+
+
+def _aws_error(start_response: Any, status: int, error_type: str, message: str) -> list[bytes]:
+    """An error in the JSON protocol's shape (what boto3 and the AWS CLI parse)."""
+    body = json.dumps({"__type": error_type, "message": message}).encode()
+    start_response(f"{status} {HTTPStatus(status).phrase}", [
+        ("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(body))),
+        ("x-amzn-ErrorType", error_type), ("x-amzn-RequestId", str(uuid.uuid4())),
+    ])
+    return [body]
 
 
 @dataclass

@@ -1,0 +1,186 @@
+"""The servers of `fleet up` (the AWS-compatible endpoint and the REST API) stay on loopback
+unless told otherwise, refuse oversized requests, answer malformed ones without echoing internals
+(no stack trace, file path or Python exception repr), and keep serving afterwards."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from typing import Iterator
+
+import boto3
+import pytest
+
+from workflows.cli import build_parser
+from workflows.local.server import MAX_AWS_BODY_BYTES
+
+from tests.reliability.hostile import internals_in
+from tests.servers import Stack, fleet_up
+
+AUTH = "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=x"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    up = fleet_up()
+    yield up
+    assert up.stop() == 0
+
+
+def host_port(url: str) -> tuple[str, int]:
+    host, port = url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+def raw(url: str, request: bytes, body_chunks: Iterator[bytes] = iter(()), timeout: float = 30) -> tuple[int, bytes]:
+    """Send bytes as they are (no client-side validation) and read the whole answer."""
+    with socket.create_connection(host_port(url), timeout=timeout) as s:
+        s.sendall(request)
+
+        def send_body() -> None:
+            try:
+                for chunk in body_chunks:
+                    s.sendall(chunk)
+                s.shutdown(socket.SHUT_WR)  # all sent: the server's drain of what it did not read ends
+            except OSError:
+                pass  # the server answered before reading it all: that is the point
+
+        sender = threading.Thread(target=send_body, daemon=True)
+        sender.start()
+        data = b""
+        try:
+            while chunk := s.recv(65536):
+                data += chunk
+        except ConnectionResetError:
+            pass
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def aws_request(target: str, body: bytes, service: str = "states", content_type: str = "application/x-amz-json-1.0",
+                extra: str = "") -> bytes:
+    return (f"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: {target}\r\nContent-Type: {content_type}\r\n"
+            f"Authorization: {AUTH.format(service=service)}\r\nContent-Length: {len(body)}\r\n{extra}"
+            f"Connection: close\r\n\r\n").encode() + body
+
+
+def sfn(stack: Stack):
+    return boto3.client("stepfunctions", endpoint_url=stack.aws_endpoint, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+# --- loopback ----------------------------------------------------------------------------------
+
+
+def test_fleet_up_listens_on_loopback_unless_told_otherwise(stack):
+    assert build_parser().parse_args(["up"]).host == "127.0.0.1"
+    assert f"AWS endpoint  {stack.aws_endpoint}" in stack.banner and stack.aws_endpoint.startswith("http://127.0.0.1:")
+    assert f"REST API      {stack.api_url}" in stack.banner and stack.api_url.startswith("http://127.0.0.1:")
+    address = _non_loopback_address()
+    if address is None:
+        pytest.skip("this host has no non-loopback address to try")
+    for url in (stack.aws_endpoint, stack.api_url):
+        with pytest.raises(OSError):
+            socket.create_connection((address, host_port(url)[1]), timeout=2).close()
+
+
+def _non_loopback_address() -> str | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # TEST-NET-1: nothing is sent, the kernel picks the route's source
+            address = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+# --- oversized requests ---------------------------------------------------------------------------
+
+
+def test_the_aws_endpoint_refuses_a_body_over_its_limit_unread(stack):
+    status, body = raw(stack.aws_endpoint, aws_request("AWSStepFunctions.ListStateMachines", b"")
+                       .replace(b"Content-Length: 0", f"Content-Length: {MAX_AWS_BODY_BYTES + 1}".encode()))
+    assert status == 413 and json.loads(body)["__type"] == "RequestEntityTooLargeException"
+
+
+def test_the_aws_endpoint_refuses_a_chunked_body_over_its_limit(stack):
+    head = (f"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\n"
+            f"Content-Type: application/x-amz-json-1.0\r\nAuthorization: {AUTH.format(service='states')}\r\n"
+            f"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode()
+    chunk = b"x" * (1024 * 1024)
+    chunks = iter([f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"] * 17 + [b"0\r\n\r\n"])
+    status, body = raw(stack.aws_endpoint, head, chunks)
+    assert status == 413 and json.loads(body)["__type"] == "RequestEntityTooLargeException"
+
+
+def test_the_api_refuses_a_body_over_6_mb_unread(stack):
+    request = (f"POST /cars HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {6 * 1024 * 1024 + 1}\r\nConnection: close\r\n\r\n").encode()
+    status, body = raw(stack.api_url, request)
+    assert status == 413 and set(json.loads(body)) == {"message", "request_id"}
+
+
+# --- malformed requests: clear errors, no internals ---------------------------------------------
+
+AWS_MALFORMED = [
+    ("AWSStepFunctions.StartExecution", b"{"),
+    ("AWSStepFunctions.StartExecution", b"\xff\xfe\x00"),
+    ("AWSStepFunctions.StartExecution", b"[]"),
+    ("AWSStepFunctions.StartExecution", b"null"),
+    ("AWSStepFunctions.StartExecution", b"{\"stateMachineArn\": " + b"9" * 5000 + b"}"),
+    ("AWSStepFunctions.StartExecution", b"[" * 100_000),
+    ("AWSStepFunctions.StartExecution", b"{\"stateMachineArn\": [], \"input\": {}}"),
+    ("AWSStepFunctions.StartExecution", b"{\"stateMachineArn\": \"garbage\", \"input\": \"{\"}"),
+    ("AWSStepFunctions.DescribeExecution", b"{\"executionArn\": 5}"),
+    ("AWSStepFunctions.DescribeExecution", b"{\"executionArn\": \"\\ud800\"}"),
+    ("AWSStepFunctions.GetExecutionHistory", b"{\"executionArn\": {\"a\": 1}, \"maxResults\": -1}"),
+    ("AWSStepFunctions.SendTaskSuccess", b"{\"taskToken\": \"\\u0000\", \"output\": \"not json\"}"),
+    ("AWSStepFunctions.NoSuchAction", b"{}"),
+    ("DynamoDB_20120810.GetItem", b"{}"),
+    ("DynamoDB_20120810.GetItem", b"{\"TableName\": \"fleet-cars\", \"Key\": {\"car_id\": 5}}"),
+    ("DynamoDB_20120810.PutItem", b"{\"TableName\": \"fleet-cars\", \"Item\": {\"car_id\": {\"S\": \"\"}}}"),
+    ("AmazonSQS.SendMessage", b"{\"QueueUrl\": 5, \"MessageBody\": null}"),
+]
+
+
+@pytest.mark.parametrize("target,body", AWS_MALFORMED, ids=lambda v: v[:40] if isinstance(v, str) else repr(v[:24]))
+def test_the_aws_endpoint_answers_malformed_requests_without_internals(stack, target, body):
+    service = {"AWSStepFunctions": "states", "DynamoDB_20120810": "dynamodb", "AmazonSQS": "sqs"}[target.split(".")[0]]
+    status, answer = raw(stack.aws_endpoint, aws_request(target, body, service))
+    assert 400 <= status < 600, status
+    assert not internals_in(answer.decode("utf-8", "replace")), answer[:500]
+    assert json.loads(answer).get("__type"), answer[:300]
+
+
+HTTP_MALFORMED = [
+    b"GARBAGE\r\n\r\n",
+    b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /cars HTTP/1.1\r\nHost: x\r\nX-Big: " + b"h" * 70_000 + b"\r\nConnection: close\r\n\r\n",
+    b"POST /cars HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\nConnection: close\r\n\r\n",
+    b"POST /cars HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\nConnection: close\r\n\r\n",
+    b"POST /cars HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n\xff\xfe",
+    b"GET /cars/%ED%A0%80 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /cars/..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /executions/\x00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"POST /rides HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+    b"Connection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+]
+
+
+@pytest.mark.parametrize("request_bytes", HTTP_MALFORMED, ids=lambda r: repr(r[:30]))
+def test_both_servers_answer_malformed_http_without_internals(stack, request_bytes):
+    for url in (stack.api_url, stack.aws_endpoint):
+        try:
+            status, answer = raw(url, request_bytes, timeout=10)
+        except (IndexError, ValueError):
+            continue  # the server closed the connection without an answer: nothing echoed
+        assert status < 500 or url == stack.aws_endpoint, (url, status, answer[:300])
+        assert not internals_in(answer.decode("utf-8", "replace")), (url, answer[:500])
+
+
+def test_both_servers_still_serve_after_the_hostile_requests(stack):
+    assert sfn(stack).list_state_machines()["stateMachines"]
+    status, body = raw(stack.api_url, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert status == 200 and json.loads(body) == {"status": "ok"}
+    assert stack.process.poll() is None
