@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     from workflows import commands_cost
 
     commands_cost.register(sub)  # cost
+    from workflows import commands_load
+
+    commands_load.register(sub)  # load
     return p
 
 
