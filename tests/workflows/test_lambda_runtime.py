@@ -122,7 +122,7 @@ def test_a_burst_of_events_past_reserved_concurrency_is_held_in_the_queue_not_th
     runtime = LambdaRuntime(RealClock(), fault_hook=slow)
     answers = []
     invoke = runtime.invoke
-    runtime.invoke = lambda *args: answers.append(invoke(*args)) or answers[-1]
+    runtime.invoke = lambda *args, **kwargs: answers.append(invoke(*args, **kwargs)) or answers[-1]
     try:
         for n in range(12):
             runtime.invoke_async(function.function_name, json.dumps({"detail": {"n": n}}))

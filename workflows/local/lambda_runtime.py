@@ -132,8 +132,9 @@ class LambdaRuntime:
                 self._handlers[function.logical_id] = handler
         return handler
 
-    def invoke(self, function_name: str, payload: bytes | str | None) -> Invocation:
-        """A RequestResponse invocation. Unknown functions raise KeyError (Lambda's 404)."""
+    def invoke(self, function_name: str, payload: bytes | str | None, queued: bool = False) -> Invocation:
+        """A RequestResponse invocation. Unknown functions raise KeyError (Lambda's 404). `queued`:
+        an asynchronous event, which waits for a free slot at reserved concurrency instead of a 429."""
         function = catalog.function_by_name(function_name)
         request_id = str(uuid.uuid4())
         size = len(payload) if isinstance(payload, bytes) else len((payload or "").encode("utf-8", "surrogatepass"))
@@ -148,7 +149,7 @@ class LambdaRuntime:
         except (UnicodeDecodeError, ValueError, RecursionError):
             # Not UTF-8, a number too long to convert, nesting too deep: not JSON a handler can get.
             return _failure(request_id, "InvalidRequestContentException", "Could not parse request body into json", 400)
-        if not self._admit(function):
+        if not self._admit(function, queued):
             return _failure(request_id, "TooManyRequestsException", "Rate Exceeded.", 429)
         try:
             return self._invoke_admitted(function, event, request_id)
@@ -157,8 +158,12 @@ class LambdaRuntime:
                 self._in_flight[function.logical_id] -= 1
                 self._capacity_freed.notify_all()
 
-    def _admit(self, function: Function) -> bool:
+    def _admit(self, function: Function, queued: bool = False) -> bool:
         with self._in_flight_lock:
+            if queued and function.reserved_concurrency is not None:
+                self._capacity_freed.wait_for(
+                    lambda: self._stopping.is_set() or self._in_flight.get(function.logical_id, 0) < function.reserved_concurrency,
+                    timeout=THROTTLE_RETRY_MAX_S)
             running = self._in_flight.get(function.logical_id, 0)
             if function.reserved_concurrency is not None and running >= function.reserved_concurrency:
                 return False
@@ -210,8 +215,7 @@ class LambdaRuntime:
             # waiting out its minute never holds up the events behind it.
             if self._stopping.is_set():
                 return  # the local cloud stopped: nothing left to deliver to
-            self._wait_for_capacity(function)
-            result = self.invoke(function.function_name, payload)
+            result = self.invoke(function.function_name, payload, queued=True)
             if result.error_code == "TooManyRequestsException" and self.clock.now() < expires:
                 tally["throttles"] += 1
                 return self._later(min(THROTTLE_RETRY_BASE_S * 2 ** (tally["throttles"] - 1), THROTTLE_RETRY_MAX_S), attempt)
@@ -253,14 +257,6 @@ class LambdaRuntime:
             self._async_pool.submit(attempt)
         except RuntimeError:
             pass  # shut down while the retry waited: nothing left to deliver to
-
-    def _wait_for_capacity(self, function: Function) -> None:
-        if function.reserved_concurrency is None:
-            return
-        with self._capacity_freed:
-            self._capacity_freed.wait_for(
-                lambda: self._stopping.is_set() or self._in_flight.get(function.logical_id, 0) < function.reserved_concurrency,
-                timeout=THROTTLE_RETRY_MAX_S)
 
     def _run(self, function: Function, event: Any, context: LambdaContext) -> tuple[bool, bytes, float]:
         skipped_before = self.clock.skipped_by_this_thread()
