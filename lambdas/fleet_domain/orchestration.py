@@ -123,7 +123,8 @@ def describe(execution_arn: str, with_states: bool = True) -> ExecutionView:
 
 def states_visited(execution_arn: str) -> list[str]:
     names = []
-    for page in sfn().get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+    for page in sfn().get_paginator("get_execution_history").paginate(executionArn=execution_arn,
+                                                                     includeExecutionData=False):
         for event in page["events"]:
             if event["type"].endswith("StateEntered"):
                 names.append(event["stateEnteredEventDetails"]["name"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -79,6 +80,31 @@ def test_a_handler_past_its_timeout_is_reported_as_lambda_reports_it():
     assert result.function_error == "Unhandled"
     assert result.json() == {"errorType": "Sandbox.Timedout",
                              "errorMessage": "Task timed out after 5.00 seconds"}
+
+
+def test_the_timeout_runs_from_the_handlers_start_not_from_the_wait_for_a_worker(monkeypatch):
+    # One worker: the second invocation waits behind the first for longer than its timeout, and
+    # still has its whole timeout to run, as in a Lambda sandbox of its own.
+    quick = dataclasses.replace(catalog.function("ValidateCar"), timeout_s=1)
+    monkeypatch.setattr(catalog, "function_by_name", lambda name: quick)
+    release = threading.Event()
+
+    def first_call_is_slow(fn, event, clock):
+        if event.get("first"):
+            release.wait(1.5)
+
+    runtime = LambdaRuntime(RealClock(), fault_hook=first_call_is_slow, workers=1)
+    results = {}
+    try:
+        first = threading.Thread(target=lambda: results.setdefault("first", runtime.invoke("x", json.dumps({**GOOD, "first": 1}))))
+        first.start()
+        time.sleep(0.1)
+        results["second"] = runtime.invoke("x", json.dumps(GOOD))
+        first.join()
+    finally:
+        runtime.shutdown()
+    assert results["first"].json()["errorType"] == "Sandbox.Timedout"
+    assert results["second"].function_error is None, results["second"].json()
 
 
 def test_reserved_concurrency_throttles_the_extra_invocation():

@@ -21,7 +21,7 @@ import threading
 import traceback
 import uuid
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -69,6 +69,14 @@ class LambdaContext:
         self.client_context = None
         self._clock = clock
         self._deadline = deadline
+        self.started = threading.Event()
+        self.started_at = time.monotonic()
+
+    def begin(self, timeout_s: float) -> None:
+        """The handler starts now: its deadline counts from here."""
+        self._deadline = self._clock.now() + timeout_s
+        self.started_at = time.monotonic()
+        self.started.set()
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - self._clock.now()) * 1000))
@@ -95,7 +103,7 @@ FaultHook = Callable[[Function, Any, Clock], None]
 class LambdaRuntime:
     """Invokes catalog functions in this process. Thread-safe; handlers are imported once."""
 
-    def __init__(self, clock: Clock | None = None, fault_hook: FaultHook | None = None):
+    def __init__(self, clock: Clock | None = None, fault_hook: FaultHook | None = None, workers: int = 64):
         self.clock = clock or RealClock()
         self.fault_hook = fault_hook
         self.async_retry_delay_s = 60.0
@@ -108,7 +116,7 @@ class LambdaRuntime:
         self._handlers: dict[str, Callable] = {}
         self._import_lock = threading.Lock()
         # Handlers run on a pool so a timed-out one can be abandoned; each call waits on its own.
-        self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="lambda")
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
         self._async_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
         _ensure_code_root_on_path()
         os.environ.update(sandbox_environment())
@@ -171,9 +179,12 @@ class LambdaRuntime:
             return True
 
     def _invoke_admitted(self, function: Function, event: Any, request_id: str) -> Invocation:
-        started = time.monotonic()
         context = LambdaContext(function, request_id, self.clock, self.clock.now() + function.timeout_s)
         future = self._pool.submit(self._run, function, event, context)
+        # The timeout runs from the handler's start, as in a Lambda sandbox: time spent waiting
+        # for a free worker here (a busy `fleet up`) is not the function's.
+        while not context.started.wait(0.5) and not future.done():
+            pass
         # A hung handler is abandoned at its deadline in wall time. One that slept past it on a
         # virtual clock (a slow dependency, an injected timeout) has its skipped seconds counted
         # too. Other threads moving the virtual clock never time this call out.
@@ -181,7 +192,9 @@ class LambdaRuntime:
             ok, body, skipped = future.result(timeout=function.timeout_s)
         except FutureTimeout:
             ok, body, skipped = False, b"", float(function.timeout_s)
-        if time.monotonic() - started + skipped > function.timeout_s:
+        except CancelledError:  # the runtime shut down before the handler began
+            return _failure(request_id, "ServiceException", "the local Lambda runtime stopped", 500)
+        if time.monotonic() - context.started_at + skipped > function.timeout_s:
             return Invocation(
                 200,
                 _json({"errorType": "Sandbox.Timedout", "errorMessage": f"{_task_timed_out(function)}"}),
@@ -259,6 +272,7 @@ class LambdaRuntime:
             pass  # shut down while the retry waited: nothing left to deliver to
 
     def _run(self, function: Function, event: Any, context: LambdaContext) -> tuple[bool, bytes, float]:
+        context.begin(function.timeout_s)
         skipped_before = self.clock.skipped_by_this_thread()
         ok, body = self._call(function, event, context)
         return ok, body, self.clock.skipped_by_this_thread() - skipped_before

@@ -25,7 +25,7 @@ is used as it is, with these seams re-pointed at the local cloud:
    program is cached per definition and shared. The component tree is read-only after parsing
    (per-execution state lives in each execution's Environment) except for each component's
    lazily drawn heap key, which is drawn once, up front, so concurrent executions never race
-   on it.
+   on it. A definition is parsed once even when a burst of executions starts together.
 10. A task token answered before the engine has set up its heartbeat wait (the token is
    stored by the task's Lambda, so a fast client can answer before the Lambda's result is back)
    is not lost: moto would otherwise wait out HeartbeatSeconds and report a heartbeat timeout.
@@ -40,13 +40,21 @@ is used as it is, with these seams re-pointed at the local cloud:
 14. Every JSONPath the engine evaluates was parsed anew by jsonpath_ng (a new PLY parser each
    time: about half the engine's CPU on the register path); parsed paths are cached. A parsed
    path is read-only, so sharing it is safe.
-8. Mocked service integrations (Step Functions Local's MockConfigFile.json, see
+15. Mocked service integrations (Step Functions Local's MockConfigFile.json, see
    workflows/mock_config.py): StartExecution on `<stateMachineArn>#<TestCase>` runs that test
    case's mocked responses. moto ships the engine half (ExecutionWorker's `mock_test_case`, read by
    every Task state) but neither the file loader nor the StartExecution wiring; the backend's
    `start_execution` and `Execution._get_start_execution_worker` are wrapped to supply both. And
    the DynamoDB integration's `_from_error` renames every non-ClientError, a mocked Throw included,
    to DynamoDB.AmazonDynamoDBException; it is wrapped so a mocked error keeps its name.
+16. GetExecutionHistory is serialised straight to JSON instead of through moto's generic
+   response serialiser (a quarter of the CPU of `fleet up` under load went to history reads),
+   and honours includeExecutionData=false, which moto ignores. DynamoDB GetItem, Query and Scan
+   answers are serialised straight to JSON too (the AVAILABLE-cars query of every dispatch).
+18. A task cancelled while it ran (its Parallel branch or Map iteration was cancelled, the
+   execution stopped) ends quietly; moto failed it with States.Runtime, a race seen in traces.
+17. TransactWriteItems keeps a copy of the items it touches for its rollback, not of every table
+   it names (moto deep-copies whole tables: each car reservation copied the Cars table).
 
 And EventBridge: moto raises NotImplementedError for a Lambda rule target, so matching events
 for Lambda targets are handed to the runtime's asynchronous invoke (AWS's async contract).
@@ -58,6 +66,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import logging
 import importlib
 import pkgutil
@@ -80,7 +89,11 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wai
 from moto.stepfunctions.parser.asl.eval.callback import callback
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 from moto.stepfunctions.parser import models as parser_models
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb import responses as dynamodb_responses
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
@@ -92,6 +105,7 @@ from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.backend import execution as backend_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.stepfunctions.parser.mocking import mock_config as moto_mocking
+from moto.stepfunctions.responses import StepFunctionResponse
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
 
@@ -252,6 +266,54 @@ def _serialised(write: Any) -> Any:
     return run
 
 
+_ORIGINAL_TRANSACT_WRITE = DynamoDBBackend.transact_write_items
+
+
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    """TransactWriteItems that keeps a copy of the items it touches, not of their tables: moto
+    deep-copies every table a transaction names before writing, so each reservation copied the
+    whole Cars table and the write lock was held for it (the main cost of dispatch under load).
+    The snapshot is taken under the write lock, so it is the state the transaction started from."""
+    touched = []
+    for entry in transact_items:
+        try:
+            op_type, op = next(iter(entry.items()))
+            table = self.tables[op["TableName"]]
+            key = op["Item"] if op_type == "Put" else op["Key"]
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        except (KeyError, StopIteration, TypeError, AttributeError):
+            continue  # an entry moto refuses: it writes nothing
+        touched.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+    try:
+        _ORIGINAL_TRANSACT_WRITE(self, transact_items)
+    except Exception:
+        for table, hash_key, range_key, before in reversed(touched):
+            _restore(table, hash_key, range_key, before)
+        raise
+
+
+def _restore(table: Any, hash_key: Any, range_key: Any, before: Any) -> None:
+    if range_key is None:
+        if before is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = before
+    elif before is None:
+        table.items.get(hash_key, {}).pop(range_key, None)
+    else:
+        table.items[hash_key][range_key] = before
+
+
+def _deepcopy_but_tables(value: Any, memo: Any = None) -> Any:
+    """moto.dynamodb.models' copy.deepcopy: a Table is not copied (its transaction's rollback is
+    _transact_write_items' copy of the touched items); anything else is."""
+    return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+_TABLE_SHARING_COPY = types.SimpleNamespace(deepcopy=_deepcopy_but_tables, copy=copy.copy)
+
+
 _ORIGINAL_TASK_ERROR = state_task.StateTask._from_error
 
 
@@ -261,6 +323,21 @@ def _task_error(self: Any, env: Any, ex: Exception) -> Any:
         return FailureEvent(env=env, error_name=StatesErrorName(typ=name), event_type=HistoryEventType.TaskTimedOut,
                             event_details=EventDetails(taskTimedOutEventDetails=TaskTimedOutEventDetails(error=name.to_name())))
     return _ORIGINAL_TASK_ERROR(self, env, ex)
+
+
+_ORIGINAL_EVALUATE_WITH_TIMEOUT = execute_state.ExecutionState._evaluate_with_timeout
+
+
+def _evaluate_unless_cancelled(self: Any, env: Any) -> None:
+    """A task whose branch was cancelled while it ran (a sibling branch of its Parallel failed, a
+    Map iteration failed, the execution was stopped) ends quietly, as on AWS. moto skips the rest
+    of the task's evaluation once its environment has ended and then fails on what it skipped
+    (`'dict' object has no attribute 'region'`), recording a States.Runtime failure for the branch."""
+    try:
+        _ORIGINAL_EVALUATE_WITH_TIMEOUT(self, env)
+    except Exception:
+        if env.is_running():
+            raise
 
 
 _ORIGINAL_JSONPATH_PARSE = json_path.parse
@@ -279,15 +356,21 @@ def _setup_heartbeat_endpoint(self: Any, heartbeat_seconds: int) -> Any:
 
 _ORIGINAL_ENTRYPOINT = execution_worker.ExecutionWorker._get_evaluation_entrypoint
 _programs: dict[str, Any] = {}
+_parsing = threading.Lock()
 
 
 def _cached_entrypoint(self: Any) -> Any:
     definition = self._evaluation_details.state_machine_details.definition
     program = _programs.get(definition)
     if program is None:
-        program = _ORIGINAL_ENTRYPOINT(self)
-        _draw_heap_keys(program)
-        _programs[definition] = program
+        # One parse per definition: a burst of first executions waits for it instead of each
+        # parsing (a parse holds the GIL for ~100 ms; twenty at once starved the Lambdas).
+        with _parsing:
+            program = _programs.get(definition)
+            if program is None:
+                program = _ORIGINAL_ENTRYPOINT(self)
+                _draw_heap_keys(program)
+                _programs[definition] = program
     return program
 
 
@@ -308,6 +391,67 @@ def _draw_heap_keys(root: Any) -> None:
             stack.extend(node.values())
         elif hasattr(node, "__dict__") and type(node).__module__.startswith("moto.stepfunctions"):
             stack.extend(vars(node).values())
+
+
+_ORIGINAL_HISTORY = StepFunctionResponse.get_execution_history
+
+
+def _history_as_json(self: Any) -> str:
+    """GetExecutionHistory, serialised straight to JSON. moto's generic response serialiser walks
+    the service model for every attribute of every event: a quarter of `fleet up`'s CPU under
+    load was spent there answering history reads (every GET /executions and trace reads one).
+    The events are already in the API's shape; what the serialiser also does is drop absent
+    (None) members and write timestamps as epoch seconds, so that is what this does.
+    tests/workflows/test_moto_adapter.py checks the answer equals moto's own."""
+    history = self.stepfunction_backend.get_execution_history(self._get_param("executionArn"))
+    if self._get_param("includeExecutionData") is False:  # moto ignores it; AWS leaves the data out
+        history = {**history, "events": [_without_execution_data(e) for e in history["events"]]}
+    return json.dumps(_without_none(history), default=_epoch_seconds, separators=(",", ":"))
+
+
+_EXECUTION_DATA = ("input", "output", "inputDetails", "outputDetails")
+
+
+def _without_execution_data(event: dict[str, Any]) -> dict[str, Any]:
+    return {k: {f: v for f, v in d.items() if f not in _EXECUTION_DATA} if k.endswith("EventDetails") and isinstance(d, dict)
+            else d for k, d in event.items()}
+
+
+_DYNAMODB_READS = ("get_item", "query", "scan")
+
+
+def _read_as_json(read: Any) -> Any:
+    """A DynamoDB read answered straight as JSON, not through moto's generic serialiser (which
+    walked the service model for every attribute of every item: FindCandidates' query of the
+    AVAILABLE cars was the largest cost of dispatch under load). Items are already in DynamoDB's
+    JSON shape; anything else (bytes of a binary attribute) goes the stock way."""
+
+    @functools.wraps(read)
+    def run(self: Any) -> Any:
+        result = read(self)
+        if type(result) is not dynamodb_responses.DynamoResult:
+            return result
+        try:
+            return json.dumps(_without_none(result.result), separators=(",", ":"))
+        except TypeError:
+            return result
+
+    run.as_json = True  # type: ignore[attr-defined]
+    return run
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
+
+
+def _epoch_seconds(value: Any) -> float:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    raise TypeError(f"{type(value).__name__} in an execution history")
 
 
 _ORIGINAL_EXECUTION_LOGIC = execution_worker.ExecutionWorker._execution_logic
@@ -495,15 +639,21 @@ def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[di
     callback.CallbackEndpoint.setup_heartbeat_endpoint = _setup_heartbeat_endpoint
     _Sfn._normalise_parameters = _sfn_parameters
     _Sfn._normalise_response = _sfn_response
+    DynamoDBBackend.transact_write_items = _transact_write_items
+    dynamodb_models.copy = _TABLE_SHARING_COPY
     for name in _DYNAMODB_WRITES:
         setattr(DynamoDBBackend, name, _serialised(getattr(DynamoDBBackend, name)))
     state_task.StateTask._from_error = _task_error
+    execute_state.ExecutionState._evaluate_with_timeout = _evaluate_unless_cancelled
     json_path.parse = _cached_jsonpath_parse
     parser_models.datetime = _CLOCK_DATETIME_MODULE
     backend_execution.datetime = _CLOCK_DATETIME_MODULE
     parser_models.StepFunctionsParserBackend.start_execution = _start_execution
     backend_execution.Execution._get_start_execution_worker = _start_worker_with_test_case
     _DynamoDBTask._from_error = _dynamodb_from_error
+    StepFunctionResponse.get_execution_history = _history_as_json
+    for name in _DYNAMODB_READS:
+        setattr(dynamodb_responses.DynamoHandler, name, _read_as_json(getattr(dynamodb_responses.DynamoHandler, name)))
     _installed = True
 
 
@@ -524,6 +674,7 @@ def seams() -> dict[str, bool]:
         "atomic_dynamodb_writes": all(hasattr(getattr(DynamoDBBackend, n), "__wrapped__") for n in _DYNAMODB_WRITES),
         "jsonpath_parse_cache": json_path.parse is _cached_jsonpath_parse,
         "heartbeat_timeout_name": state_task.StateTask._from_error is _task_error,
+        "cancelled_task_ends_quietly": execute_state.ExecutionState._evaluate_with_timeout is _evaluate_unless_cancelled,
         "early_token_answer": callback.CallbackEndpoint.setup_heartbeat_endpoint is _setup_heartbeat_endpoint,
         "parsed_program_cache": execution_worker.ExecutionWorker._get_evaluation_entrypoint is _cached_entrypoint,
         "running_executions": execution_worker.ExecutionWorker._execution_logic is _counted_execution_logic,
@@ -532,4 +683,9 @@ def seams() -> dict[str, bool]:
         "mock_test_cases": parser_models.StepFunctionsParserBackend.start_execution is _start_execution
         and backend_execution.Execution._get_start_execution_worker is _start_worker_with_test_case
         and _DynamoDBTask._from_error is _dynamodb_from_error,
+        "history_serialisation": StepFunctionResponse.get_execution_history is _history_as_json,
+        "dynamodb_reads_as_json": all(getattr(getattr(dynamodb_responses.DynamoHandler, n), "as_json", False)
+                                      for n in _DYNAMODB_READS),
+        "transaction_rollback_by_item": DynamoDBBackend.transact_write_items.__wrapped__ is _transact_write_items
+        and dynamodb_models.copy is _TABLE_SHARING_COPY,
     }
