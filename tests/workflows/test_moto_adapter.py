@@ -18,7 +18,7 @@ def test_moto_is_the_version_the_adapter_was_written_for():
 def test_every_seam_is_in_place(cloud):
     seams = moto_adapter.seams()
     assert seams == {name: True for name in seams}, seams
-    assert len(seams) == 20
+    assert len(seams) == 23
 
 
 def test_engine_modules_still_ask_boto_client_for_their_clients(cloud):
@@ -165,3 +165,16 @@ def test_dynamodb_reads_served_by_the_adapter_are_what_motos_serialiser_answers(
     strip = lambda answer: {k: v for k, v in answer.items() if k != "ResponseMetadata"}  # noqa: E731
     assert [strip(a) for a in fast] == [strip(a) for a in stock]
     assert len(fast[2]["Items"]) == 4 and "LastEvaluatedKey" in fast[2]
+
+
+def test_moto_batch_loads_on_first_use_not_with_the_engine():
+    """The engine imports one enum from moto.batch; Batch's and EC2's backends load only when
+    something in moto.batch is used (in a fresh interpreter: this one has loaded the adapter)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from workflows.local import moto_adapter; "
+             "before = 'moto.ec2' in sys.modules; from moto.batch import batch_backends; "
+             "print(before, 'moto.ec2' in sys.modules, type(batch_backends).__name__)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True", "BackendDict"]

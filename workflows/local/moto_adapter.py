@@ -21,8 +21,8 @@ is used as it is, with these seams re-pointed at the local cloud:
    write into the next cloud), and a caller in this process can wait for one execution's end
    on an event instead of polling DescribeExecution. A stopped execution's token waits are
    woken (moto leaves them waiting out their TimeoutSeconds).
-9. moto parses the ASL anew for every execution (~110 ms for the register workflow); the parsed
-   program is cached per definition and shared. The component tree is read-only after parsing
+9. moto parses the ASL when a state machine is created and anew for every execution (~110 ms
+   for the register workflow); the parsed program is cached per definition and shared. The component tree is read-only after parsing
    (per-execution state lives in each execution's Environment) except for each component's
    lazily drawn heap key, which is drawn once, up front, so concurrent executions never race
    on it. A definition is parsed once even when a burst of executions starts together.
@@ -38,8 +38,9 @@ is used as it is, with these seams re-pointed at the local cloud:
 13. A lost heartbeat is `States.HeartbeatTimeout` on AWS; moto reports every task timeout as
    `States.Timeout`.
 14. Every JSONPath the engine evaluates was parsed anew by jsonpath_ng (a new PLY parser each
-   time: about half the engine's CPU on the register path); parsed paths are cached. A parsed
-   path is read-only, so sharing it is safe.
+   time: about half the engine's CPU on the register path); parsed paths are cached (ResultPath's
+   too). A parsed path is read-only, so sharing it is safe. moto's list of a response class's
+   methods, built with inspect on every request, is kept per class.
 15. Mocked service integrations (Step Functions Local's MockConfigFile.json, see
    workflows/mock_config.py): StartExecution on `<stateMachineArn>#<TestCase>` runs that test
    case's mocked responses. moto ships the engine half (ExecutionWorker's `mock_test_case`, read by
@@ -51,10 +52,12 @@ is used as it is, with these seams re-pointed at the local cloud:
    response serialiser (a quarter of the CPU of `fleet up` under load went to history reads),
    and honours includeExecutionData=false, which moto ignores. DynamoDB GetItem, Query and Scan
    answers are serialised straight to JSON too (the AVAILABLE-cars query of every dispatch).
-18. A task cancelled while it ran (its Parallel branch or Map iteration was cancelled, the
-   execution stopped) ends quietly; moto failed it with States.Runtime, a race seen in traces.
 17. TransactWriteItems keeps a copy of the items it touches for its rollback, not of every table
    it names (moto deep-copies whole tables: each car reservation copied the Cars table).
+18. A task cancelled while it ran (its Parallel branch or Map iteration was cancelled, the
+   execution stopped) ends quietly; moto failed it with States.Runtime, a race seen in traces.
+19. `moto.batch`'s package __init__ (Batch's and EC2's backends, 0.8 s of imports) runs on its
+   first use, not when the engine imports the Batch integration's one enum.
 
 And EventBridge: moto raises NotImplementedError for a Lambda rule target, so matching events
 for Lambda targets are handed to the runtime's asynchronous invoke (AWS's async contract).
@@ -70,6 +73,7 @@ import json
 import logging
 import importlib
 import pkgutil
+import sys
 import threading
 import datetime as dt_module
 import types
@@ -81,6 +85,35 @@ import boto3
 from botocore.config import Config
 
 import moto
+
+
+def _defer_batch_package() -> None:
+    """moto's Step Functions engine imports `moto.batch.utils` for one enum (its Batch
+    integration), and `moto/batch/__init__.py` imports Batch's backend, which imports EC2's:
+    0.8 s of every process that starts a local cloud, for a service the workflows never call.
+    `moto.batch` is registered as its package without running its __init__, so the submodule
+    loads alone; the first use of anything else in `moto.batch` runs the __init__ then."""
+    import importlib.util
+    import sys
+
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    package = importlib.util.module_from_spec(spec)
+
+    def load_on_first_use(name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        del package.__getattr__  # type: ignore[attr-defined]
+        spec.loader.exec_module(package)  # type: ignore[union-attr]
+        return getattr(package, name)
+
+    package.__getattr__ = load_on_first_use  # type: ignore[attr-defined]
+    sys.modules["moto.batch"] = package
+    moto.batch = package  # type: ignore[attr-defined]
+
+
+_defer_batch_package()
 from moto.events import models as events_models
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
@@ -102,6 +135,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sfn
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.parse import asl_parser
+from moto.core import responses as moto_utils_users
 from moto.stepfunctions.parser.backend import execution as backend_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.stepfunctions.parser.mocking import mock_config as moto_mocking
@@ -342,6 +378,11 @@ def _evaluate_unless_cancelled(self: Any, env: Any) -> None:
 
 _ORIGINAL_JSONPATH_PARSE = json_path.parse
 _cached_jsonpath_parse = functools.lru_cache(maxsize=4096)(_ORIGINAL_JSONPATH_PARSE)
+# ResultPath parses with jsonpath_ng's own parse (not the ext one json_path uses): cached too.
+_cached_result_path_parse = functools.lru_cache(maxsize=4096)(result_path.parse)
+# moto lists a response class's methods (inspect.getmembers) on every request; a class's methods
+# do not change while it serves, so the list is kept per class.
+_method_names = functools.lru_cache(maxsize=None)(moto_utils_users.method_names_from_class)
 
 
 _ORIGINAL_SETUP_HEARTBEAT = callback.CallbackEndpoint.setup_heartbeat_endpoint
@@ -354,24 +395,31 @@ def _setup_heartbeat_endpoint(self: Any, heartbeat_seconds: int) -> Any:
     return endpoint
 
 
-_ORIGINAL_ENTRYPOINT = execution_worker.ExecutionWorker._get_evaluation_entrypoint
+_ORIGINAL_ASL_PARSER = asl_parser.AmazonStateLanguageParser
 _programs: dict[str, Any] = {}
 _parsing = threading.Lock()
 
 
-def _cached_entrypoint(self: Any) -> Any:
-    definition = self._evaluation_details.state_machine_details.definition
-    program = _programs.get(definition)
-    if program is None:
-        # One parse per definition: a burst of first executions waits for it instead of each
-        # parsing (a parse holds the GIL for ~100 ms; twenty at once starved the Lambdas).
-        with _parsing:
-            program = _programs.get(definition)
-            if program is None:
-                program = _ORIGINAL_ENTRYPOINT(self)
-                _draw_heap_keys(program)
-                _programs[definition] = program
-    return program
+class _CachingAslParser:
+    """moto parses a definition when the state machine is created (to validate it) and again for
+    every execution (~110 ms for the register workflow). Both now share one parse per definition.
+    The component tree is read-only after parsing (per-execution state lives in each execution's
+    Environment) except for each component's lazily drawn heap key, which is drawn once, up
+    front. A burst of first executions waits for the one parse instead of each parsing (a parse
+    holds the GIL; twenty at once starved the Lambdas). A definition that fails to parse raises
+    as before and is not kept."""
+
+    @staticmethod
+    def parse(definition: str) -> Any:
+        parsed = _programs.get(definition)
+        if parsed is None:
+            with _parsing:
+                parsed = _programs.get(definition)
+                if parsed is None:
+                    parsed = _ORIGINAL_ASL_PARSER.parse(definition)
+                    _draw_heap_keys(parsed[0])
+                    _programs[definition] = parsed
+        return parsed
 
 
 def _draw_heap_keys(root: Any) -> None:
@@ -635,7 +683,10 @@ def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[di
     events_models.Rule.send_to_targets = _send_to_targets
     execution_worker.ExecutionWorker._get_evaluation_environment = _environment_with_text_start_time
     execution_worker.ExecutionWorker._execution_logic = _counted_execution_logic
-    execution_worker.ExecutionWorker._get_evaluation_entrypoint = _cached_entrypoint
+    execution_worker.AmazonStateLanguageParser = _CachingAslParser
+    parser_models.AmazonStateLanguageParser = _CachingAslParser
+    moto_utils_users.method_names_from_class = _method_names
+    result_path.parse = _cached_result_path_parse
     callback.CallbackEndpoint.setup_heartbeat_endpoint = _setup_heartbeat_endpoint
     _Sfn._normalise_parameters = _sfn_parameters
     _Sfn._normalise_response = _sfn_response
@@ -674,9 +725,13 @@ def seams() -> dict[str, bool]:
         "atomic_dynamodb_writes": all(hasattr(getattr(DynamoDBBackend, n), "__wrapped__") for n in _DYNAMODB_WRITES),
         "jsonpath_parse_cache": json_path.parse is _cached_jsonpath_parse,
         "heartbeat_timeout_name": state_task.StateTask._from_error is _task_error,
+        "batch_package_deferred": "moto.batch" in sys.modules,
         "cancelled_task_ends_quietly": execute_state.ExecutionState._evaluate_with_timeout is _evaluate_unless_cancelled,
         "early_token_answer": callback.CallbackEndpoint.setup_heartbeat_endpoint is _setup_heartbeat_endpoint,
-        "parsed_program_cache": execution_worker.ExecutionWorker._get_evaluation_entrypoint is _cached_entrypoint,
+        "parsed_program_cache": execution_worker.AmazonStateLanguageParser is _CachingAslParser
+        and parser_models.AmazonStateLanguageParser is _CachingAslParser,
+        "response_method_names": moto_utils_users.method_names_from_class is _method_names,
+        "result_path_parse_cache": result_path.parse is _cached_result_path_parse,
         "running_executions": execution_worker.ExecutionWorker._execution_logic is _counted_execution_logic,
         "context_start_time": execution_worker.ExecutionWorker._get_evaluation_environment
         is _environment_with_text_start_time,
