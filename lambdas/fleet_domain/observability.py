@@ -8,7 +8,9 @@ from typing import Any, Callable
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+# Only botocore is patched: the handlers' one outbound dependency is the AWS SDK, and patching
+# every library X-Ray supports (patch_all) imports each one at cold start (~70 ms here).
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 
