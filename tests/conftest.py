@@ -75,8 +75,8 @@ def faulty_fleet() -> Iterator[Any]:
 
     clouds: list[LocalCloud] = []
 
-    def make(rules: dict, seed: int = 3) -> Fleet:
-        c = LocalCloud(virtual_time=True, fault_hook=Faults(rules, seed=seed)).start()
+    def make(rules: dict, seed: int = 3, tables: dict | None = None) -> Fleet:
+        c = LocalCloud(virtual_time=True, fault_hook=Faults(rules, seed=seed, tables=tables)).start()
         clouds.append(c)
         return Fleet(c)
 

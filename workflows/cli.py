@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run a test case of statemachines/MockConfigFile.json (mocked service integrations), "
                           "started as <stateMachineArn>#NAME on either target")
 
-    sub.add_parser("demo", help="the whole car lifecycle in a throwaway local cloud, and what happened")
+    demo = sub.add_parser("demo", help="the whole car lifecycle in a throwaway local cloud, and what happened")
+    demo.add_argument("--faults", metavar="FILE", help="inject faults from a JSON file on top of the demo's own")
     from workflows import commands_sfn_local
 
     commands_sfn_local.register(sub)  # lambda-endpoint, sfn-local
@@ -259,10 +260,10 @@ def cmd_up(args: argparse.Namespace) -> int:
 # --- demo --------------------------------------------------------------------------------
 
 
-def cmd_demo(_args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace) -> int:
     from workflows.demo import run_demo
 
-    return run_demo()
+    return run_demo(faults_from(args.faults))
 
 
 if __name__ == "__main__":

@@ -50,10 +50,11 @@ DEMO_FAULTS = Faults({
 }, seed=1)
 
 
-def run_demo() -> int:
+def run_demo(faults: Faults | None = None) -> int:
+    """`faults`: a faults file's rules, injected on top of the demo's own."""
     wall = time.perf_counter()
     register = catalog.workflow("register")
-    with LocalCloud(virtual_time=True, fault_hook=DEMO_FAULTS) as cloud:
+    with LocalCloud(virtual_time=True, fault_hook=DEMO_FAULTS.plus(faults)) as cloud:
         sfn = cloud.client("stepfunctions")
 
         def register_car(car: DemoCar) -> tuple[DemoCar, client.ExecutionResult]:

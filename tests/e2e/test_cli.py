@@ -120,6 +120,20 @@ def test_up_on_a_busy_port_is_one_line_exit_2():
     assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
+def test_demo_takes_a_faults_file_on_top_of_its_own(tmp_path):
+    # The compact car's validation is made to fail by a named error: its registration fails into the
+    # DLQ beside the demo's own inspection failure.
+    faults = tmp_path / "faults.json"
+    faults.write_text(json.dumps({"functions": {"ValidateCar": [{"error": "ValidatorDown", "match": {"vin": "JH4KA7561PC008269"}}]}}))
+    proc = fleet("demo", "--faults", str(faults), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "ValidatorDown" in proc.stdout and "TransientInspectionError" in proc.stdout
+
+    faults.write_text('{"tables": {"Garages": [{"throughput_exceeded": true}]}}')
+    bad = fleet("demo", "--faults", str(faults))
+    assert bad.returncode == 2 and "Garages" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
 def test_demo_prints_the_tables():
     proc = fleet("demo", timeout=120)
     assert proc.returncode == 0, proc.stderr

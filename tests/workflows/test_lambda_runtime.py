@@ -215,3 +215,16 @@ def test_faults_file_errors_are_one_line(tmp_path):
     bad.write_text("{oops")
     with pytest.raises(ValueError, match="not valid JSON"):
         Faults.from_file(bad)
+
+
+def test_table_faults_name_catalog_tables_and_say_what_they_do(tmp_path):
+    faults = Faults.from_dict({"seed": 1, "tables": {"Cars": [{"throughput_exceeded": True, "first": 1}]}})
+    cars = catalog.table("Cars").table_name
+    assert [faults.table_fault(cars) for _ in range(3)] == [True, False, False]
+    assert faults.table_fault(catalog.table("Rides").table_name) is False
+    for bad, problem in (({"tables": {"Garages": [{"throughput_exceeded": True}]}}, "Garages"),
+                         ({"tables": {"Cars": [{"rate": 0.5}]}}, "throughput_exceeded")):
+        path = tmp_path / "faults.json"
+        path.write_text(json.dumps(bad))
+        with pytest.raises(ValueError, match=problem):
+            Faults.from_file(path)

@@ -18,7 +18,7 @@ def test_moto_is_the_version_the_adapter_was_written_for():
 def test_every_seam_is_in_place(cloud):
     seams = moto_adapter.seams()
     assert seams == {name: True for name in seams}, seams
-    assert len(seams) == 23
+    assert len(seams) == 24
 
 
 def test_engine_modules_still_ask_boto_client_for_their_clients(cloud):

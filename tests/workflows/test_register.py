@@ -11,7 +11,9 @@ import time
 
 import pytest
 
-from workflows.local.faults import FaultRule
+from workflows.local.faults import FaultRule, TableFaultRule
+
+from .invariants import drained_history
 
 CAR = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4,
        "location": {"lat": 52.52, "lon": 13.405}, "battery_pct": 88}
@@ -138,6 +140,40 @@ def test_lambda_service_errors_are_retried(faulty_fleet):
     result = fleet.run("register", CAR)
     assert result.status == "SUCCEEDED"
     assert result.visits[2].errors == ["Lambda.TooManyRequestsException"]
+
+
+def test_a_table_past_its_throughput_is_retried_by_the_direct_integration(faulty_fleet):
+    # PersistCar is the first request on Cars: refused twice as over capacity, then written.
+    fleet = faulty_fleet({}, tables={"Cars": [TableFaultRule(throughput_exceeded=True, first=2)]})
+    result = fleet.run("register", CAR)
+    assert (result.status, result.output["outcome"]) == ("SUCCEEDED", "CarRegistered")
+    persist = result.visits[1]
+    assert persist.name == "PersistCar"
+    assert persist.errors == ["DynamoDB.ProvisionedThroughputExceededException"] * 2
+    assert fleet.item("Cars", car_id=result.output["car_id"])["status"] == "AVAILABLE"
+
+
+def test_a_table_always_past_its_throughput_fails_the_execution_into_the_dlq(faulty_fleet):
+    fleet = faulty_fleet({}, tables={"Cars": [TableFaultRule(throughput_exceeded=True)]})
+    result = fleet.run("register", CAR)
+    assert (result.status, result.error) == ("FAILED", "DynamoDB.ProvisionedThroughputExceededException")
+    assert result.visits[1].errors == ["DynamoDB.ProvisionedThroughputExceededException"] * 4  # 1 + 3 retries
+    [message] = fleet.dlq()
+    assert (message["failed_state"], message["input"]) == ("PersistCar", CAR)
+    fleet.cloud.runtime.fault_hook.enabled = False
+    assert fleet.items("Cars") == []  # nothing was written
+
+
+def test_a_handler_rides_out_a_table_past_its_throughput_on_the_sdks_retries(faulty_fleet):
+    # RecordCarEvent writes CarHistory through boto3, which retries a throughput refusal itself.
+    rule = TableFaultRule(throughput_exceeded=True, first=2)
+    fleet = faulty_fleet({}, tables={"CarHistory": [rule]})
+    result = fleet.run("register", CAR)
+    assert result.status == "SUCCEEDED"
+    history = drained_history(fleet)
+    assert [h["status"] for h in history[result.output["car_id"]]] == ["REGISTERING", "AVAILABLE"]
+    assert rule.fired == 2
+    assert fleet.cloud.replay_failed_events() == 0  # nothing went to the consumers' failure queue
 
 
 def test_inspection_timeout_is_an_operational_failure(faulty_fleet):

@@ -6,12 +6,20 @@ A faults file is JSON:
      "functions": {
         "InspectCar": [{"error": "TransientInspectionError", "first": 2, "match": {"vin": "..."}},
                        {"throttle": true, "rate": 0.2}],
-        "PlanRoute":  [{"latency_s": 2}, {"timeout": true, "rate": 0.05}]}}
+        "PlanRoute":  [{"latency_s": 2}, {"timeout": true, "rate": 0.05}]},
+     "tables": {
+        "Cars": [{"throughput_exceeded": true, "rate": 0.1}]}}
 
 Per rule: what happens (`error` raised by that class name, `throttle` reported by Step Functions
 as Lambda.TooManyRequestsException, `timeout` runs past the function's timeout, `latency_s`
 delays the call) and when (`first` N matching calls, or with probability `rate`, or always).
 `match` restricts a rule to events whose top-level fields equal the given values.
+
+Per table: `throughput_exceeded` answers a request on that table (from a handler or from a
+state machine's direct DynamoDB integration) with ProvisionedThroughputExceededException, as
+DynamoDB does past its capacity; `first` / `rate` as for functions. The AWS SDK in a handler
+retries it; a direct integration reports DynamoDB.ProvisionedThroughputExceededException to the
+state's Retry, as Step Functions does.
 """
 
 from __future__ import annotations
@@ -53,10 +61,31 @@ class FaultRule:
         return isinstance(event, dict) and all(event.get(k) == v for k, v in self.match.items())
 
 
+@dataclass
+class TableFaultRule:
+    throughput_exceeded: bool = False
+    rate: float | None = None
+    first: int | None = None
+    fired: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.throughput_exceeded:
+            raise ValueError("a table fault rule needs throughput_exceeded: true")
+        if self.rate is not None and not 0 <= self.rate <= 1:
+            raise ValueError(f"rate must be between 0 and 1, got {self.rate}")
+
+    def matches(self, _request: Any) -> bool:
+        return True
+
+
 class Faults:
-    def __init__(self, rules: dict[str, list[FaultRule]], seed: int = 0):
+    def __init__(self, rules: dict[str, list[FaultRule]], seed: int = 0,
+                 tables: dict[str, list[TableFaultRule]] | None = None):
         for name in rules:
             catalog.function(name)  # an unknown function is a mistake in the file, not a no-op
+        self.tables = tables or {}
+        # Requests name tables by their deployed name; the file by the catalog's logical id.
+        self.table_rules = {catalog.table(name).table_name: items for name, items in self.tables.items()}
         self.rules = rules
         self._random = random.Random(seed)
         self._lock = threading.Lock()
@@ -66,7 +95,8 @@ class Faults:
     def from_dict(cls, data: dict[str, Any]) -> "Faults":
         functions = data.get("functions", {})
         rules = {name: [FaultRule(**rule) for rule in items] for name, items in functions.items()}
-        return cls(rules, seed=int(data.get("seed", 0)))
+        tables = {name: [TableFaultRule(**rule) for rule in items] for name, items in data.get("tables", {}).items()}
+        return cls(rules, seed=int(data.get("seed", 0)), tables=tables)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "Faults":
@@ -81,7 +111,20 @@ class Faults:
         except (TypeError, KeyError, ValueError) as exc:
             raise ValueError(f"faults file {path}: {exc}") from None
 
-    def _due(self, rule: FaultRule, event: Any) -> bool:
+    def plus(self, other: "Faults | None") -> "Faults":
+        """These rules and then `other`'s (a user's faults file on top of a scenario's own)."""
+        if other is None:
+            return self
+        merge = lambda a, b: {k: [*a.get(k, []), *b.get(k, [])] for k in {**a, **b}}  # noqa: E731
+        combined = Faults(merge(self.rules, other.rules), tables=merge(self.tables, other.tables))
+        combined._random = other._random  # the file's seed decides its rates
+        return combined
+
+    def table_fault(self, table_name: str) -> bool:
+        """True when this request on the table is to be refused as over its throughput."""
+        return self.enabled and any(self._due(rule, None) for rule in self.table_rules.get(table_name, ()))
+
+    def _due(self, rule: FaultRule | TableFaultRule, event: Any) -> bool:
         if not rule.matches(event):
             return False
         with self._lock:

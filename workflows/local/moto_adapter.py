@@ -58,6 +58,8 @@ is used as it is, with these seams re-pointed at the local cloud:
    execution stopped) ends quietly; moto failed it with States.Runtime, a race seen in traces.
 19. `moto.batch`'s package __init__ (Batch's and EC2's backends, 0.8 s of imports) runs on its
    first use, not when the engine imports the Batch integration's one enum.
+20. Injected table faults (workflows/local/faults.py): DynamoDB requests on a table the faults
+   file names may be refused with ProvisionedThroughputExceededException.
 
 And EventBridge: moto raises NotImplementedError for a Lambda rule target, so matching events
 for Lambda targets are handed to the runtime's asynchronous invoke (AWS's async contract).
@@ -123,6 +125,7 @@ from moto.stepfunctions.parser.asl.eval.callback import callback
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 from moto.stepfunctions.parser import models as parser_models
 from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb import exceptions as dynamodb_exceptions
 from moto.dynamodb import responses as dynamodb_responses
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
@@ -299,6 +302,47 @@ def _serialised(write: Any) -> Any:
 
     run.__wrapped__ = write  # type: ignore[attr-defined]
     run.__name__ = write.__name__
+    return run
+
+
+class _ThroughputExceeded(dynamodb_exceptions.DynamodbException):
+    def __init__(self, table_name: str):
+        super().__init__(dynamodb_exceptions.ERROR_TYPE_PREFIX + "ProvisionedThroughputExceededException",
+                         "The level of configured provisioned throughput for the table was exceeded. "
+                         f"Consider increasing your provisioning level with the UpdateTable API. (injected for {table_name})")
+
+
+_TABLE_OPERATIONS = ("get_item", "put_item", "update_item", "delete_item", "query", "scan", "transact_write_items")
+
+
+_in_table_request = threading.local()
+
+
+def _with_table_faults(operation: Any, name: str) -> Any:
+    """Fault injection per table (workflows/local/faults.py): a request on a table the faults
+    file names may be refused as DynamoDB refuses one past its capacity. Decided once per
+    request: a transaction's own calls to the backend are not asked again."""
+
+    @functools.wraps(operation)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        fault = getattr(getattr(_Bindings.runtime, "fault_hook", None), "table_fault", None)
+        if fault is None or getattr(_in_table_request, "active", False):
+            return operation(self, *args, **kwargs)
+        if name == "transact_write_items":
+            entries = kwargs.get("transact_items", args[0] if args else [])
+            tables = [op.get("TableName") for entry in entries for op in entry.values() if isinstance(op, dict)]
+        else:
+            tables = [kwargs.get("table_name", args[0] if args else None)]
+        for table in dict.fromkeys(tables):
+            if table and fault(table):
+                raise _ThroughputExceeded(table)
+        _in_table_request.active = True
+        try:
+            return operation(self, *args, **kwargs)
+        finally:
+            _in_table_request.active = False
+
+    run.table_faults = True  # type: ignore[attr-defined]
     return run
 
 
@@ -691,6 +735,8 @@ def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[di
     _Sfn._normalise_parameters = _sfn_parameters
     _Sfn._normalise_response = _sfn_response
     DynamoDBBackend.transact_write_items = _transact_write_items
+    for name in _TABLE_OPERATIONS:
+        setattr(DynamoDBBackend, name, _with_table_faults(getattr(DynamoDBBackend, name), name))
     dynamodb_models.copy = _TABLE_SHARING_COPY
     for name in _DYNAMODB_WRITES:
         setattr(DynamoDBBackend, name, _serialised(getattr(DynamoDBBackend, name)))
@@ -741,6 +787,9 @@ def seams() -> dict[str, bool]:
         "history_serialisation": StepFunctionResponse.get_execution_history is _history_as_json,
         "dynamodb_reads_as_json": all(getattr(getattr(dynamodb_responses.DynamoHandler, n), "as_json", False)
                                       for n in _DYNAMODB_READS),
-        "transaction_rollback_by_item": DynamoDBBackend.transact_write_items.__wrapped__ is _transact_write_items
+        "table_faults": all(getattr(getattr(DynamoDBBackend, n).__wrapped__ if n in _DYNAMODB_WRITES
+                                    else getattr(DynamoDBBackend, n), "table_faults", False)
+                            for n in _TABLE_OPERATIONS),
+        "transaction_rollback_by_item": DynamoDBBackend.transact_write_items.__wrapped__.__wrapped__ is _transact_write_items
         and dynamodb_models.copy is _TABLE_SHARING_COPY,
     }
