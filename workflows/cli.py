@@ -226,9 +226,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("local.api").setLevel(logging.INFO)
 
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     servers = Servers()
     with cloud:
         from workflows.console import console_app
@@ -249,12 +247,27 @@ def cmd_up(args: argparse.Namespace) -> int:
         render.console.print(f"console       {url(api)}/console   (executions and their graphs)")
         if faults:
             render.console.print(f"faults        {args.faults}")
-        render.console.print("ready; Ctrl-C to stop", markup=False)
-        sys.stdout.flush()
-        stop.wait()
-        render.console.print("stopping", markup=False)
-        servers.shutdown()
+        serve_until(stop, servers)
     return 0
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by Ctrl-C or SIGTERM (installed before start-up, so a stop during it is kept)."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def serve_until(stop: threading.Event, servers: Any) -> None:
+    """Say the servers are ready, wait for the stop, shut them down."""
+    from workflows import render
+
+    render.console.print("ready; Ctrl-C to stop", markup=False)
+    sys.stdout.flush()
+    stop.wait()
+    render.console.print("stopping", markup=False)
+    servers.shutdown()
 
 
 # --- demo --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from botocore.config import Config
 from fleet_domain import executions
 from fleet_domain.executions import MAX_INPUT_BYTES  # noqa: F401 - re-exported for the CLI
 from workflows.catalog import StateMachine
-from workflows.trace import StateVisit, visits_from_history
+from workflows.trace import StateVisit, json_or_text, visits_from_history
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -117,22 +117,13 @@ def describe(sfn: Any, execution_arn: str, desc: dict | None = None) -> Executio
     return ExecutionResult(
         execution_arn=execution_arn,
         status=desc["status"],
-        input=_loads(desc.get("input")),
-        output=_loads(desc.get("output")),
+        input=json_or_text(desc.get("input")),
+        output=json_or_text(desc.get("output")),
         error=desc.get("error"),
         cause=desc.get("cause"),
         visits=visits_from_history(events),
         duration_ms=duration,
     )
-
-
-def _loads(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError):
-        return text
 
 
 def state_machine_arn(sfn: Any, sm: StateMachine) -> str:

@@ -16,15 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import socket
-import sys
-import threading
 from typing import Any
 from urllib.parse import urlparse
 
 from workflows import catalog
-from workflows.cli import UsageError, faults_from
+from workflows.cli import UsageError, faults_from, serve_until, stop_on_signals
 
 DEFAULT_SFN_LOCAL_ENDPOINT = "http://localhost:8083"
 DEFAULT_LAMBDA_PORT = 3001
@@ -181,9 +178,7 @@ def cmd_lambda_endpoint(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("local.lambda").setLevel(logging.INFO)
 
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     servers = Servers()
     servers.serve(server, "lambda-endpoint")
     endpoint = url(server)
@@ -196,11 +191,7 @@ def cmd_lambda_endpoint(args: argparse.Namespace) -> int:
                              "EventBridge fail until `fleet up` runs there", markup=False)
     if faults:
         render.console.print(f"faults           {args.faults}", markup=False)
-    render.console.print("ready; Ctrl-C to stop", markup=False)
-    sys.stdout.flush()
-    stop.wait()
-    render.console.print("stopping", markup=False)
-    servers.shutdown()
+    serve_until(stop, servers)
     runtime.shutdown()
     return 0
 

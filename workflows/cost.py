@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
 from workflows import catalog
+from workflows.trace import event_details, json_or_text
 
 PRICES_FILE = Path(__file__).with_name("prices_us_east_1.json")
 ARCHITECTURES = ("arm64", "x86_64")
@@ -401,9 +402,9 @@ def _tasks(events: list[dict]) -> tuple[list[LambdaRun], list[IntegrationCall]]:
         if prev in state_of:
             state_of[eid] = state_of[prev]
         if etype in _TASK_START:
-            d = _details(ev)
+            d = event_details(ev)
             task = {"state": state_of.get(eid, "?"), "resourceType": d.get("resourceType", "lambda"),
-                    "resource": d.get("resource", ""), "parameters": _loads(d.get("parameters") or d.get("input")),
+                    "resource": d.get("resource", ""), "parameters": json_or_text(d.get("parameters") or d.get("input")),
                     "begin": ev["timestamp"], "submitted": None, "end": None, "error": None, "output": None}
             if etype == "LambdaFunctionScheduled":  # the legacy Resource: a function ARN
                 task["resource"] = "invoke"
@@ -416,7 +417,7 @@ def _tasks(events: list[dict]) -> tuple[list[LambdaRun], list[IntegrationCall]]:
             if task is None:
                 continue
             open_tasks[eid] = task
-            d = _details(ev)
+            d = event_details(ev)
             if etype == "TaskSubmitted":
                 task["submitted"] = ev["timestamp"]
             if etype in _TASK_ENDS and task["end"] is None:
@@ -424,7 +425,7 @@ def _tasks(events: list[dict]) -> tuple[list[LambdaRun], list[IntegrationCall]]:
                 task["error"] = d.get("error") if not etype.endswith("Succeeded") else None
                 if etype.endswith("TimedOut") and not task["error"]:
                     task["error"] = "States.Timeout"
-                task["output"] = _loads(d.get("output"))
+                task["output"] = json_or_text(d.get("output"))
                 done.append(task)
     lambdas: list[LambdaRun] = []
     integrations: list[IntegrationCall] = []
@@ -456,7 +457,7 @@ def _express_memory(events: list[dict], definition: Any, visits: list, duration_
     text = definition if isinstance(definition, str) else json.dumps(definition or {})
     data = 0
     for ev in events:
-        d = _details(ev)
+        d = event_details(ev)
         for key in ("input", "output"):
             if isinstance(d.get(key), str):
                 data = max(data, len(d[key].encode()))
@@ -486,22 +487,6 @@ def _resources(spec: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
         inner = state.get("ItemProcessor") or state.get("Iterator")
         if inner:
             yield from _resources(inner)
-
-
-def _details(ev: dict) -> dict:
-    for k, v in ev.items():
-        if k.endswith("EventDetails") and isinstance(v, dict):
-            return v
-    return {}
-
-
-def _loads(text: Any) -> Any:
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def _ms(a: datetime, b: datetime | None) -> float:

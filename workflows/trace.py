@@ -158,13 +158,13 @@ def visits_from_history(events: list[dict], definition: str | Mapping[str, Any] 
             prev_owner = owner[prev]
         else:  # 0 (no previous event), or a history without previousEventId: read it in order
             prev_owner = last if prev is None else None
-        d = _details(ev)
+        d = event_details(ev)
         types[eid], details[eid] = etype, d
 
         if etype.endswith("StateEntered"):
             info = ev.get("stateEnteredEventDetails", {})
             visit = StateVisit(name=info.get("name", "?"), type=etype[: -len("StateEntered")],
-                               entered=ev.get("timestamp"), input=_loads(info.get("input")))
+                               entered=ev.get("timestamp"), input=json_or_text(info.get("input")))
             prev_type = types.get(prev, "")
             if prev_type == "ParallelStateStarted" and prev_owner is not None:
                 visit.parent = prev_owner
@@ -200,7 +200,7 @@ def visits_from_history(events: list[dict], definition: str | Mapping[str, Any] 
         ts = ev.get("timestamp")
         if etype.endswith("StateExited"):
             visit.exited = ts
-            visit.output = _loads(ev.get("stateExitedEventDetails", {}).get("output"))
+            visit.output = json_or_text(ev.get("stateExitedEventDetails", {}).get("output"))
             visit._exited_event = True
         elif etype in _SCHEDULED or etype in _GROUP_STARTED:
             if etype in _GROUP_STARTED and visit.tries and visit.tries[-1].ended is None:
@@ -307,7 +307,8 @@ def _last_error_below(group: StateVisit, visits: list[StateVisit], attempt: int)
     return None, None
 
 
-def _details(ev: dict) -> dict:
+def event_details(ev: dict) -> dict:
+    """A history event's `...EventDetails` member ({} when it has none)."""
     for k, v in ev.items():
         if k.endswith("EventDetails") and isinstance(v, dict):
             return v
@@ -320,7 +321,8 @@ def _resource(d: dict) -> str | None:
     return f"{d['resourceType']}:{d['resource']}" if d.get("resourceType") else str(d["resource"])
 
 
-def _loads(text: Any) -> Any:
+def json_or_text(text: Any) -> Any:
+    """JSON text as its value; anything else (text that is not JSON, None, a value) as it is."""
     if not isinstance(text, str):
         return text
     try:
@@ -565,8 +567,8 @@ class ExecutionTrace:
             status=description["status"],
             started=description.get("startDate"),
             stopped=description.get("stopDate"),
-            input=_loads(description.get("input")),
-            output=_loads(description.get("output")),
+            input=json_or_text(description.get("input")),
+            output=json_or_text(description.get("output")),
             error=description.get("error"),
             cause=description.get("cause"),
             events=events,

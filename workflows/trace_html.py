@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote
 
-from workflows.trace import Edge, ExecutionTrace, Graph, Node, StateSummary, StateVisit, load_trace
+from workflows.trace import Edge, ExecutionTrace, Graph, Node, StateSummary, StateVisit, json_or_text, load_trace
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = Path(__file__).resolve().parent / "trace_static"
@@ -208,7 +208,7 @@ def _header(trace: ExecutionTrace, back_url: str | None) -> str:
                      f"{_t(_short(trace.cause, 600, trace.error))}</div>")
         if trace.cause and _short(trace.cause, 10**6, trace.error) != trace.cause:
             parts.append("<details><summary>full cause</summary>"
-                         f"<pre>{_t(_pretty(_loads(trace.cause)))}</pre></details>")
+                         f"<pre>{_t(_pretty(json_or_text(trace.cause)))}</pre></details>")
     parts.append("</header>")
     return "\n".join(parts)
 
@@ -473,13 +473,6 @@ def _short(text: Any, limit: int = 240, error: str | None = None) -> str:
     except ValueError:
         pass
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _loads(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def _clip(text: str | None) -> str | None:

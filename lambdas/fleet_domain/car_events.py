@@ -9,29 +9,19 @@ consumer keeps the first copy of a version and ignores the rest.
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any, Iterable
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from fleet_domain import aws_clients
 from fleet_domain.lifecycle_errors import EventPublishError
 from fleet_domain.models import CarEvent
 
 SOURCE = "fleet.cars"
 DETAIL_TYPE = "CarStatusChanged"
 
-_client: Any = None
-_lock = threading.Lock()
-
-
 def events_client() -> Any:
-    global _client
-    if _client is None:
-        with _lock:
-            if _client is None:
-                _client = boto3.session.Session().client("events")
-    return _client
+    return aws_clients.client("events")
 
 
 def publish(changes: Iterable[CarEvent], client: Any = None, bus_name: str | None = None) -> None:

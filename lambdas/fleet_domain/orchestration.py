@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-
+from fleet_domain import aws_clients
 from fleet_domain.executions import Started, execution_name, start_execution
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -39,26 +37,12 @@ DISPATCH = Workflow("dispatch", "DISPATCH_CAR_STATE_MACHINE_ARN", "ride_id")
 MAINTENANCE = Workflow("maintenance", "MAINTAIN_CAR_STATE_MACHINE_ARN", "car_id")
 WORKFLOWS = {w.name: w for w in (REGISTER, DISPATCH, MAINTENANCE)}
 
-_clients: dict[str, Any] = {}
-_lock = threading.Lock()
-
-
-def _client(service: str) -> Any:
-    """One client per service for the process, created on first use and reused while warm."""
-    client = _clients.get(service)
-    if client is None:
-        with _lock:
-            client = _clients.get(service) or boto3.session.Session().client(service)
-            _clients[service] = client
-    return client
-
-
 def sfn() -> Any:
-    return _client("stepfunctions")
+    return aws_clients.client("stepfunctions")
 
 
 def sqs() -> Any:
-    return _client("sqs")
+    return aws_clients.client("sqs")
 
 
 def start(workflow: Workflow, request: dict[str, Any], correlation_id: str | None = None) -> Started:

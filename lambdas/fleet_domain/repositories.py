@@ -1,39 +1,28 @@
 """Data access: one repository per table. The DynamoDB expressions live here and nowhere else.
 
 Table names come from the function's environment (CARS_TABLE, CAR_HISTORY_TABLE), read at call
-time. The DynamoDB client is created on first use and reused for the life of the process (a
-warm Lambda reuses it across invocations); it is a client rather than a boto3 resource because
-clients are thread-safe and the local cloud runs invocations on threads.
+time. The DynamoDB client is the process's one (fleet_domain.aws_clients).
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any, Iterator
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from fleet_domain import aws_clients
 from fleet_domain.errors import UnstorableItemError
 from fleet_domain.models import Car, CarEvent, CarStatus
 
-_client: Any = None
-_client_lock = threading.Lock()
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
 def dynamodb() -> Any:
-    """The process's DynamoDB client, created on first use (not at import: tests start their
-    emulated AWS after importing this module)."""
-    global _client
-    if _client is None:
-        with _client_lock:
-            if _client is None:
-                _client = boto3.session.Session().client("dynamodb")
-    return _client
+    """The process's DynamoDB client (fleet_domain.aws_clients)."""
+    return aws_clients.client("dynamodb")
 
 
 def _to_item(values: dict[str, Any]) -> dict[str, Any]:
