@@ -54,6 +54,8 @@ class Tables:
         return snap
 
     def restore(self) -> None:
+        # The audit events of what ran before are delivered first: none may land after the restore.
+        assert self.cloud.runtime.wait_for_async(10), "asynchronous events still undelivered after 10 s"
         for t in catalog.TABLES:
             keys = [k for k in (t.partition_key, t.sort_key) if k]
             for page in self.ddb.get_paginator("scan").paginate(TableName=t.table_name):

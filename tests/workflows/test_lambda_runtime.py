@@ -228,3 +228,24 @@ def test_table_faults_name_catalog_tables_and_say_what_they_do(tmp_path):
         path.write_text(json.dumps(bad))
         with pytest.raises(ValueError, match=problem):
             Faults.from_file(path)
+
+
+def test_wait_for_async_returns_once_every_event_has_ended():
+    ran, release = [], threading.Event()
+
+    def held(fn, event, clock):
+        release.wait(5)
+        ran.append(event["n"])
+        raise RuntimeError("refused")  # and Lambda's two retries, then the on-failure destination
+
+    failures = []
+    runtime = LambdaRuntime(VirtualClock(), fault_hook=held)
+    try:
+        for n in range(3):
+            runtime.invoke_async("fleet-inspect-car", json.dumps({"n": n}), on_failure=failures.append)
+        assert runtime.wait_for_async(0.2) is False  # held: not one has ended
+        release.set()
+        assert runtime.wait_for_async(10) is True
+    finally:
+        runtime.shutdown()
+    assert sorted(ran) == [0, 0, 0, 1, 1, 1, 2, 2, 2] and len(failures) == 3

@@ -113,6 +113,7 @@ class LambdaRuntime:
         self._in_flight_lock = threading.Lock()
         self._capacity_freed = threading.Condition(self._in_flight_lock)
         self._timers: list[threading.Timer] = []  # asynchronous retries waiting out their delay
+        self._async_pending = 0  # asynchronous events accepted and not yet ended
         self._handlers: dict[str, Callable] = {}
         self._import_lock = threading.Lock()
         # Handlers run on a pool so a timed-out one can be abandoned; each call waits on its own.
@@ -224,21 +225,31 @@ class LambdaRuntime:
         tally = {"attempts": 0, "throttles": 0}
 
         def attempt() -> None:
-            # One delivery; a retry is scheduled, not slept on a queue worker, so a failing event
-            # waiting out its minute never holds up the events behind it.
+            rescheduled = False
+            try:
+                rescheduled = deliver()
+            finally:
+                if not rescheduled:
+                    self._async_ended()
+
+        def deliver() -> bool:
+            """One delivery; True when a retry is scheduled. A retry is a timer, not a sleeping
+            queue worker, so a failing event waiting out its minute never holds up the others."""
             if self._stopping.is_set():
-                return  # the local cloud stopped: nothing left to deliver to
+                return False  # the local cloud stopped: nothing left to deliver to
             result = self.invoke(function.function_name, payload, queued=True)
             if result.error_code == "TooManyRequestsException" and self.clock.now() < expires:
                 tally["throttles"] += 1
-                return self._later(min(THROTTLE_RETRY_BASE_S * 2 ** (tally["throttles"] - 1), THROTTLE_RETRY_MAX_S), attempt)
+                self._later(min(THROTTLE_RETRY_BASE_S * 2 ** (tally["throttles"] - 1), THROTTLE_RETRY_MAX_S), attempt)
+                return True
             if result.error_code != "TooManyRequestsException":
                 tally["attempts"] += 1
                 if not result.function_error and not result.error_code:
-                    return
+                    return False
                 if tally["attempts"] <= maximum_retry_attempts:
                     # Lambda waits about 1 minute, then 2 (scaled down where a test asks).
-                    return self._later(self.async_retry_delay_s * tally["attempts"], attempt)
+                    self._later(self.async_retry_delay_s * tally["attempts"], attempt)
+                    return True
             if on_failure is not None:
                 exhausted = tally["attempts"] > maximum_retry_attempts
                 on_failure({
@@ -249,9 +260,25 @@ class LambdaRuntime:
                     "responseContext": {"statusCode": result.status_code, "functionError": result.function_error or result.error_code},
                     "responsePayload": result.json(),
                 })
+            return False
 
+        with self._capacity_freed:
+            self._async_pending += 1
         self._async_pool.submit(attempt)
         return request_id
+
+    def _async_ended(self) -> None:
+        with self._capacity_freed:
+            self._async_pending -= 1
+            self._capacity_freed.notify_all()
+
+    def wait_for_async(self, timeout_s: float) -> bool:
+        """Wait until every asynchronous event accepted so far has been delivered, handed to its
+        on-failure destination or dropped (False when the timeout passes first). A retry waiting
+        out its delay counts as not delivered."""
+        with self._capacity_freed:
+            return self._capacity_freed.wait_for(lambda: self._async_pending == 0 or self._stopping.is_set(),
+                                                 timeout=timeout_s)
 
     def _later(self, seconds: float, attempt: Callable[[], None]) -> None:
         """Queue an asynchronous attempt after a delay on the clock (a virtual one jumps)."""

@@ -33,8 +33,9 @@ is used as it is, with these seams re-pointed at the local cloud:
 11. `arn:aws:states:::states:startExecution`: moto passes the ASL's PascalCase parameters
    (StateMachineArn, Name, Input) to boto3's camelCase API and fails with States.Runtime; they
    are normalised to the operation's shapes both ways, as LocalStack does.
-12. DynamoDB conditional writes are not atomic across threads in moto (two rides could both
-   reserve one car); the backend's writes are serialised, as DynamoDB serialises writes to an item.
+12. moto's DynamoDB is not thread-safe: conditional writes were not atomic (two rides could both
+   reserve one car), and an answer read an item another request was updating in place. DynamoDB
+   requests are answered one at a time, from parsing to the serialised answer.
 13. A lost heartbeat is `States.HeartbeatTimeout` on AWS; moto reports every task timeout as
    `States.Timeout`.
 14. Every JSONPath the engine evaluates was parsed anew by jsonpath_ng (a new PLY parser each
@@ -294,18 +295,17 @@ def _sfn_response(self: Any, response: Any, boto_service_name: Any = None, servi
         self._from_boto_response(response, _sfn_operation(self).output_shape)
 
 
-_DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
-_dynamodb_write_lock = threading.RLock()
+_ORIGINAL_DYNAMODB_CALL_ACTION = dynamodb_responses.DynamoHandler.call_action
+_dynamodb_requests = threading.RLock()
 
 
-def _serialised(write: Any) -> Any:
-    def run(*args: Any, **kwargs: Any) -> Any:
-        with _dynamodb_write_lock:
-            return write(*args, **kwargs)
-
-    run.__wrapped__ = write  # type: ignore[attr-defined]
-    run.__name__ = write.__name__
-    return run
+def _one_dynamodb_request_at_a_time(self: Any) -> Any:
+    """DynamoDB requests are answered one at a time, from parsing to the serialised answer. moto
+    is not thread-safe: two conditional writes could both pass (two rides reserving one car), and
+    an answer built from an item another request is updating in place fails with `dictionary keys
+    changed during iteration`."""
+    with _dynamodb_requests:
+        return _ORIGINAL_DYNAMODB_CALL_ACTION(self)
 
 
 class _ThroughputExceeded(dynamodb_exceptions.DynamodbException):
@@ -355,8 +355,8 @@ _ORIGINAL_TRANSACT_WRITE = DynamoDBBackend.transact_write_items
 def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
     """TransactWriteItems that keeps a copy of the items it touches, not of their tables: moto
     deep-copies every table a transaction names before writing, so each reservation copied the
-    whole Cars table and the write lock was held for it (the main cost of dispatch under load).
-    The snapshot is taken under the write lock, so it is the state the transaction started from."""
+    whole Cars table and every DynamoDB request waited for it (the main cost of dispatch under load).
+    The snapshot is taken under the request lock, so it is the state the transaction started from."""
     touched = []
     for entry in transact_items:
         try:
@@ -741,8 +741,7 @@ def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[di
     for name in _TABLE_OPERATIONS:
         setattr(DynamoDBBackend, name, _with_table_faults(getattr(DynamoDBBackend, name), name))
     dynamodb_models.copy = _TABLE_SHARING_COPY
-    for name in _DYNAMODB_WRITES:
-        setattr(DynamoDBBackend, name, _serialised(getattr(DynamoDBBackend, name)))
+    dynamodb_responses.DynamoHandler.call_action = _one_dynamodb_request_at_a_time
     state_task.StateTask._from_error = _task_error
     execute_state.ExecutionState._evaluate_with_timeout = _evaluate_unless_cancelled
     json_path.parse = _cached_jsonpath_parse
@@ -771,7 +770,7 @@ def seams() -> dict[str, bool]:
         "execution_dates": parser_models.datetime is _CLOCK_DATETIME_MODULE
         and backend_execution.datetime is _CLOCK_DATETIME_MODULE,
         "sfn_start_execution": _Sfn._normalise_parameters is _sfn_parameters and _Sfn._normalise_response is _sfn_response,
-        "atomic_dynamodb_writes": all(hasattr(getattr(DynamoDBBackend, n), "__wrapped__") for n in _DYNAMODB_WRITES),
+        "one_dynamodb_request_at_a_time": dynamodb_responses.DynamoHandler.call_action is _one_dynamodb_request_at_a_time,
         "jsonpath_parse_cache": json_path.parse is _cached_jsonpath_parse,
         "heartbeat_timeout_name": state_task.StateTask._from_error is _task_error,
         "batch_package_deferred": "moto.batch" in sys.modules,
@@ -790,9 +789,7 @@ def seams() -> dict[str, bool]:
         "history_serialisation": StepFunctionResponse.get_execution_history is _history_as_json,
         "dynamodb_reads_as_json": all(getattr(getattr(dynamodb_responses.DynamoHandler, n), "as_json", False)
                                       for n in _DYNAMODB_READS),
-        "table_faults": all(getattr(getattr(DynamoDBBackend, n).__wrapped__ if n in _DYNAMODB_WRITES
-                                    else getattr(DynamoDBBackend, n), "table_faults", False)
-                            for n in _TABLE_OPERATIONS),
-        "transaction_rollback_by_item": DynamoDBBackend.transact_write_items.__wrapped__.__wrapped__ is _transact_write_items
+        "table_faults": all(getattr(getattr(DynamoDBBackend, n), "table_faults", False) for n in _TABLE_OPERATIONS),
+        "transaction_rollback_by_item": DynamoDBBackend.transact_write_items.__wrapped__ is _transact_write_items
         and dynamodb_models.copy is _TABLE_SHARING_COPY,
     }
