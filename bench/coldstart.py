@@ -1,9 +1,11 @@
 """Cold start: each handler module of the catalog imported in a fresh interpreter,
-`python -X importtime -c "import <module>"` with lambdas/ on PYTHONPATH, as Lambda's init would.
+`python -S -X importtime -c "import <module>"` with lambdas/ and the dependencies on PYTHONPATH, as
+Lambda's init would. -S: the sys.path is the asset's (code and bundled dependencies), without the
+development venv's .pth hooks (its editable-install finder alone adds ~10 ms to the first import).
 
 The environment is the deployed function's: the catalog's variables, the Lambda runtime's own
-(AWS_LAMBDA_FUNCTION_NAME, AWS_REGION, ...), and no POWERTOOLS_TRACE_DISABLED (the functions run
-with active tracing, so Powertools' Tracer loads the X-Ray SDK). The figure is the module's
+(AWS_LAMBDA_FUNCTION_NAME, AWS_REGION, LAMBDA_TASK_ROOT, ...), and no POWERTOOLS_TRACE_DISABLED (the
+functions run with active tracing, so Powertools' Tracer loads the X-Ray SDK). The figure is the module's
 cumulative import time as -X importtime reports it.
 """
 
@@ -13,6 +15,7 @@ import os
 import statistics
 import subprocess
 import sys
+import sysconfig
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,12 +66,18 @@ def lambda_environment(function_name: str, memory_mb: int, tracing: bool = True)
     fn = catalog.function_by_name(function_name)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_", "_X_AMZN"))}
     env.update({
-        "PYTHONPATH": str(ROOT / "lambdas"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "lambdas"), *_dependency_paths()]),
         "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
         "AWS_LAMBDA_FUNCTION_NAME": fn.function_name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{fn.function_name}",
+        # The runtime sets these too. LAMBDA_TASK_ROOT matters: without it the X-Ray SDK believes
+        # it is not in Lambda and builds a centralized-sampling botocore client at import (~120 ms
+        # that no Lambda init pays).
+        "LAMBDA_TASK_ROOT": str(ROOT / "lambdas"), "LAMBDA_RUNTIME_DIR": "/var/runtime",
+        "_HANDLER": fn.handler, "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000", "TZ": ":UTC",
         "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
     })
     for key, value in fn.environment.items():
@@ -78,6 +87,12 @@ def lambda_environment(function_name: str, memory_mb: int, tracing: bool = True)
     return env
 
 
+def _dependency_paths() -> list[str]:
+    """Where this interpreter finds the installed runtime dependencies (the venv's site-packages)."""
+    paths = sysconfig.get_paths()
+    return list(dict.fromkeys([paths["purelib"], paths["platlib"]]))
+
+
 def measure(module: str, function_name: str, memory_mb: int, runs: int = 5, python: str = sys.executable,
             tracing: bool = True) -> ColdStart:
     result = ColdStart(module, function_name)
@@ -85,7 +100,7 @@ def measure(module: str, function_name: str, memory_mb: int, runs: int = 5, pyth
     outputs = []
     for _ in range(runs):
         t = time.perf_counter()
-        proc = subprocess.run([python, "-X", "importtime", "-c", f"import {module}"], cwd=str(ROOT / "lambdas"),
+        proc = subprocess.run([python, "-S", "-X", "importtime", "-c", f"import {module}"], cwd=str(ROOT / "lambdas"),
                               env=env, capture_output=True, text=True, timeout=120)
         wall = (time.perf_counter() - t) * 1000
         if proc.returncode != 0:

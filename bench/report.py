@@ -203,10 +203,11 @@ def markdown(meta: dict[str, Any], results: dict[str, Any], verdicts_: list[dict
     if r and not r.get("error"):
         lines += [
             "", "## Cold start", "",
-            f"Each handler module imported in a fresh interpreter, `python -X importtime -c \"import <module>\"` "
-            f"with lambdas/ on PYTHONPATH, {r['runs']} runs each; the figure is the module's cumulative import "
+            f"Each handler module imported in a fresh interpreter, `python -S -X importtime -c \"import <module>\"` "
+            f"with lambdas/ and the dependencies on PYTHONPATH (-S: the asset's sys.path, without the "
+            f"development venv's .pth hooks), {r['runs']} runs each; the figure is the module's cumulative import "
             "time (median). The environment is the deployed function's: its catalog variables and Lambda's own "
-            "(AWS_LAMBDA_FUNCTION_NAME, ...), active tracing (no POWERTOOLS_TRACE_DISABLED, so Powertools' Tracer "
+            "(AWS_LAMBDA_FUNCTION_NAME, LAMBDA_TASK_ROOT, ...), active tracing (no POWERTOOLS_TRACE_DISABLED, so Powertools' Tracer "
             "loads the X-Ray SDK). This interpreter, not Lambda's python3.13. 'untraced' is the same with "
             f"POWERTOOLS_TRACE_DISABLED=true (median of {r.get('untraced_runs', '?')}), as the local cloud runs "
             f"the handlers. {_load(r)}.", "",

@@ -28,7 +28,7 @@ from fleet_domain.dispatch import RideRequest
 from fleet_domain.dlq import DeadLetterQueue
 from fleet_domain.idempotency import once
 from fleet_domain.maintenance_repository import MaintenanceJob, MaintenanceJobRepository
-from fleet_domain.models import Car, CarEvent, CarRegistration, CarStatus
+from fleet_domain.models import Car, CarEvent, CarRegistration, CarStatus, DomainModel
 from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.registration import car_id_for
 from fleet_domain.repositories import CarHistoryRepository, CarRepository
@@ -102,14 +102,14 @@ MAX_WAIT_S = 29  # API Gateway's integration timeout
 WaitSeconds = Annotated[Optional[int], Query(ge=0, le=MAX_WAIT_S, description="seconds to wait for the result (<= 29)")]
 
 
-class Links(BaseModel):
+class Links(DomainModel):
     execution: str
     car: Optional[str] = None
     ride: Optional[str] = None
     job: Optional[str] = None
 
 
-class Accepted(BaseModel):
+class Accepted(DomainModel):
     execution_arn: str
     status: str
     links: Optional[Links] = None
@@ -121,16 +121,16 @@ class CarAccepted(Accepted):
     output: Optional[Any] = None
 
 
-class CarView(BaseModel):
+class CarView(DomainModel):
     car: Car
     history: list[CarEvent]
 
 
-class CarList(BaseModel):
+class CarList(DomainModel):
     cars: list[Car]
 
 
-class ExecutionStatus(BaseModel):
+class ExecutionStatus(DomainModel):
     execution_arn: str
     name: str
     workflow: str
@@ -144,11 +144,11 @@ class ExecutionStatus(BaseModel):
     states: list[str]
 
 
-class Health(BaseModel):
+class Health(DomainModel):
     status: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(DomainModel):
     message: str
     details: Optional[list[dict[str, Any]]] = None
     request_id: str
@@ -273,14 +273,14 @@ class RideAccepted(Accepted):
     output: Optional[Any] = None
 
 
-class TripCompletion(BaseModel):
+class TripCompletion(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     odometer_km: Optional[Annotated[int, Field(ge=0, le=10_000_000)]] = None
     battery_pct: Optional[Annotated[float, Field(ge=0, le=100)]] = None
 
 
-class Resumed(BaseModel):
+class Resumed(DomainModel):
     id: str
     execution_arn: Optional[str] = None
     sent: dict[str, Any]
@@ -348,7 +348,7 @@ def complete_ride(ride_id: Annotated[str, Path(max_length=64)], completion: Opti
 # --- maintenance -------------------------------------------------------------------------
 
 
-class MaintenanceOrder(BaseModel):
+class MaintenanceOrder(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Annotated[str, Field(min_length=1, max_length=200)]
@@ -361,7 +361,7 @@ class JobAccepted(Accepted):
     output: Optional[Any] = None
 
 
-class SignOffRequest(BaseModel):
+class SignOffRequest(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     technician: Annotated[str, Field(min_length=1, max_length=100)]
@@ -427,7 +427,7 @@ def get_execution(execution_id: Annotated[str, Path(max_length=2048)]) -> Execut
 # --- operators: the dead-letter queue ------------------------------------------------------
 
 
-class DeadLetterSummary(BaseModel):
+class DeadLetterSummary(DomainModel):
     id: str
     execution_arn: str
     workflow: str
@@ -436,25 +436,25 @@ class DeadLetterSummary(BaseModel):
     age_s: float
 
 
-class DeadLetters(BaseModel):
+class DeadLetters(DomainModel):
     messages: list[DeadLetterSummary]
 
 
-class RedriveAll(BaseModel):
+class RedriveAll(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     all: Literal[True]
     dry_run: bool = False
 
 
-class RedriveSome(BaseModel):
+class RedriveSome(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     ids: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(min_length=1, max_length=100)
     dry_run: bool = False
 
 
-class RedriveOutcome(BaseModel):
+class RedriveOutcome(DomainModel):
     id: str
     execution_arn: Optional[str] = None
     started: bool
@@ -463,7 +463,7 @@ class RedriveOutcome(BaseModel):
     error: Optional[str] = None
 
 
-class RedriveReport(BaseModel):
+class RedriveReport(DomainModel):
     results: list[RedriveOutcome]
 
 

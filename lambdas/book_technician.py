@@ -5,9 +5,8 @@ Out: {technician, slot}
 """
 
 
-from fleet_domain.maintenance import book_technician
+from fleet_domain.maintenance import TechnicianRequest, book_technician
 from fleet_domain.observability import lambda_handler, logger
-from fleet_domain.workshop import TechnicianRequest
 
 
 

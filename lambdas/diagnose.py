@@ -5,9 +5,8 @@ Out: {job_id, checks: [str]}
 """
 
 
-from fleet_domain.maintenance import diagnose
+from fleet_domain.maintenance import Diagnosis, diagnose
 from fleet_domain.observability import lambda_handler, logger
-from fleet_domain.workshop import Diagnosis
 
 
 

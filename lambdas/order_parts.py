@@ -5,9 +5,8 @@ Out: {order_id, parts: [str]}
 """
 
 
-from fleet_domain.maintenance import order_parts
+from fleet_domain.maintenance import PartsRequest, order_parts
 from fleet_domain.observability import lambda_handler, logger
-from fleet_domain.workshop import PartsRequest
 
 
 

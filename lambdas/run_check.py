@@ -7,9 +7,8 @@ TransientCheckError (a rig's hiccup) is retried by the Map's iterator.
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.maintenance import run_check
+from fleet_domain.maintenance import CheckRequest, run_check
 from fleet_domain.observability import lambda_handler, logger, metrics
-from fleet_domain.workshop import CheckRequest
 
 
 

@@ -9,13 +9,16 @@ consumer keeps the first copy of a version and ignores the rest.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fleet_domain import aws_clients
 from fleet_domain.lifecycle_errors import EventPublishError
 from fleet_domain.models import CarEvent
+
+if TYPE_CHECKING:
+    from fleet_domain.lifecycle_store import CarChange
 
 SOURCE = "fleet.cars"
 DETAIL_TYPE = "CarStatusChanged"
@@ -41,3 +44,11 @@ def publish(changes: Iterable[CarEvent], client: Any = None, bus_name: str | Non
     if response.get("FailedEntryCount"):
         codes = sorted({e.get("ErrorCode", "?") for e in response["Entries"] if e.get("ErrorCode")})
         raise EventPublishError(f"{response['FailedEntryCount']} CarStatusChanged event(s) not published: {codes}")
+
+
+Publish = Callable[[Iterable[CarEvent]], None]
+
+
+def car_event(change: CarChange, at: str, execution_arn: str | None, reason: str) -> CarEvent:
+    return CarEvent(car_id=change.car_id, status=change.status, previous_status=change.previous_status,
+                    version=change.version, at=at, execution_arn=execution_arn, reason=reason)

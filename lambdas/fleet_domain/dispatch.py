@@ -11,11 +11,11 @@ import math
 from enum import Enum
 from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+from pydantic import ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from fleet_domain.lifecycle_errors import RideValidationError, TripReportError
 from fleet_domain.geo import distance_km
-from fleet_domain.models import Car, Location
+from fleet_domain.models import Car, DomainModel, Location
 
 # --- rules -------------------------------------------------------------------------------------
 
@@ -46,7 +46,7 @@ class RideStatus(str, Enum):
 ACTIVE_RIDE_STATUSES = frozenset({RideStatus.REQUESTED, RideStatus.ON_TRIP})
 
 
-class RideRequest(BaseModel):
+class RideRequest(DomainModel):
     """The dispatch request, as a client sends it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -75,7 +75,7 @@ class FleetCar(Car):
     last_job_id: Optional[str] = None
 
 
-class Candidate(BaseModel):
+class Candidate(DomainModel):
     """A car that can take the ride, as read at `version`: ReserveCar is conditional on it."""
 
     car_id: str
@@ -88,14 +88,14 @@ class Candidate(BaseModel):
     distance_km: float  # to the pickup
 
 
-class Route(BaseModel):
+class Route(DomainModel):
     pickup_km: float  # car to pickup
     trip_km: float  # pickup to dropoff
     distance_km: float  # the whole drive
     eta_min: int  # to the dropoff
 
 
-class TripReport(BaseModel):
+class TripReport(DomainModel):
     """What the car reports at the end of a trip. Missing values are estimated from the route."""
 
     model_config = ConfigDict(extra="ignore")
@@ -104,20 +104,20 @@ class TripReport(BaseModel):
     battery_pct: Optional[Annotated[float, Field(ge=0, le=100)]] = None
 
 
-class CarBeforeTrip(BaseModel):
+class CarBeforeTrip(DomainModel):
     odometer_km: int
     battery_pct: float
     km_since_service: int = 0
 
 
-class CarAfterTrip(BaseModel):
+class CarAfterTrip(DomainModel):
     odometer_km: int
     battery_pct: float
     km_since_service: int
     driven_km: int
 
 
-class MaintenanceDue(BaseModel):
+class MaintenanceDue(DomainModel):
     due: bool
     reason: Optional[str] = None
 
@@ -196,3 +196,17 @@ def finish_trip(before: CarBeforeTrip, route: Route, report: TripReport) -> CarA
     driven = odometer - before.odometer_km
     return CarAfterTrip(odometer_km=odometer, battery_pct=battery, km_since_service=before.km_since_service + driven,
                         driven_km=driven)
+
+
+# --- PlanRoute -----------------------------------------------------------------------------------
+
+
+class RouteRequest(DomainModel):
+    car_id: str
+    start: Location
+    pickup: Location
+    dropoff: Location
+
+
+def route_for(request: RouteRequest) -> Route:
+    return plan_route(request.start, request.pickup, request.dropoff)

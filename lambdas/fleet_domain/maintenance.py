@@ -10,10 +10,11 @@ import hashlib
 from enum import Enum
 from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, ConfigDict, Field, ValidationError
 
 from fleet_domain.dispatch import MAINTENANCE_BATTERY_PCT, SERVICE_INTERVAL_KM
 from fleet_domain.lifecycle_errors import MaintenanceRequestError
+from fleet_domain.models import DomainModel
 
 
 class JobStatus(str, Enum):
@@ -43,7 +44,7 @@ PARTS_FOR_CHECK = {
 }
 
 
-class MaintenanceRequest(BaseModel):
+class MaintenanceRequest(DomainModel):
     """The maintenance request: from a user (`fleet run maintenance`) or a dispatch (StartMaintenance)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -55,7 +56,7 @@ class MaintenanceRequest(BaseModel):
     correlation_id: Optional[Annotated[str, Field(strict=True, max_length=128)]] = None
 
 
-class CarSnapshot(BaseModel):
+class CarSnapshot(DomainModel):
     """The car as the maintenance workflow carries it from state to state."""
 
     car_id: str
@@ -68,28 +69,28 @@ class CarSnapshot(BaseModel):
     km_since_service: Optional[int] = None
 
 
-class CheckResult(BaseModel):
+class CheckResult(DomainModel):
     check: str
     passed: bool
     reading: str
 
 
-class PartsOrder(BaseModel):
+class PartsOrder(DomainModel):
     order_id: str
     parts: list[str]
 
 
-class Booking(BaseModel):
+class Booking(DomainModel):
     technician: str
     slot: str
 
 
-class RoadTestResult(BaseModel):
+class RoadTestResult(DomainModel):
     passed: bool
     findings: list[str]
 
 
-class SignOff(BaseModel):
+class SignOff(DomainModel):
     """The technician's answer, delivered through the job's task token."""
 
     model_config = ConfigDict(extra="ignore")
@@ -165,3 +166,53 @@ def road_test(car: CarSnapshot) -> RoadTestResult:
     if (car.odometer_km or 0) >= SERVICE_LIFE_KM:
         findings.append(f"odometer {car.odometer_km} km: past the fleet's service life of {SERVICE_LIFE_KM} km")
     return RoadTestResult(passed=not findings, findings=findings)
+
+
+# --- The pure steps' events: Diagnose, OrderParts, BookTechnician, RunCheck, RoadTest ------------
+# (here, not in workshop.py, so that those five functions load no AWS client or repository)
+
+
+class JobRef(DomainModel):
+    job_id: str
+    car_id: str
+    reason: str
+    ride_id: Optional[str] = None
+
+
+def _known_check(check: str) -> str:
+    if check not in PARTS_FOR_CHECK:
+        raise ValueError(f"must be one of {', '.join(PARTS_FOR_CHECK)}")
+    return check
+
+
+class Diagnosis(DomainModel):
+    """Diagnose's event: the job and the car as the workflow carries them."""
+
+    job: JobRef
+    car: CarSnapshot
+
+
+class PartsRequest(DomainModel):
+    """OrderParts' event: the job and the checks Diagnose chose."""
+
+    job: JobRef
+    checks: list[str]
+
+
+class TechnicianRequest(DomainModel):
+    """BookTechnician's event (the car rides along; the booking depends on the job only)."""
+
+    job: JobRef
+
+
+class CheckRequest(DomainModel):
+    """RunCheck's event: one item of the RunChecks Map."""
+
+    job_id: Optional[str] = None
+    car: CarSnapshot
+    check: Annotated[str, Field(strict=True), AfterValidator(_known_check)]
+
+
+class RoadTestRequest(DomainModel):
+    job_id: Optional[str] = None
+    car: CarSnapshot

@@ -14,17 +14,16 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel
 
 from fleet_domain.lifecycle_errors import CarStateConflict
 from fleet_domain.lifecycle_store import Cancelled, CarChange, Store, plain, value, values
 from fleet_domain.maintenance import JobStatus
-from fleet_domain.models import CarStatus
+from fleet_domain.models import CarStatus, DomainModel
 
 _ACTIVE = (JobStatus.OPEN, JobStatus.AWAITING_SIGN_OFF, JobStatus.SIGNED_OFF)
 
 
-class MaintenanceJob(BaseModel):
+class MaintenanceJob(DomainModel):
     job_id: str
     car_id: str
     reason: str

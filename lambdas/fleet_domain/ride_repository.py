@@ -14,17 +14,16 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel
 
 from fleet_domain.dispatch import CarAfterTrip, RideStatus, Route
 from fleet_domain.lifecycle_errors import CarStateConflict
 from fleet_domain.lifecycle_store import Cancelled, CarChange, Store, plain, value, values
-from fleet_domain.models import CarStatus, Location
+from fleet_domain.models import CarStatus, DomainModel, Location
 
 _NAMES = {"#status": "status", "#version": "version"}
 
 
-class Ride(BaseModel):
+class Ride(DomainModel):
     ride_id: str
     status: RideStatus
     pickup: Location

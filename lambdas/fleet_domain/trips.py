@@ -5,35 +5,27 @@ repositories and publishes the car's status changes. Every one is safe to run tw
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Optional
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from fleet_domain import car_events
+from fleet_domain.car_events import Publish, car_event
 from fleet_domain.dispatch import (
     Candidate, CarBeforeTrip, MaintenanceDue, RideRequest, Route, TripReport, choose_candidates, finish_trip,
-    maintenance_due, plan_route, validate_ride,
+    maintenance_due, validate_ride,
 )
 from fleet_domain.fleet_cars import FleetCarRepository
 from fleet_domain.lifecycle_errors import TripReportError
-from fleet_domain.lifecycle_store import CarChange
 from fleet_domain.models import (
-    CarEvent, ErrorName, ExecutionArn, Key, Location, StateName, TaskToken, Timestamp, Version,
+    DomainModel, ErrorName, ExecutionArn, Key, Location, StateName, TaskToken, Timestamp, Version,
 )
 from fleet_domain.ride_repository import RideRepository
-
-Publish = Callable[[Iterable[CarEvent]], None]
-
-
-def car_event(change: CarChange, at: str, execution_arn: str | None, reason: str) -> CarEvent:
-    return CarEvent(car_id=change.car_id, status=change.status, previous_status=change.previous_status,
-                    version=change.version, at=at, execution_arn=execution_arn, reason=reason)
-
 
 # --- FindCandidates ------------------------------------------------------------------------------
 
 
-class Candidates(BaseModel):
+class Candidates(DomainModel):
     ride: RideRequest
     candidates: list[Candidate]
     count: int
@@ -45,24 +37,10 @@ def find_candidates(event: Any, cars: FleetCarRepository) -> Candidates:
     return Candidates(ride=ride, candidates=found, count=len(found))
 
 
-# --- PlanRoute -----------------------------------------------------------------------------------
-
-
-class RouteRequest(BaseModel):
-    car_id: str
-    start: Location
-    pickup: Location
-    dropoff: Location
-
-
-def route_for(request: RouteRequest) -> Route:
-    return plan_route(request.start, request.pickup, request.dropoff)
-
-
 # --- StartTrip -----------------------------------------------------------------------------------
 
 
-class TripStart(BaseModel):
+class TripStart(DomainModel):
     ride_id: Key
     car_id: Key
     version: Version  # the car's RESERVED version
@@ -72,7 +50,7 @@ class TripStart(BaseModel):
     execution_arn: Optional[ExecutionArn] = None
 
 
-class TripStarted(BaseModel):
+class TripStarted(DomainModel):
     ride_id: str
     car_id: str
     version: int  # the car's ON_TRIP version
@@ -88,7 +66,7 @@ def start_trip(request: TripStart, rides: RideRepository, publish: Publish = car
 # --- CompleteTrip --------------------------------------------------------------------------------
 
 
-class TripCompletion(BaseModel):
+class TripCompletion(DomainModel):
     ride_id: Key
     car_id: Key
     version: Version  # the car's ON_TRIP version
@@ -100,7 +78,7 @@ class TripCompletion(BaseModel):
     execution_arn: Optional[ExecutionArn] = None
 
 
-class CarAfterCompletion(BaseModel):
+class CarAfterCompletion(DomainModel):
     car_id: str
     status: str
     version: int
@@ -109,7 +87,7 @@ class CarAfterCompletion(BaseModel):
     km_since_service: int
 
 
-class TripCompleted(BaseModel):
+class TripCompleted(DomainModel):
     car: CarAfterCompletion
     maintenance: MaintenanceDue
 
@@ -136,12 +114,12 @@ def complete_trip(request: TripCompletion, rides: RideRepository,
 # --- MarkRideFailed ------------------------------------------------------------------------------
 
 
-class HeldCandidate(BaseModel):
+class HeldCandidate(DomainModel):
     car_id: Key
     version: Version  # the version the car was AVAILABLE at when the ride tried to reserve it
 
 
-class RideFailure(BaseModel):
+class RideFailure(DomainModel):
     ride_id: Key
     candidate: Optional[HeldCandidate] = None
     failed_state: StateName
@@ -150,7 +128,7 @@ class RideFailure(BaseModel):
     execution_arn: Optional[ExecutionArn] = None
 
 
-class RideFailed(BaseModel):
+class RideFailed(DomainModel):
     ride_id: str
     car_id: Optional[str] = None
     car_status: Optional[str] = None

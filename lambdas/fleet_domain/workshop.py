@@ -8,22 +8,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Optional
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import Field
 
 from fleet_domain import car_events
+from fleet_domain.car_events import Publish, car_event
 from fleet_domain.dispatch import FleetCar
 from fleet_domain.fleet_cars import FleetCarRepository
 from fleet_domain.lifecycle_errors import CarNotFoundError, CarStateConflict
 from fleet_domain.lifecycle_store import Cancelled, CarChange
 from fleet_domain.maintenance import (
-    PARTS_FOR_CHECK, Booking, CarSnapshot, CheckResult, JobStatus, PartsOrder, RoadTestResult, SignOff,
-    validate_request,
+    Booking, CarSnapshot, CheckResult, JobRef, JobStatus, PartsOrder, RoadTestResult, SignOff, validate_request,
 )
 from fleet_domain.maintenance_repository import MaintenanceJob, MaintenanceJobRepository
 from fleet_domain.models import (
-    CarStatus, ErrorName, ExecutionArn, Key, StateName, TaskToken, Text, Timestamp, Version,
+    CarStatus, DomainModel, ErrorName, ExecutionArn, Key, StateName, TaskToken, Text, Timestamp, Version,
 )
-from fleet_domain.trips import Publish, car_event
 
 #: Reads of a car that keeps changing under EnterMaintenance before it gives up (CarStateConflict).
 ENTER_ATTEMPTS = 3
@@ -38,21 +37,14 @@ def snapshot(car: FleetCar) -> CarSnapshot:
 # --- EnterMaintenance ----------------------------------------------------------------------------
 
 
-class MaintenanceEntry(BaseModel):
+class MaintenanceEntry(DomainModel):
     request: Any  # the execution's input, validated here
     job_id: Key  # the execution's name
     at: Timestamp
     execution_arn: Optional[ExecutionArn] = None
 
 
-class JobRef(BaseModel):
-    job_id: str
-    car_id: str
-    reason: str
-    ride_id: Optional[str] = None
-
-
-class Entered(BaseModel):
+class Entered(DomainModel):
     entered: bool  # False: refused, the car is not AVAILABLE (car.status says what it is)
     job: JobRef
     car: CarSnapshot
@@ -89,52 +81,10 @@ def enter_maintenance(entry: MaintenanceEntry, cars: FleetCarRepository, jobs: M
     raise CarStateConflict(f"car {request.car_id} changed {ENTER_ATTEMPTS} times while entering maintenance")
 
 
-# --- Diagnose, OrderParts, BookTechnician, RunCheck, RoadTest: their events ---------------------
-
-
-def _known_check(check: str) -> str:
-    if check not in PARTS_FOR_CHECK:
-        raise ValueError(f"must be one of {', '.join(PARTS_FOR_CHECK)}")
-    return check
-
-
-class Diagnosis(BaseModel):
-    """Diagnose's event: the job and the car as the workflow carries them."""
-
-    job: JobRef
-    car: CarSnapshot
-
-
-class PartsRequest(BaseModel):
-    """OrderParts' event: the job and the checks Diagnose chose."""
-
-    job: JobRef
-    checks: list[str]
-
-
-class TechnicianRequest(BaseModel):
-    """BookTechnician's event (the car rides along; the booking depends on the job only)."""
-
-    job: JobRef
-
-
-class CheckRequest(BaseModel):
-    """RunCheck's event: one item of the RunChecks Map."""
-
-    job_id: Optional[str] = None
-    car: CarSnapshot
-    check: Annotated[str, Field(strict=True), AfterValidator(_known_check)]
-
-
-class RoadTestRequest(BaseModel):
-    job_id: Optional[str] = None
-    car: CarSnapshot
-
-
 # --- RequestSignOff ------------------------------------------------------------------------------
 
 
-class SignOffRequest(BaseModel):
+class SignOffRequest(DomainModel):
     job_id: Key
     car_id: Key
     # What the technician decides on, stored on the job: typed, so only these shapes are stored.
@@ -157,13 +107,13 @@ def request_sign_off(request: SignOffRequest, jobs: MaintenanceJobRepository) ->
 # --- ReturnToService, RetireCar, MarkMaintenanceFailed -------------------------------------------
 
 
-class Closed(BaseModel):
+class Closed(DomainModel):
     car_id: str
     status: str
     version: int
 
 
-class ServiceReturn(BaseModel):
+class ServiceReturn(DomainModel):
     job_id: Key
     car_id: Key
     version: Version  # the car's IN_MAINTENANCE version
@@ -185,14 +135,14 @@ def return_to_service(request: ServiceReturn, jobs: MaintenanceJobRepository,
     return Closed(car_id=request.car_id, status=change.status, version=change.version)
 
 
-class Retirement(BaseModel):
+class Retirement(DomainModel):
     # Bounded: the reason, the findings and the notes make the CarStatusChanged event's reason.
     reason: Annotated[str, Field(strict=True, min_length=1, max_length=200), Text]
     findings: Optional[Annotated[list[Annotated[str, Field(strict=True, max_length=200), Text]],
                                  Field(max_length=10)]] = None
 
 
-class CarRetirement(BaseModel):
+class CarRetirement(DomainModel):
     job_id: Key
     car_id: Key
     version: Version
@@ -216,7 +166,7 @@ def retire_car(request: CarRetirement, jobs: MaintenanceJobRepository,
     return Closed(car_id=request.car_id, status=change.status, version=change.version)
 
 
-class MaintenanceFailure(BaseModel):
+class MaintenanceFailure(DomainModel):
     job_id: Key
     car_id: Key
     version: Version

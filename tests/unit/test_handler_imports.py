@@ -1,0 +1,107 @@
+"""What a handler loads at cold start: only what it uses, and no model schema until it validates.
+
+Each check runs in a fresh interpreter (a Lambda sandbox's init), since this test process has
+already imported everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from workflows import catalog
+
+LAMBDAS = str(catalog.LAMBDAS_DIR)
+HANDLER_MODULES = sorted({fn.handler.rsplit(".", 1)[0] for fn in catalog.FUNCTIONS})
+#: Functions that compute and touch no AWS service: their cold start must not pay for boto3.
+PURE = ("book_technician", "diagnose", "inspect_car", "order_parts", "plan_route", "road_test", "run_check",
+        "validate_car")
+
+
+def fresh(code: str) -> dict:
+    """Run code in a new interpreter with lambdas/ on the path; it prints one JSON answer."""
+    env = {**os.environ, "PYTHONPATH": LAMBDAS, "POWERTOOLS_TRACE_DISABLED": "true", "AWS_REGION": "us-east-1",
+           "FLEET_BUS_NAME": "fleet-bus"}
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, cwd=LAMBDAS,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_the_pure_functions_are_known_handlers():
+    assert set(PURE) <= set(HANDLER_MODULES)
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_a_pure_function_loads_no_aws_sdk_client_or_repository(module):
+    loaded = fresh(f"""
+        import json, sys
+        import {module}
+        print(json.dumps(sorted(m for m in sys.modules if m == "boto3" or m.startswith(("boto3.", "fleet_domain.")))))
+    """)
+    assert "boto3" not in loaded
+    assert not [m for m in loaded if m.endswith(("_repository", "repositories", "fleet_cars", "aws_clients"))], loaded
+
+
+def test_importing_every_handler_builds_no_model_schema():
+    """Every model is a DomainModel (deferred build): a handler pays only for the models it uses."""
+    found = fresh(f"""
+        import json, sys
+        import pydantic
+        for module in {HANDLER_MODULES!r}:
+            __import__(module)
+        from fleet_domain.models import DomainModel
+
+        def models(cls):
+            for sub in cls.__subclasses__():
+                yield sub
+                yield from models(sub)
+
+        ours = [m for m in models(pydantic.BaseModel)
+                if m.__module__.split(".")[0] in {HANDLER_MODULES!r} + ["fleet_domain"]]
+        print(json.dumps({{
+            "count": len(ours),
+            "not_domain": [m.__name__ for m in ours if not issubclass(m, DomainModel) and m is not DomainModel],
+            "built": [m.__name__ for m in ours if m.__pydantic_complete__],
+        }}))
+    """)
+    assert found["count"] > 40
+    assert found["not_domain"] == []
+    assert found["built"] == []
+
+
+def test_a_deferred_model_validates_right_when_threads_first_use_it_at_once():
+    """The local cloud runs handlers on threads of one process: the first validations of a model can
+    race its deferred build. Each must see the model's own validator (extra fields refused), never
+    the empty one of DomainModel."""
+    outcome = fresh("""
+        import json, threading
+        from pydantic import ValidationError
+        from fleet_domain.maintenance import MaintenanceRequest
+
+        start = threading.Barrier(16)
+        results = []
+
+        def first_use(i):
+            start.wait()
+            request = {"car_id": "car-1", "reason": "brakes squeal"}
+            try:
+                if i % 2:
+                    MaintenanceRequest.model_validate({**request, "priority": "high"})
+                    results.append("accepted extra")
+                else:
+                    results.append(MaintenanceRequest.model_validate(request).reason)
+            except ValidationError as exc:
+                results.append(exc.errors()[0]["type"])
+
+        threads = [threading.Thread(target=first_use, args=(i,)) for i in range(16)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        print(json.dumps(sorted(results)))
+    """)
+    assert outcome == ["brakes squeal"] * 8 + ["extra_forbidden"] * 8
