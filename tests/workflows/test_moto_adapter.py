@@ -18,7 +18,7 @@ def test_moto_is_the_version_the_adapter_was_written_for():
 def test_every_seam_is_in_place(cloud):
     seams = moto_adapter.seams()
     assert seams == {name: True for name in seams}, seams
-    assert len(seams) == 24
+    assert len(seams) == 25
 
 
 def test_engine_modules_still_ask_boto_client_for_their_clients(cloud):
@@ -165,6 +165,40 @@ def test_dynamodb_reads_served_by_the_adapter_are_what_motos_serialiser_answers(
     strip = lambda answer: {k: v for k, v in answer.items() if k != "ResponseMetadata"}  # noqa: E731
     assert [strip(a) for a in fast] == [strip(a) for a in stock]
     assert len(fast[2]["Items"]) == 4 and "LastEvaluatedKey" in fast[2]
+
+
+def test_one_update_expression_text_serves_many_updates_each_with_its_own_values(cloud):
+    """Parses are cached per expression text and shared: the validator must rewrite only its own
+    copy, or the second update would write the first one's values."""
+    ddb = cloud.client("dynamodb")
+    table = "adapter-updates"
+    ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "car_id", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "car_id", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+    expression = ("SET #status = :to, #version = if_not_exists(#version, :zero) + :one, trips = "
+                  "list_append(if_not_exists(trips, :none), :trip), #where.lat = :lat REMOVE task_token")
+    for car in ("car-a", "car-b"):
+        ddb.put_item(TableName=table, Item={"car_id": {"S": car}, "where": {"M": {"lat": {"N": "0"}}},
+                                            "task_token": {"S": "t"}})
+    for n in range(3):
+        for car in ("car-a", "car-b"):
+            ddb.update_item(
+                TableName=table, Key={"car_id": {"S": car}}, UpdateExpression=expression,
+                ConditionExpression="attribute_not_exists(#version) OR #version = :seen",
+                ExpressionAttributeNames={"#status": "status", "#version": "version", "#where": "where"},
+                ExpressionAttributeValues={":to": {"S": f"{car}-status-{n}"}, ":zero": {"N": "0"}, ":one": {"N": "1"},
+                                           ":none": {"L": []}, ":trip": {"L": [{"S": f"{car}-trip-{n}"}]},
+                                           ":lat": {"N": str(50 + n)}, ":seen": {"N": str(n)}})
+    items = {i["car_id"]["S"]: i for i in ddb.scan(TableName=table, ConsistentRead=True)["Items"]}
+    for car in ("car-a", "car-b"):
+        assert items[car]["status"] == {"S": f"{car}-status-2"}
+        assert items[car]["version"] == {"N": "3"}
+        assert items[car]["trips"] == {"L": [{"S": f"{car}-trip-{n}"} for n in range(3)]}
+        assert items[car]["where"] == {"M": {"lat": {"N": "52"}}}
+    for _ in range(2):  # a malformed expression is refused every time, not cached as a result
+        with pytest.raises(ddb.exceptions.ClientError, match="ValidationException"):
+            ddb.update_item(TableName=table, Key={"car_id": {"S": "car-a"}}, UpdateExpression="SET = :x",
+                            ExpressionAttributeValues={":x": {"S": "x"}})
 
 
 def test_moto_batch_loads_on_first_use_not_with_the_engine():

@@ -61,6 +61,10 @@ is used as it is, with these seams re-pointed at the local cloud:
    first use, not when the engine imports the Batch integration's one enum.
 20. Injected table faults (workflows/local/faults.py): DynamoDB requests on a table the faults
    file names may be refused with ProvisionedThroughputExceededException.
+21. An UpdateItem's UpdateExpression was parsed twice per request and its tree deep-copied once
+   more (the validator rewrites its copy in place): parses are cached per expression text, and
+   the validator's copy is a pickle round trip (a third of deepcopy's cost). The cached tree is
+   never written: only the validator's copy is.
 
 And EventBridge: moto raises NotImplementedError for a Lambda rule target, so matching events
 for Lambda targets are handed to the runtime's asynchronous invoke (AWS's async contract).
@@ -75,6 +79,7 @@ import functools
 import json
 import logging
 import importlib
+import pickle
 import pkgutil
 import sys
 import threading
@@ -132,6 +137,8 @@ from moto.dynamodb import responses as dynamodb_responses
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing import validators as dynamodb_validators
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
@@ -395,6 +402,22 @@ def _deepcopy_but_tables(value: Any, memo: Any = None) -> Any:
 
 
 _TABLE_SHARING_COPY = types.SimpleNamespace(deepcopy=_deepcopy_but_tables, copy=copy.copy)
+
+
+_parse_update_expression = functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make.__func__)
+
+
+def _cached_update_expression(cls: Any, expression: str) -> Any:
+    """A parse error is raised again each time (lru_cache keeps only results)."""
+    return _parse_update_expression(cls, expression)
+
+
+def _copy_expression_tree(value: Any, memo: Any = None) -> Any:
+    """The validator's private copy of a (cached, shared) expression tree."""
+    try:
+        return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return copy.deepcopy(value, memo)
 
 
 _ORIGINAL_TASK_ERROR = state_task.StateTask._from_error
@@ -742,6 +765,8 @@ def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[di
         setattr(DynamoDBBackend, name, _with_table_faults(getattr(DynamoDBBackend, name), name))
     dynamodb_models.copy = _TABLE_SHARING_COPY
     dynamodb_responses.DynamoHandler.call_action = _one_dynamodb_request_at_a_time
+    UpdateExpressionParser.make = classmethod(_cached_update_expression)
+    dynamodb_validators.deepcopy = _copy_expression_tree
     state_task.StateTask._from_error = _task_error
     execute_state.ExecutionState._evaluate_with_timeout = _evaluate_unless_cancelled
     json_path.parse = _cached_jsonpath_parse
@@ -771,6 +796,8 @@ def seams() -> dict[str, bool]:
         and backend_execution.datetime is _CLOCK_DATETIME_MODULE,
         "sfn_start_execution": _Sfn._normalise_parameters is _sfn_parameters and _Sfn._normalise_response is _sfn_response,
         "one_dynamodb_request_at_a_time": dynamodb_responses.DynamoHandler.call_action is _one_dynamodb_request_at_a_time,
+        "update_expression_cache": UpdateExpressionParser.make.__func__ is _cached_update_expression
+        and dynamodb_validators.deepcopy is _copy_expression_tree,
         "jsonpath_parse_cache": json_path.parse is _cached_jsonpath_parse,
         "heartbeat_timeout_name": state_task.StateTask._from_error is _task_error,
         "batch_package_deferred": "moto.batch" in sys.modules,
