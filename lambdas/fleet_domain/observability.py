@@ -3,9 +3,11 @@ environment), and the one decorator stack each handler wears."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 logger = Logger()
 # Only botocore is patched: the handlers' one outbound dependency is the AWS SDK, and patching
@@ -20,7 +22,19 @@ def lambda_handler(correlation_id_path: str | None = None) -> Callable[[Callable
     Powertools prints it even with metrics disabled, and Lambda reports Init Duration itself."""
 
     def decorate(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-        return logger.inject_lambda_context(correlation_id_path=correlation_id_path)(
+        instrumented = logger.inject_lambda_context(correlation_id_path=correlation_id_path)(
             tracer.capture_lambda_handler(metrics.log_metrics(handler)))
+
+        @functools.wraps(instrumented)
+        def invoke(event: Any, context: Any) -> Any:
+            try:
+                return instrumented(event, context)
+            finally:
+                # With metrics disabled (the local cloud, tests) Powertools never clears them and
+                # prints the batch once it holds 100 values; drop them after every invocation.
+                if is_metrics_disabled():
+                    metrics.clear_metrics()
+
+        return invoke
 
     return decorate

@@ -69,6 +69,15 @@ def test_validate_car_counts_validated_cars(lambda_context, capsys, metrics_on):
     assert "CarsValidated" in emitted_metrics(capsys)
 
 
+def test_with_metrics_disabled_nothing_is_printed_however_many_invocations(lambda_context, capsys, monkeypatch):
+    """Powertools keeps disabled metrics (it clears them only when it prints) and prints the batch
+    once it holds 100 values: the local cloud's terminal filled with EMF blobs under load."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    for _ in range(150):
+        validate_car.handler(REQUEST, lambda_context)
+    assert "CloudWatchMetrics" not in capsys.readouterr().out
+
+
 def test_inspect_car_reads_what_validate_car_returns(lambda_context):
     out = inspect_car.handler(validate_car.handler(REQUEST, lambda_context), lambda_context)
     assert out == {"car_id": CAR["car_id"], "passed": True, "findings": [], "battery_pct": 88.0}
