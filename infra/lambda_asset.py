@@ -5,6 +5,8 @@ Bundling runs locally (no Docker): lambdas/ is copied as is (one module per hand
 shared domain package) and `pip install --platform ... --only-binary=:all:` fetches the arm64
 wheels of requirements/runtime.txt, with constraints.txt fixing every transitive version. If
 pip is not available the CDK falls back to the same steps in the SAM build image (Docker).
+Bytecode is compiled into the asset when the bundling Python is the runtime's version (always in
+the image): Lambda cannot write __pycache__, so without it every cold start compiles.
 
 Powertools is bundled, not taken from its public layer: see README.md, "Packaging".
 """
@@ -48,6 +50,18 @@ def pip_command(target: str, python: str = sys.executable, requirements: Path = 
     return cmd
 
 
+def compile_command(target: str, python: str = sys.executable) -> list[str]:
+    """Bytecode for the asset. /var/task is read-only, so a module shipped without its .pyc is
+    compiled from source at every cold start. unchecked-hash: the .pyc is used as it is, whatever
+    file times the zip gives the sources. Only an interpreter of the runtime's version writes
+    bytecode Lambda's python3.13 can load."""
+    return [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", target]
+
+
+def compiles_for_lambda(python_version: tuple[int, int] = sys.version_info[:2]) -> bool:
+    return "%d.%d" % python_version == PYTHON_VERSION
+
+
 def copy_sources(target: str) -> None:
     shutil.copytree(LAMBDAS_DIR, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*EXCLUDE))
 
@@ -64,6 +78,14 @@ class LocalBundling:
         result = subprocess.run(pip_command(output_dir), capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"bundling the Lambda dependencies failed:\n{result.stdout}\n{result.stderr}")
+        if compiles_for_lambda():
+            compiled = subprocess.run(compile_command(output_dir), capture_output=True, text=True)
+            if compiled.returncode != 0:
+                raise RuntimeError(f"compiling the Lambda asset failed:\n{compiled.stdout}\n{compiled.stderr}")
+        else:
+            print(f"note: the Lambda asset ships no bytecode (this is Python {sys.version_info.major}."
+                  f"{sys.version_info.minor}, the functions run {PYTHON_VERSION}): each cold start compiles its "
+                  f"modules. Deploy from Python {PYTHON_VERSION} to include it.", file=sys.stderr)
         return True
 
 
@@ -91,7 +113,8 @@ def docker_command() -> list[str]:
     constraints = " -c /pins/constraints.txt" if CONSTRAINTS.exists() else ""
     return ["bash", "-c",
             "cp -R /asset-input/. /asset-output"
-            f" && pip install --quiet --no-compile --only-binary=:all: -r /pins/runtime.txt{constraints} -t /asset-output"]
+            f" && pip install --quiet --no-compile --only-binary=:all: -r /pins/runtime.txt{constraints} -t /asset-output"
+            " && " + " ".join(compile_command("/asset-output", python="python"))]
 
 
 def code() -> lambda_.Code:

@@ -51,6 +51,32 @@ def test_local_bundling_copies_the_sources_and_installs_the_pins(tmp_path, monke
     assert not list(tmp_path.rglob("__pycache__"))
 
 
+def test_the_asset_gets_bytecode_only_from_the_runtimes_python_version(tmp_path, monkeypatch):
+    assert lambda_asset.compiles_for_lambda((3, 13)) and not lambda_asset.compiles_for_lambda((3, 11))
+    calls = []
+    monkeypatch.setattr(lambda_asset.subprocess, "run",
+                        lambda cmd, **kwargs: calls.append(cmd) or subprocess.CompletedProcess(cmd, 0, "", ""))
+    monkeypatch.setattr(lambda_asset, "compiles_for_lambda", lambda: True)
+    assert lambda_asset.LocalBundling().try_bundle(str(tmp_path)) is True
+    assert calls[-2:] == [lambda_asset.pip_command(str(tmp_path)), lambda_asset.compile_command(str(tmp_path))]
+
+    calls.clear()
+    monkeypatch.setattr(lambda_asset, "compiles_for_lambda", lambda: False)
+    lambda_asset.LocalBundling().try_bundle(str(tmp_path))
+    assert calls[-1] == lambda_asset.pip_command(str(tmp_path))
+    assert "compileall" in lambda_asset.docker_command()[-1] and "unchecked-hash" in lambda_asset.docker_command()[-1]
+
+
+def test_the_compile_command_writes_bytecode_used_without_checking_the_source(tmp_path):
+    """Lambda's zip may give the sources other file times: an unchecked-hash .pyc is used anyway."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text("X = 1\n")
+    assert subprocess.run(lambda_asset.compile_command(str(tmp_path)), capture_output=True).returncode == 0
+    (pyc,) = (tmp_path / "pkg" / "__pycache__").glob("mod.*.pyc")
+    flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
+    assert flags == 0b01  # hash-based, source not checked (PEP 552)
+
+
 def test_local_bundling_fails_loudly_when_pip_fails(tmp_path, monkeypatch):
     def run(cmd, **kwargs):
         return subprocess.CompletedProcess(cmd, 0 if "--version" in cmd else 1, "", "no matching distribution")
