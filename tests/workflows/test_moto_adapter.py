@@ -201,6 +201,18 @@ def test_one_update_expression_text_serves_many_updates_each_with_its_own_values
                             ExpressionAttributeValues={":x": {"S": "x"}})
 
 
+def test_threads_the_engine_started_are_not_kept_after_they_finish(fleet, monkeypatch):
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    monkeypatch.setattr(moto_adapter, "_THREADS_KEPT", 4)
+    del TMP_THREADS[:]
+    for n in range(6):
+        result = fleet.run("register", {"vin": f"1HGCM82633A{n:06d}", "model": "Robotaxi S", "year": 2024,
+                                        "seats": 4, "battery_pct": 90})
+        assert result.status == "SUCCEEDED"
+    assert len(TMP_THREADS) <= 4 + sum(t.is_alive() for t in TMP_THREADS)
+
+
 def test_moto_batch_loads_on_first_use_not_with_the_engine():
     """The engine imports one enum from moto.batch; Batch's and EC2's backends load only when
     something in moto.batch is used (in a fresh interpreter: this one has loaded the adapter)."""

@@ -65,6 +65,9 @@ is used as it is, with these seams re-pointed at the local cloud:
    more (the validator rewrites its copy in place): parses are cached per expression text, and
    the validator's copy is a pickle round trip (a third of deepcopy's cost). The cached tree is
    never written: only the validator's copy is.
+22. moto's engine appends every thread it starts (about six per execution) to a module list,
+   `TMP_THREADS`, that LocalStack joins at shutdown and moto never reads: a `fleet up` serving for
+   hours grew without bound. Finished threads are dropped from it as executions end.
 
 And EventBridge: moto raises NotImplementedError for a Lambda rule target, so matching events
 for Lambda targets are handed to the runtime's asynchronous invoke (AWS's async contract).
@@ -154,6 +157,7 @@ from moto.stepfunctions.parser.backend import execution as backend_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.stepfunctions.parser.mocking import mock_config as moto_mocking
 from moto.stepfunctions.responses import StepFunctionResponse
+from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
 
@@ -576,6 +580,7 @@ _ORIGINAL_EXECUTION_LOGIC = execution_worker.ExecutionWorker._execution_logic
 _running = threading.Condition()
 _running_workers: set[Any] = set()  # the ExecutionWorkers whose thread is running
 _ended: set[str] = set()
+_THREADS_KEPT = 256  # TMP_THREADS is pruned once it holds more than this
 
 
 def _counted_execution_logic(self: Any) -> Any:
@@ -587,6 +592,8 @@ def _counted_execution_logic(self: Any) -> Any:
         with _running:
             _running_workers.discard(self)
             _ended.add(self._evaluation_details.execution_details.arn)
+            if len(TMP_THREADS) > _THREADS_KEPT:
+                TMP_THREADS[:] = [t for t in TMP_THREADS if t.is_alive()]
             _running.notify_all()
 
 
