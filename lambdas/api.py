@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import warnings
 from typing import Annotated, Any, Literal, Optional, Union
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -34,8 +33,6 @@ from fleet_domain.registration import car_id_for
 from fleet_domain.repositories import CarHistoryRepository, CarRepository
 from fleet_domain.ride_repository import Ride, RideRepository
 
-# GET routes publish no metrics; Powertools warns about that on every call.
-warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 

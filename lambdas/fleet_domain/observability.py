@@ -4,6 +4,7 @@ environment), and the one decorator stack each handler wears."""
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any, Callable
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -14,6 +15,9 @@ logger = Logger()
 # every library X-Ray supports (patch_all) imports each one at cold start (~70 ms here).
 tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
+# Many invocations publish no metric (GET routes, steps that only compute); Powertools warns about
+# each one.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 def lambda_handler(correlation_id_path: str | None = None) -> Callable[[Callable], Callable]:
