@@ -18,7 +18,7 @@ def test_moto_is_the_version_the_adapter_was_written_for():
 def test_every_seam_is_in_place(cloud):
     seams = moto_adapter.seams()
     assert seams == {name: True for name in seams}, seams
-    assert len(seams) == 25
+    assert len(seams) == 26
 
 
 def test_engine_modules_still_ask_boto_client_for_their_clients(cloud):
@@ -211,6 +211,32 @@ def test_threads_the_engine_started_are_not_kept_after_they_finish(fleet, monkey
                                         "seats": 4, "battery_pct": 90})
         assert result.status == "SUCCEEDED"
     assert len(TMP_THREADS) <= 4 + sum(t.is_alive() for t in TMP_THREADS)
+
+
+def test_the_engines_json_copies_equal_deepcopy_and_share_nothing():
+    import copy
+    from datetime import datetime, timezone
+    from decimal import Decimal
+    from collections import OrderedDict
+
+    when = datetime(2026, 11, 24, tzinfo=timezone.utc)
+    value = {"car": {"car_id": "car-1", "location": {"lat": 52.5, "lon": 13.4}, "seats": 4, "ok": True,
+                     "tags": ["a", {"b": [1, 2.5, None]}], "none": None},
+             "odd": [when, Decimal("1.5"), (1, 2), OrderedDict(a=1)], "": ""}
+    copied = moto_adapter._copy_json_value(value)
+    assert copied == copy.deepcopy(value) == value
+    assert type(copied["odd"][3]) is OrderedDict and type(copied["odd"][2]) is tuple
+
+    def containers(v):
+        if isinstance(v, (dict, list)):
+            yield v
+            for item in (v.values() if isinstance(v, dict) else v):
+                yield from containers(item)
+
+    originals = {id(c) for c in containers(value)}
+    assert not originals & {id(c) for c in containers(copied)}
+    copied["car"]["tags"][1]["b"].append(3)
+    assert value["car"]["tags"][1]["b"] == [1, 2.5, None]
 
 
 def test_moto_batch_loads_on_first_use_not_with_the_engine():
