@@ -11,9 +11,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 logger = Logger()
-# Only botocore is patched: the handlers' one outbound dependency is the AWS SDK, and patching
-# every library X-Ray supports (patch_all) imports each one at cold start (~70 ms here).
-tracer = Tracer(patch_modules=("botocore",))
+# Nothing patched here: the AWS SDK, the handlers' one outbound dependency, is patched where the
+# clients are made (aws_clients.py), so a function that calls no AWS service never loads botocore.
+tracer = Tracer(auto_patch=False)
 metrics = Metrics()
 # Many invocations publish no metric (GET routes, steps that only compute); Powertools warns about
 # each one.

@@ -23,10 +23,15 @@ PURE = ("book_technician", "diagnose", "inspect_car", "order_parts", "plan_route
         "validate_car")
 
 
-def fresh(code: str) -> dict:
-    """Run code in a new interpreter with lambdas/ on the path; it prints one JSON answer."""
+def fresh(code: str, traced: bool = False) -> dict:
+    """Run code in a new interpreter with lambdas/ on the path; it prints one JSON answer.
+    traced: as in a Lambda sandbox with active tracing (Powertools' Tracer on)."""
     env = {**os.environ, "PYTHONPATH": LAMBDAS, "POWERTOOLS_TRACE_DISABLED": "true", "AWS_REGION": "us-east-1",
            "FLEET_BUS_NAME": "fleet-bus"}
+    if traced:
+        del env["POWERTOOLS_TRACE_DISABLED"]
+        env.update({"LAMBDA_TASK_ROOT": LAMBDAS, "AWS_LAMBDA_FUNCTION_NAME": "fleet-test",
+                    "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR"})
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, cwd=LAMBDAS,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -46,6 +51,22 @@ def test_a_pure_function_loads_no_aws_sdk_client_or_repository(module):
     """)
     assert "boto3" not in loaded
     assert not [m for m in loaded if m.endswith(("_repository", "repositories", "fleet_cars", "aws_clients"))], loaded
+
+
+@pytest.mark.parametrize("module", ["validate_car", "run_check", "start_trip", "record_car_event"])
+def test_with_active_tracing_the_sdk_is_patched_for_xray_only_where_aws_is_called(module):
+    """The X-Ray botocore patch loads botocore's client machinery (~80 ms of a cold start): a pure
+    function skips it, and every function that makes AWS clients gets it."""
+    found = fresh(f"""
+        import json, sys
+        import {module}
+        patched = "botocore.client" in sys.modules and getattr(sys.modules["botocore.client"], "_xray_enabled", False)
+        print(json.dumps({{"botocore.client": "botocore.client" in sys.modules, "patched": bool(patched)}}))
+    """, traced=True)
+    if module in PURE:
+        assert found == {"botocore.client": False, "patched": False}
+    else:
+        assert found == {"botocore.client": True, "patched": True}
 
 
 def test_importing_every_handler_builds_no_model_schema():
