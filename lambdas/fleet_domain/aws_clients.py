@@ -6,16 +6,11 @@ the local cloud runs invocations on threads. One session serves them all, so bot
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
 import boto3
-
-from fleet_domain.observability import tracer
-
-# X-Ray subsegments for every AWS call. Only botocore: patching every library X-Ray supports
-# (patch_all) imports each one at cold start (~70 ms).
-tracer.patch(("botocore",))
 
 _clients: dict[str, Any] = {}
 _session: Any = None
@@ -29,6 +24,18 @@ def client(service: str) -> Any:
         with _lock:  # a botocore session does not create clients thread-safely
             found = _clients.get(service)
             if found is None:
-                _session = _session or boto3.session.Session()
+                if _session is None:
+                    _trace_sdk_calls()
+                    _session = boto3.session.Session()
                 found = _clients[service] = _session.client(service)
     return found
+
+
+def _trace_sdk_calls() -> None:
+    """X-Ray subsegments for every AWS call of a function: its Tracer patches botocore (a no-op
+    where tracing is off: the local cloud, tests). Here, at the first client, so the functions that
+    call no AWS service never load botocore for it; only botocore, as patching every library X-Ray
+    supports imports each one (~70 ms). Outside a function (the CLI) there is no Tracer to ask."""
+    observability = sys.modules.get("fleet_domain.observability")
+    if observability is not None:
+        observability.tracer.patch(("botocore",))

@@ -11,8 +11,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 logger = Logger()
-# Nothing patched here: the AWS SDK, the handlers' one outbound dependency, is patched where the
-# clients are made (aws_clients.py), so a function that calls no AWS service never loads botocore.
+# Nothing patched here: the AWS SDK, the handlers' one outbound dependency, is patched when the
+# first client is made (aws_clients.py), so a function that calls no AWS service never loads it.
 tracer = Tracer(auto_patch=False)
 metrics = Metrics()
 # Many invocations publish no metric (GET routes, steps that only compute); Powertools warns about

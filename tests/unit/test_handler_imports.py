@@ -56,17 +56,31 @@ def test_a_pure_function_loads_no_aws_sdk_client_or_repository(module):
 @pytest.mark.parametrize("module", ["validate_car", "run_check", "start_trip", "record_car_event"])
 def test_with_active_tracing_the_sdk_is_patched_for_xray_only_where_aws_is_called(module):
     """The X-Ray botocore patch loads botocore's client machinery (~80 ms of a cold start): a pure
-    function skips it, and every function that makes AWS clients gets it."""
+    function skips it, and every function that makes AWS clients gets it with its first client."""
     found = fresh(f"""
         import json, sys
         import {module}
-        patched = "botocore.client" in sys.modules and getattr(sys.modules["botocore.client"], "_xray_enabled", False)
-        print(json.dumps({{"botocore.client": "botocore.client" in sys.modules, "patched": bool(patched)}}))
+        loaded = "botocore.client" in sys.modules
+        if "fleet_domain.aws_clients" in sys.modules:  # a function that calls AWS: its first client
+            sys.modules["fleet_domain.aws_clients"].client("dynamodb")
+        patched = getattr(sys.modules.get("botocore.client"), "_xray_enabled", False)
+        print(json.dumps({{"botocore.client at import": loaded, "patched": bool(patched)}}))
     """, traced=True)
     if module in PURE:
-        assert found == {"botocore.client": False, "patched": False}
+        assert found == {"botocore.client at import": False, "patched": False}
     else:
-        assert found == {"botocore.client": True, "patched": True}
+        assert found == {"botocore.client at import": True, "patched": True}
+
+
+def test_the_cli_making_aws_clients_loads_no_powertools():
+    """The CLI shares the domain package and its client factory, not the functions' Tracer."""
+    found = fresh("""
+        import json, sys
+        from fleet_domain import aws_clients
+        aws_clients.client("dynamodb")
+        print(json.dumps({"powertools": "aws_lambda_powertools" in sys.modules}))
+    """, traced=True)
+    assert found == {"powertools": False}
 
 
 def test_importing_every_handler_builds_no_model_schema():
