@@ -239,6 +239,18 @@ def test_the_engines_json_copies_equal_deepcopy_and_share_nothing():
     assert value["car"]["tags"][1]["b"] == [1, 2.5, None]
 
 
+def test_a_cloud_keeps_what_it_loaded_out_of_full_collections_until_it_stops():
+    import gc
+
+    from workflows.local.cloud import LocalCloud
+
+    assert gc.get_freeze_count() == 0
+    with LocalCloud(virtual_time=True) as cloud:
+        assert gc.get_freeze_count() > 10_000  # modules, moto's backends, the deployed resources
+        assert cloud.client("dynamodb").list_tables()["TableNames"]
+    assert gc.get_freeze_count() == 0
+
+
 def test_moto_batch_loads_on_first_use_not_with_the_engine():
     """The engine imports one enum from moto.batch; Batch's and EC2's backends load only when
     something in moto.batch is used (in a fresh interpreter: this one has loaded the adapter)."""

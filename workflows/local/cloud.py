@@ -9,6 +9,7 @@ One local cloud per process at a time: moto's backends are process-global.
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from pathlib import Path
@@ -90,6 +91,10 @@ class LocalCloud:
         moto_adapter.install(self.runtime, self.clock, on_async_failure=self._async_failure,
                              mock_config_path=self.mock_config)
         self.deploy()
+        # What is loaded by now (modules, moto's backends, the deployed resources) lives as long as
+        # this cloud: kept out of the collector's full passes, which scanned all of it each time
+        # (about 8% of a registration's CPU, A/B). Given back at stop.
+        gc.freeze()
         return self
 
     def stop(self) -> None:
@@ -107,6 +112,7 @@ class LocalCloud:
             self._mock.stop()
             self._mock = None
         self.runtime.shutdown()
+        gc.unfreeze()
         with _lock:
             if _active is self:
                 _active = None
