@@ -39,6 +39,12 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def _measured(results: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """A benchmark's figures, if it ran and did not fail."""
+    r = results.get(name)
+    return r if r and not r.get("error") else None
+
+
 def verdicts(results: dict[str, Any], targets: dict[str, float]) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
 
@@ -158,8 +164,7 @@ def markdown(meta: dict[str, Any], results: dict[str, Any], verdicts_: list[dict
                      f"| **{row['result']}** |")
     lines += ["", "PASS/FAIL is against the issue's targets (issue 9). A benchmark never fails the build."]
 
-    r = results.get("register")
-    if r and not r.get("error"):
+    if r := _measured(results, "register"):
         lines += [
             "", "## Register, end to end", "",
             "One registration at a time, start to end (`start_execution` then the execution's end), on a local "
@@ -171,8 +176,7 @@ def markdown(meta: dict[str, Any], results: dict[str, Any], verdicts_: list[dict
             _SUMMARY_HEAD, _summary_row("local cloud", r["local"]), _summary_row("direct calls", r["direct"]),
             f"| ratio | | {r['p50_ratio']:.1f}x | | {r['p99_ratio']:.1f}x | | | |",
         ]
-    r = results.get("concurrent")
-    if r and not r.get("error"):
+    if r := _measured(results, "concurrent"):
         lines += [
             "", "## Concurrent registrations", "",
             f"{r['n']} registrations started at once (one after the other, as fast as StartExecution answers; the "
@@ -189,8 +193,7 @@ def markdown(meta: dict[str, Any], results: dict[str, Any], verdicts_: list[dict
              "a newly registered car sent to maintenance (diagnose, parts and technician in parallel, a Map of "
              "checks); as soon as its job awaits the sign-off the technician signs it off through "
              "fleet_domain.resume (as `fleet maintenance sign-off` does); road test, back in service")):
-        r = results.get(wf)
-        if r and not r.get("error"):
+        if r := _measured(results, wf):
             lines += [
                 "", f"## {title}", "",
                 f"One at a time, after {r['warmup']} warm-up runs: {how}. 'total' is wall time from the start to "
@@ -199,8 +202,7 @@ def markdown(meta: dict[str, Any], results: dict[str, Any], verdicts_: list[dict
                 _SUMMARY_HEAD, _summary_row("total", r["total"]), _summary_row("engine", r["engine"]),
                 _summary_row("token out", r["token_wait"]),
             ]
-    r = results.get("cold_start")
-    if r and not r.get("error"):
+    if r := _measured(results, "cold_start"):
         lines += [
             "", "## Cold start", "",
             f"Each handler module imported in a fresh interpreter, `python -S -X importtime -c \"import <module>\"` "
@@ -234,23 +236,19 @@ def markdown(meta: dict[str, Any], results: dict[str, Any], verdicts_: list[dict
                     f"| {d[0]} | {_fmt_ms(d[1]) if d[1] is not None else ''} | "
                     f"{f'{d[2]:.0f}%' if d[2] is not None else ''} |  | {s[0]} | "
                     f"{_fmt_ms(s[1]) if s[1] is not None else ''} | {f'{s[2]:.0f}%' if s[2] is not None else ''} |")
-    r = results.get("up")
-    if r and not r.get("error"):
+    if r := _measured(results, "up"):
         lines += ["", "## `fleet up` ready", "",
                   "From starting `fleet up --aws-port P --api-port Q` (free ports) until `GET /health` on the API "
                   "port answers 200, then SIGTERM: " + ", ".join(f"{x:.2f} s" for x in r["runs_s"])
                   + f"; median **{r['median_s']:.2f} s**; {_load(r)}."]
-    r = results.get("demo")
-    if r and not r.get("error"):
+    if r := _measured(results, "demo"):
         lines += ["", "## `fleet demo`", "",
                   f"`fleet demo` in a scratch directory, wall time from the process's start to its exit: "
                   f"**{r['wall_s']:.1f} s** (exit {r['exit']}; the demo itself says \"{r['says']}\"); {_load(r)}."]
-    r = results.get("make_test")
-    if r and not r.get("error"):
+    if r := _measured(results, "make_test"):
         lines += ["", "## `make test`", "",
                   f"**{r['wall_s'] / 60:.1f} min**, exit {r['exit']}: {r['summary']}; {_load(r)}."]
-    r = results.get("profile")
-    if r and not r.get("error"):
+    if r := _measured(results, "profile"):
         kept = r["samples_kept"]
         lines += [
             "", "## Profile of the register path", "",

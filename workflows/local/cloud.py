@@ -93,7 +93,7 @@ class LocalCloud:
         self.deploy()
         # What is loaded by now (modules, moto's backends, the deployed resources) lives as long as
         # this cloud: kept out of the collector's full passes, which scanned all of it each time
-        # (about 8% of a registration's CPU, A/B). Given back at stop.
+        # (3-8% of a registration's CPU in A/B runs, more under concurrency). Given back at stop.
         gc.freeze()
         return self
 

@@ -69,9 +69,10 @@ is used as it is, with these seams re-pointed at the local cloud:
    `TMP_THREADS`, that LocalStack joins at shutdown and moto never reads: a `fleet up` serving for
    hours grew without bound. Finished threads are dropped from it as executions end.
 23. The engine deep-copies the state's JSON at every turn (each `$.` path read copies the whole
-   input, and the input, result, parameters and stack are copied again between states): a third
-   of its CPU went to copy.deepcopy. Those copies, which only ever hold JSON values, are made by a
-   copier for JSON (dicts, lists, text, numbers, booleans, null; anything else still deep-copied).
+   input, and the input, result, parameters and stack are copied again between states). Those
+   copies, which only ever hold JSON values, are made by a copier for JSON (dicts, lists, text,
+   numbers, booleans, null; anything else still deep-copied): about 4% of a registration's CPU,
+   measured A/B.
 
 And EventBridge: moto raises NotImplementedError for a Lambda rule target, so matching events
 for Lambda targets are handed to the runtime's asynchronous invoke (AWS's async contract).
