@@ -1,5 +1,6 @@
 # make demo  - set up and run the demo
 # make test  - set up and run the whole test suite
+# make lint  - ruff and mypy (part of make test)
 # make setup - create .venv and install the pinned dependencies (quick when nothing changed)
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 REQS   := requirements/runtime.txt requirements/dev.txt $(wildcard requirements/infra.txt) constraints.txt pyproject.toml
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: setup demo test up bench lock clean
+.PHONY: setup demo test lint up bench lock clean
 
 setup: $(VENV)/.installed $(if $(wildcard package-lock.json),node_modules/.installed)
 
@@ -26,8 +27,13 @@ node_modules/.installed: package.json package-lock.json
 demo: setup
 	$(VENV)/bin/fleet demo
 
-test: setup
+test: setup lint
 	$(PY) -m pytest -q
+
+# Style (ruff) and types (mypy), configured in pyproject.toml.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 up: setup
 	$(VENV)/bin/fleet up

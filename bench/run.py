@@ -23,9 +23,10 @@ import tempfile
 import time
 import traceback
 import urllib.request
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 for p in (str(ROOT / "lambdas"), str(ROOT)):
@@ -304,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(text: str) -> None:
         print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     t0 = time.perf_counter()
     meta = {"date": started.isoformat(timespec="seconds"), "machine": machine(), "versions": versions(), "git": git(),
             "sizes": sizes, "quick": args.quick, "targets": TARGETS,

@@ -59,7 +59,7 @@ def compile_command(target: str, python: str = sys.executable) -> list[str]:
 
 
 def compiles_for_lambda(python_version: tuple[int, int] = sys.version_info[:2]) -> bool:
-    return "%d.%d" % python_version == PYTHON_VERSION
+    return f"{python_version[0]}.{python_version[1]}" == PYTHON_VERSION
 
 
 def copy_sources(target: str) -> None:
@@ -105,7 +105,8 @@ def source_hash() -> str:
 
 def _excluded(path: Path) -> bool:
     rel = path.relative_to(LAMBDAS_DIR)
-    return any(part in ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache") for part in rel.parts) or path.suffix in (".pyc", ".pyo")
+    caches = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
+    return any(part in caches for part in rel.parts) or path.suffix in (".pyc", ".pyo")
 
 
 def docker_command() -> list[str]:

@@ -45,7 +45,7 @@ REASONS = {
 }
 
 
-def suppress(stack: "FleetStack") -> None:
+def suppress(stack: FleetStack) -> None:
     def ack(scope: IConstruct, finding: str, reason: str) -> None:
         Validations.of(scope).acknowledge(Acknowledgment(id=f"{PACK}::{PACK}-{finding}", reason=reason))
 

@@ -49,7 +49,7 @@ class Settings:
         return logs.RetentionDays.THREE_MONTHS if self.is_production else logs.RetentionDays.TWO_WEEKS
 
     @classmethod
-    def from_context(cls, node: Node) -> "Settings":
+    def from_context(cls, node: Node) -> Settings:
         def get(key: str, default):
             value = node.try_get_context(key)
             return default if value is None else value

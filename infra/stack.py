@@ -9,7 +9,6 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra import lambda_asset, nag
-from workflows import naming
 from infra.components.api import Api
 from infra.components.functions import Functions
 from infra.components.messaging import EventRouting, Messaging
@@ -18,6 +17,7 @@ from infra.components.state_machines import StateMachines
 from infra.components.tables import Tables
 from infra.resources import CatalogResources
 from infra.settings import Settings
+from workflows import naming
 from workflows.catalog import Ref
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -20,8 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleet_domain import idempotency
-from fleet_domain import orchestration, repositories, resume
+from fleet_domain import idempotency, orchestration, repositories, resume
 from fleet_domain.api_errors import ApiError, Conflict, Invalid, NotFound, error_body
 from fleet_domain.dispatch import RideRequest
 from fleet_domain.dlq import DeadLetterQueue
@@ -32,8 +31,6 @@ from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.registration import car_id_for
 from fleet_domain.repositories import CarHistoryRepository, CarRepository
 from fleet_domain.ride_repository import Ride, RideRepository
-
-
 
 
 class _PerInvocationResolver(APIGatewayRestResolver):
@@ -96,26 +93,26 @@ app.enable_swagger(path="/docs", title="Car fleet API", version="1.0.0",
                    description="Starts and resumes the car fleet's Step Functions workflows.")
 
 MAX_WAIT_S = 29  # API Gateway's integration timeout
-WaitSeconds = Annotated[Optional[int], Query(ge=0, le=MAX_WAIT_S, description="seconds to wait for the result (<= 29)")]
+WaitSeconds = Annotated[int | None, Query(ge=0, le=MAX_WAIT_S, description="seconds to wait for the result (<= 29)")]
 
 
 class Links(DomainModel):
     execution: str
-    car: Optional[str] = None
-    ride: Optional[str] = None
-    job: Optional[str] = None
+    car: str | None = None
+    ride: str | None = None
+    job: str | None = None
 
 
 class Accepted(DomainModel):
     execution_arn: str
     status: str
-    links: Optional[Links] = None
+    links: Links | None = None
 
 
 class CarAccepted(Accepted):
     car_id: str
-    outcome: Optional[str] = None
-    output: Optional[Any] = None
+    outcome: str | None = None
+    output: Any | None = None
 
 
 class CarView(DomainModel):
@@ -134,10 +131,10 @@ class ExecutionStatus(DomainModel):
     status: str
     input: Any = None
     output: Any = None
-    error: Optional[str] = None
-    cause: Optional[str] = None
+    error: str | None = None
+    cause: str | None = None
     start_date: str
-    stop_date: Optional[str] = None
+    stop_date: str | None = None
     states: list[str]
 
 
@@ -147,7 +144,7 @@ class Health(DomainModel):
 
 class ErrorBody(DomainModel):
     message: str
-    details: Optional[list[dict[str, Any]]] = None
+    details: list[dict[str, Any]] | None = None
     request_id: str
 
 
@@ -246,7 +243,7 @@ def _registration_answer(view: orchestration.ExecutionView, car_id: str, links: 
 
 
 @app.get("/cars", summary="List cars, optionally by status", responses={200: _model("the cars", CarList), **INVALID})
-def list_cars(status: Annotated[Optional[CarStatus], Query()] = None) -> CarList:
+def list_cars(status: Annotated[CarStatus | None, Query()] = None) -> CarList:
     repo = CarRepository()
     statuses = [status] if status else list(CarStatus)
     cars = [car for s in statuses for car in repo.list_by_status(s)]
@@ -266,24 +263,24 @@ def get_car(car_id: Annotated[str, Path(max_length=64)]) -> CarView:
 
 class RideAccepted(Accepted):
     ride_id: str
-    outcome: Optional[str] = None
-    output: Optional[Any] = None
+    outcome: str | None = None
+    output: Any | None = None
 
 
 class TripCompletion(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
-    odometer_km: Optional[Annotated[int, Field(ge=0, le=10_000_000)]] = None
-    battery_pct: Optional[Annotated[float, Field(ge=0, le=100)]] = None
+    odometer_km: Annotated[int, Field(ge=0, le=10000000)] | None = None
+    battery_pct: Annotated[float, Field(ge=0, le=100)] | None = None
 
 
 class Resumed(DomainModel):
     id: str
-    execution_arn: Optional[str] = None
+    execution_arn: str | None = None
     sent: dict[str, Any]
 
 
-def _follow(execution_arn: str, wait: Optional[int], body: Accepted) -> Response:
+def _follow(execution_arn: str, wait: int | None, body: Accepted) -> Response:
     """202 while running; with ?wait, the outcome once the execution ends within the wait."""
     if not wait:
         return _json(202, body)
@@ -328,7 +325,7 @@ def get_ride(ride_id: Annotated[str, Path(max_length=64)]) -> Ride:
 @app.post("/rides/<ride_id>/complete", summary="Report the end of a ride's trip (resumes the dispatch)",
           responses={200: _model("the trip's end was handed to the workflow", Resumed), **NOT_FOUND, **CONFLICT,
                      **INVALID})
-def complete_ride(ride_id: Annotated[str, Path(max_length=64)], completion: Optional[TripCompletion] = None):
+def complete_ride(ride_id: Annotated[str, Path(max_length=64)], completion: TripCompletion | None = None):
     completion = completion or TripCompletion()
     if RideRepository().get(ride_id) is None:
         raise NotFound(f"no ride {ride_id}")
@@ -354,8 +351,8 @@ class MaintenanceOrder(DomainModel):
 class JobAccepted(Accepted):
     job_id: str
     car_id: str
-    outcome: Optional[str] = None
-    output: Optional[Any] = None
+    outcome: str | None = None
+    output: Any | None = None
 
 
 class SignOffRequest(DomainModel):
@@ -428,8 +425,8 @@ class DeadLetterSummary(DomainModel):
     id: str
     execution_arn: str
     workflow: str
-    failed_state: Optional[str] = None
-    error: Optional[str] = None
+    failed_state: str | None = None
+    error: str | None = None
     age_s: float
 
 
@@ -453,11 +450,11 @@ class RedriveSome(DomainModel):
 
 class RedriveOutcome(DomainModel):
     id: str
-    execution_arn: Optional[str] = None
+    execution_arn: str | None = None
     started: bool
     deleted: bool
     dry_run: bool
-    error: Optional[str] = None
+    error: str | None = None
 
 
 class RedriveReport(DomainModel):
@@ -471,12 +468,12 @@ def _dlq() -> DeadLetterQueue:
 @app.get("/dlq", summary="Operational failures waiting in the DLQ",
          responses={200: _model("the messages, oldest first", DeadLetters), **INVALID})
 def list_dead_letters() -> DeadLetters:
-    return DeadLetters(messages=[DeadLetterSummary(**l.summary()) for l in _dlq().list()])
+    return DeadLetters(messages=[DeadLetterSummary(**x.summary()) for x in _dlq().list()])
 
 
 @app.post("/dlq/redrive", summary="Restart failed executions from their original input",
           responses={200: _model("what was started", RedriveReport), **INVALID})
-def redrive(request: Annotated[Union[RedriveAll, RedriveSome], Body()]) -> RedriveReport:
+def redrive(request: Annotated[RedriveAll | RedriveSome, Body()]) -> RedriveReport:
     ids = request.ids if isinstance(request, RedriveSome) else None
     results = _dlq().redrive(orchestration.sfn(), ids, dry_run=request.dry_run)
     return RedriveReport(results=[RedriveOutcome(**r.as_dict()) for r in results])

@@ -9,7 +9,6 @@ from fleet_domain.maintenance import TechnicianRequest, book_technician
 from fleet_domain.observability import lambda_handler, logger
 
 
-
 @lambda_handler()
 def handler(event, context):
     job = TechnicianRequest.model_validate(event).job

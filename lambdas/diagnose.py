@@ -9,7 +9,6 @@ from fleet_domain.maintenance import Diagnosis, diagnose
 from fleet_domain.observability import lambda_handler, logger
 
 
-
 @lambda_handler()
 def handler(event, context):
     request = Diagnosis.model_validate(event)

@@ -14,7 +14,6 @@ from fleet_domain.models import CarDetails
 from fleet_domain.observability import lambda_handler, logger, metrics
 
 
-
 @lambda_handler()
 def handler(event, context):
     car = CarDetails.model_validate(event)

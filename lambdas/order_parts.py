@@ -9,7 +9,6 @@ from fleet_domain.maintenance import PartsRequest, order_parts
 from fleet_domain.observability import lambda_handler, logger
 
 
-
 @lambda_handler()
 def handler(event, context):
     request = PartsRequest.model_validate(event)

@@ -6,9 +6,8 @@ TransientRoutingError (a routing service's hiccup) is retried by the dispatch wo
 """
 
 
-from fleet_domain.observability import lambda_handler, logger
 from fleet_domain.dispatch import RouteRequest, route_for
-
+from fleet_domain.observability import lambda_handler, logger
 
 
 @lambda_handler()

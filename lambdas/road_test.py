@@ -11,7 +11,6 @@ from fleet_domain.maintenance import RoadTestRequest, road_test
 from fleet_domain.observability import lambda_handler, logger, metrics
 
 
-
 @lambda_handler()
 def handler(event, context):
     request = RoadTestRequest.model_validate(event)

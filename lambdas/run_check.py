@@ -11,7 +11,6 @@ from fleet_domain.maintenance import CheckRequest, run_check
 from fleet_domain.observability import lambda_handler, logger, metrics
 
 
-
 @lambda_handler()
 def handler(event, context):
     request = CheckRequest.model_validate(event)

@@ -11,7 +11,6 @@ from fleet_domain.observability import lambda_handler, logger, metrics
 from fleet_domain.registration import validate_registration
 
 
-
 @lambda_handler(correlation_id_path="correlation_id")
 def handler(event, context):
     car = validate_registration(event)

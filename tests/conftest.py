@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -13,9 +13,9 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-from workflows import catalog, client  # noqa: E402
-from workflows.catalog import Ref  # noqa: E402
-from workflows.local.cloud import LocalCloud, resolve  # noqa: E402
+from workflows import catalog, client
+from workflows.catalog import Ref
+from workflows.local.cloud import LocalCloud, resolve
 
 
 class Fleet:

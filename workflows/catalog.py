@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 STATEMACHINES_DIR = ROOT / "statemachines"

@@ -12,8 +12,9 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from workflows import catalog
 
@@ -207,8 +208,8 @@ def faults_from(path: str | None) -> Any:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from workflows import render
-    from workflows.local.cloud import LocalCloud, resolve
     from workflows.local.api_gateway import ApiGateway
+    from workflows.local.cloud import LocalCloud, resolve
     from workflows.local.server import Servers, bind, bind_aws_endpoint, url
 
     faults = faults_from(args.faults)

@@ -17,8 +17,16 @@ import json
 from typing import Any
 
 from workflows import catalog
-from workflows.cost import (ARCHITECTURES, DEFAULT_ARCHITECTURE, INTEGRATION_LAMBDA_MEMORY_MB, ExecutionUsage,
-                            FunctionProfile, Prices, Usage, bill)
+from workflows.cost import (
+    ARCHITECTURES,
+    DEFAULT_ARCHITECTURE,
+    INTEGRATION_LAMBDA_MEMORY_MB,
+    ExecutionUsage,
+    FunctionProfile,
+    Prices,
+    Usage,
+    bill,
+)
 
 DEFAULT_PER_MONTH = 100_000
 

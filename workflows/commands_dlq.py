@@ -66,8 +66,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     dlq, _, _ = _clients(args.endpoint_url)
     letters = dlq.list()
     render.table(f"dead-letter queue ({len(letters)})", ["id", "execution", "workflow", "failed state", "error", "age"],
-                 [(l.message_id, l.execution_arn.rsplit(":", 1)[-1], l.workflow, l.body.get("failed_state"),
-                   l.body.get("error"), f"{l.age_s:.0f} s") for l in letters])
+                 [(x.message_id, x.execution_arn.rsplit(":", 1)[-1], x.workflow, x.body.get("failed_state"),
+                   x.body.get("error"), f"{x.age_s:.0f} s") for x in letters])
     return 0
 
 

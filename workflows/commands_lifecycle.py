@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from workflows import catalog, client
 
@@ -222,8 +223,8 @@ def cmd_car(args: argparse.Namespace) -> int:
 
 
 def _history(stack: Stack, car_id: str) -> list[Any]:
-    from fleet_domain.models import CarEvent
     from fleet_domain.lifecycle_store import Store
+    from fleet_domain.models import CarEvent
 
     store = Store(stack.dynamodb, car_history=stack.tables["CarHistory"])
     items = store.query(TableName=store.table("car_history"), KeyConditionExpression="car_id = :car",

@@ -72,7 +72,7 @@ def check_api_url(url: str, allow_remote: bool) -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"--api-url must be an http(s) URL with a host, got {url!r}")
     try:
-        parts.port
+        _ = parts.port
     except ValueError:
         raise UsageError(f"--api-url has an invalid port: {url!r}") from None
     if allow_remote:

@@ -166,7 +166,6 @@ def print_trace(trace: Any, console: Any = None) -> None:
 
 
 def states_table(trace: Any) -> Table:
-    from workflows import render
     from workflows.trace_html import fmt_ms
 
     table = Table(box=None, show_edge=False, pad_edge=False, padding=(0, 2, 0, 0), header_style="bold")
@@ -204,7 +203,6 @@ def states_table(trace: Any) -> Table:
 
 
 def result_text(v: Any) -> Text:
-    from workflows import render
 
     style = _STATUS_STYLE.get(v.status, "")
     text = Text(v.status, style=style)

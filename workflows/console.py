@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import json
 import traceback
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import unquote
 
 from workflows import trace_html

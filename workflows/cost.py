@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Literal
 
 from workflows import catalog
 from workflows.trace import event_details, json_or_text
@@ -61,7 +62,7 @@ class Prices:
     path: str = ""
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "Prices":
+    def load(cls, path: str | Path | None = None) -> Prices:
         p = Path(path) if path else PRICES_FILE
         return cls(json.loads(p.read_text()), str(p))
 
@@ -73,7 +74,7 @@ class Prices:
     def region(self) -> str:
         return str(self.data["region"])
 
-    def with_lambda_rate(self, architecture: str, price_per_gb_second: float) -> "Prices":
+    def with_lambda_rate(self, architecture: str, price_per_gb_second: float) -> Prices:
         """The same prices with a flat Lambda duration rate (for the published examples)."""
         data = json.loads(json.dumps(self.data))
         data["lambda"]["duration_tiers_per_gb_second"][architecture] = [
@@ -132,10 +133,10 @@ class Units:
     sqs_requests: float = 0.0
     events: float = 0.0  # EventBridge custom events published
 
-    def __add__(self, other: "Units") -> "Units":
+    def __add__(self, other: Units) -> Units:
         return Units(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
-    def scaled(self, k: float) -> "Units":
+    def scaled(self, k: float) -> Units:
         return Units(*(getattr(self, f.name) * k for f in fields(self)))
 
 
@@ -324,7 +325,7 @@ class ExecutionUsage:
     express_memory_mb: float = 50.0
     express_blocker: str | None = None  # why this could not run as an Express workflow
 
-    def usage(self, profiles: Mapping[str, FunctionProfile] | None = None, prices: Prices | None = None) -> "Usage":
+    def usage(self, profiles: Mapping[str, FunctionProfile] | None = None, prices: Prices | None = None) -> Usage:
         """The billable quantities of this execution. `profiles` add what each Lambda does
         inside (its own service calls) and the event consumers' invocations."""
         prices = prices or Prices.load()
@@ -511,13 +512,13 @@ class Usage:
     integration_calls: float = 0.0
     integration_gb_seconds: float = 0.0
 
-    def __add__(self, other: "Usage") -> "Usage":
+    def __add__(self, other: Usage) -> Usage:
         out = Usage()
         for f in fields(self):
             setattr(out, f.name, getattr(self, f.name) + getattr(other, f.name))
         return out
 
-    def scaled(self, k: float) -> "Usage":
+    def scaled(self, k: float) -> Usage:
         out = Usage()
         for f in fields(self):
             v = getattr(self, f.name)
@@ -525,7 +526,7 @@ class Usage:
         return out
 
     @staticmethod
-    def mean(usages: list["Usage"]) -> "Usage":
+    def mean(usages: list[Usage]) -> Usage:
         total = Usage()
         for u in usages:
             total = total + u

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import botocore.client
 
@@ -36,7 +37,7 @@ class Meter:
         self._original_handler_for: Callable | None = None
         self._original_api_call: Callable | None = None
 
-    def __enter__(self) -> "Meter":
+    def __enter__(self) -> Meter:
         runtime = self.cloud.runtime
         original_handler_for = runtime.handler_for
         self._original_handler_for = original_handler_for

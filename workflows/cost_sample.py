@@ -9,8 +9,9 @@ in-process local cloud (virtual clock), or one execution's history at an endpoin
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from workflows import catalog, client
 from workflows.cost import ExecutionUsage, FunctionProfile, analyze

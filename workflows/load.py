@@ -26,10 +26,11 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 WORKFLOWS = ("register", "dispatch", "maintenance")
 DEFAULT_MIX = {"register": 0.6, "dispatch": 0.3, "maintenance": 0.1}
@@ -260,7 +261,7 @@ class LoadRun:
             order.append(pick)
         return order
 
-    def run(self) -> "LoadReport":
+    def run(self) -> LoadReport:
         self.started_at = time.perf_counter()
         follower = threading.Thread(target=self._follow, name="load-follower", daemon=True)
         follower.start()
@@ -426,7 +427,7 @@ class LoadReport:
         return {**self.__dict__, "ok": self.ok}
 
     @classmethod
-    def of(cls, run: LoadRun) -> "LoadReport":
+    def of(cls, run: LoadRun) -> LoadReport:
         sent = sorted(run.sent, key=lambda s: s.index)
         answered = [s for s in sent if s.answer is not None]
         by_status = Counter(str(s.answer.status) if s.answer.status else f"no answer ({s.answer.error})"

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from workflows.catalog import STATEMACHINES_DIR
 
@@ -67,7 +68,7 @@ class MockConfig:
     responses: Mapping[str, tuple[MockedResponse, ...]]
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "MockConfig":
+    def load(cls, path: str | Path | None = None) -> MockConfig:
         path = Path(path) if path else default_path()
         try:
             data = json.loads(path.read_text())
@@ -78,7 +79,7 @@ class MockConfig:
         return cls.from_dict(data, path)
 
     @classmethod
-    def from_dict(cls, data: Any, path: Path | None = None) -> "MockConfig":
+    def from_dict(cls, data: Any, path: Path | None = None) -> MockConfig:
         where = str(path or "mock configuration")
         if not isinstance(data, dict) or set(data) - {"StateMachines", "MockedResponses"}:
             raise MockConfigError(f"{where}: expected an object with StateMachines and MockedResponses")

@@ -26,7 +26,7 @@ class AwsStack:
     session: Any
 
     @classmethod
-    def connect(cls, stack_name: str | None = None, region: str | None = None) -> "AwsStack":
+    def connect(cls, stack_name: str | None = None, region: str | None = None) -> AwsStack:
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
         name = stack_name or os.environ.get("FLEET_STACK") or naming.DEFAULT_STACK_NAME

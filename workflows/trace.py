@@ -18,9 +18,10 @@ are told apart.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 _SCHEDULED = {"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"}
 _STARTED = {"TaskStarted", "LambdaFunctionStarted", "ActivityStarted"}
@@ -84,12 +85,12 @@ class StateVisit:
     tries: list[Attempt] = field(default_factory=list)
     error: str | None = None  # what ended a failed or caught visit (a Fail state's error too)
     cause: str | None = None
-    parent: "StateVisit | None" = field(default=None, repr=False)
+    parent: StateVisit | None = field(default=None, repr=False)
     branch: int | None = None  # Parallel branch index, from the ASL
     iteration: int | None = None  # Map item index
     parent_attempt: int | None = None  # which run of the Parallel / Map (a Retry re-runs it) it belongs to
     path: tuple[str, ...] = ()  # the state's place in the ASL: ("RunChecks", "ItemProcessor", "RunCheck")
-    successor: "StateVisit | None" = field(default=None, repr=False)  # the next state entered in this scope
+    successor: StateVisit | None = field(default=None, repr=False)  # the next state entered in this scope
     iterations: int | None = None  # a Map's item count
     event_ids: list[int] = field(default_factory=list)
     _exited_event: bool = field(default=False, repr=False)
@@ -130,7 +131,7 @@ class StateVisit:
     def scope(self) -> tuple[int | None, int | None, int | None]:
         return (id(self.parent) if self.parent else None, self.branch, self.iteration)
 
-    def ancestors(self) -> Iterator["StateVisit"]:
+    def ancestors(self) -> Iterator[StateVisit]:
         v = self.parent
         while v is not None:
             yield v
@@ -154,10 +155,8 @@ def visits_from_history(events: list[dict], definition: str | Mapping[str, Any] 
     for ev in events:
         eid, etype = ev["id"], ev["type"]
         prev = ev.get("previousEventId")
-        if prev in owner:
-            prev_owner = owner[prev]
-        else:  # 0 (no previous event), or a history without previousEventId: read it in order
-            prev_owner = last if prev is None else None
+        # 0 (no previous event), or a history without previousEventId: read it in order
+        prev_owner = owner.get(prev, last if prev is None else None)
         d = event_details(ev)
         types[eid], details[eid] = etype, d
 
@@ -275,7 +274,7 @@ def _owner(etype: str, d: dict, prev_owner: StateVisit | None) -> StateVisit | N
     for prefix, kind in _GROUP_EVENT_PREFIXES:
         if etype.startswith(prefix):
             name = d.get("name")
-            return _up(prev_owner, lambda v: v.type == kind and (name is None or v.name == name)) or prev_owner
+            return _up(prev_owner, lambda v, kind=kind, name=name: v.type == kind and (name is None or v.name == name)) or prev_owner
     return prev_owner
 
 
@@ -429,7 +428,7 @@ class Graph:
     END = "__end__"
 
     @classmethod
-    def from_definition(cls, definition: str | Mapping[str, Any]) -> "Graph":
+    def from_definition(cls, definition: str | Mapping[str, Any]) -> Graph:
         nodes: list[Node] = [Node(cls.START, "Start", "Start")]
         edges: list[Edge] = []
         defn = _load(definition) or {}
@@ -443,7 +442,7 @@ class Graph:
                 nodes.append(Node(nid, name, stype, parent, state.get("Comment"), state.get("Resource"),
                                   list(state.get("Retry", [])), list(state.get("Catch", [])),
                                   bool(state.get("End")) or stype in ("Succeed", "Fail")))
-                sib = lambda target: "/".join(prefix + (target,))  # noqa: E731
+                sib = lambda target: "/".join(prefix + (target,))
                 if stype == "Choice":
                     for rule in state.get("Choices", []):
                         if "Next" in rule:
@@ -558,7 +557,7 @@ class ExecutionTrace:
 
     @classmethod
     def build(cls, description: dict, events: list[dict], definition: str | Mapping[str, Any] | None = None,
-              state_machine_name: str = "") -> "ExecutionTrace":
+              state_machine_name: str = "") -> ExecutionTrace:
         defn = _load(definition)
         sm_arn = description.get("stateMachineArn", "")
         return cls(

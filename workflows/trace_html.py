@@ -16,9 +16,10 @@ from __future__ import annotations
 import html
 import json
 import os
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import quote
 
 from workflows.trace import Edge, ExecutionTrace, Graph, Node, StateSummary, StateVisit, json_or_text, load_trace
@@ -128,7 +129,7 @@ def render_page(trace: ExecutionTrace, *, script_url: str | None = None, back_ur
         '<p class="hint">Click a state to see its input, output and errors.</p></aside>',
         "</main>",
         _events_html(trace),
-        f"<footer>Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC by <code>fleet trace</code> from "
+        f"<footer>Generated {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC by <code>fleet trace</code> from "
         "DescribeExecution, DescribeStateMachine and GetExecutionHistory. "
         f"Layout: {LAYOUT_PACKAGE} {version}.</footer>",
         f'<script type="application/json" id="trace-data">{_json_for_script(data)}</script>',
@@ -456,7 +457,7 @@ def _when(value: datetime | None) -> str:
     if value is None:
         return ""
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d} UTC"
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StrictInt, ValidationError, field_validator
 
-from fleet_domain.lifecycle_errors import RideValidationError, TripReportError
 from fleet_domain.geo import distance_km
+from fleet_domain.lifecycle_errors import RideValidationError, TripReportError
 from fleet_domain.models import Car, DomainModel, Location
 
 # --- rules -------------------------------------------------------------------------------------
@@ -56,7 +56,7 @@ class RideRequest(DomainModel):
     dropoff: Location
     passengers: Annotated[StrictInt, Field(ge=1, le=9)]
     # The API's request id, carried into the execution so a request can be followed into it.
-    correlation_id: Optional[Annotated[str, Field(strict=True, max_length=128)]] = None
+    correlation_id: Annotated[str, Field(strict=True, max_length=128)] | None = None
 
     @field_validator("passengers", mode="before")
     @classmethod
@@ -69,10 +69,10 @@ class FleetCar(Car):
     """A car as the lifecycle workflows read it: the stored car plus the fields they maintain."""
 
     km_since_service: int = 0
-    ride_id: Optional[str] = None  # while RESERVED or ON_TRIP
-    job_id: Optional[str] = None  # while IN_MAINTENANCE
-    last_ride_id: Optional[str] = None
-    last_job_id: Optional[str] = None
+    ride_id: str | None = None  # while RESERVED or ON_TRIP
+    job_id: str | None = None  # while IN_MAINTENANCE
+    last_ride_id: str | None = None
+    last_job_id: str | None = None
 
 
 class Candidate(DomainModel):
@@ -100,8 +100,8 @@ class TripReport(DomainModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    odometer_km: Optional[Annotated[int, Field(ge=0)]] = None
-    battery_pct: Optional[Annotated[float, Field(ge=0, le=100)]] = None
+    odometer_km: Annotated[int, Field(ge=0)] | None = None
+    battery_pct: Annotated[float, Field(ge=0, le=100)] | None = None
 
 
 class CarBeforeTrip(DomainModel):
@@ -119,7 +119,7 @@ class CarAfterTrip(DomainModel):
 
 class MaintenanceDue(DomainModel):
     due: bool
-    reason: Optional[str] = None
+    reason: str | None = None
 
 
 def validate_ride(event: Any) -> RideRequest:

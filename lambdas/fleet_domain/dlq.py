@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from fleet_domain.executions import start_execution
 
@@ -107,7 +108,7 @@ class DeadLetterQueue:
         return self.held
 
     def _release(self, letters: Iterable[DeadLetter]) -> None:
-        entries = [{"Id": str(i), "ReceiptHandle": l.receipt_handle, "VisibilityTimeout": 0} for i, l in enumerate(letters)]
+        entries = [{"Id": str(i), "ReceiptHandle": x.receipt_handle, "VisibilityTimeout": 0} for i, x in enumerate(letters)]
         for start in range(0, len(entries), 10):
             self.sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=entries[start:start + 10])
 
@@ -115,7 +116,7 @@ class DeadLetterQueue:
         """Every message, oldest first, left in the queue (read, then made visible again)."""
         letters = self._receive_all(limit)
         self._release(letters)
-        return sorted(letters, key=lambda l: l.sent_at_ms)
+        return sorted(letters, key=lambda x: x.sent_at_ms)
 
     def show(self, message_id: str) -> DeadLetter:
         for letter in self.list():
@@ -128,7 +129,7 @@ class DeadLetterQueue:
         """Redrive the given messages (all when ids is None)."""
         letters = self._receive_all(1000)
         wanted = set(ids) if ids is not None else None
-        chosen = [l for l in letters if wanted is None or l.message_id in wanted]
+        chosen = [x for x in letters if wanted is None or x.message_id in wanted]
         results = []
         try:
             for letter in chosen:
@@ -136,8 +137,8 @@ class DeadLetterQueue:
         finally:
             # Whatever was not deleted goes back on the queue at once.
             done = {r.id for r in results if r.deleted}
-            self._release(l for l in letters if l.message_id not in done)
-        missing = (wanted or set()) - {l.message_id for l in letters}
+            self._release(x for x in letters if x.message_id not in done)
+        missing = (wanted or set()) - {x.message_id for x in letters}
         results += [RedriveResult(m, None, False, False, dry_run, "no such message in the DLQ") for m in sorted(missing)]
         return results
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationError
 
@@ -51,9 +51,9 @@ class MaintenanceRequest(DomainModel):
 
     car_id: Annotated[str, Field(strict=True, min_length=1, max_length=64)]
     reason: Annotated[str, Field(strict=True, min_length=1, max_length=200)]
-    ride_id: Optional[str] = None  # the trip after which a dispatch found maintenance due
-    started_by: Optional[str] = Field(None, alias="AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID")
-    correlation_id: Optional[Annotated[str, Field(strict=True, max_length=128)]] = None
+    ride_id: str | None = None  # the trip after which a dispatch found maintenance due
+    started_by: str | None = Field(None, alias="AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID")
+    correlation_id: Annotated[str, Field(strict=True, max_length=128)] | None = None
 
 
 class CarSnapshot(DomainModel):
@@ -62,11 +62,11 @@ class CarSnapshot(DomainModel):
     car_id: str
     status: str
     version: int
-    model: Optional[str] = None
-    year: Optional[int] = None
-    odometer_km: Optional[int] = None
-    battery_pct: Optional[float] = None
-    km_since_service: Optional[int] = None
+    model: str | None = None
+    year: int | None = None
+    odometer_km: int | None = None
+    battery_pct: float | None = None
+    km_since_service: int | None = None
 
 
 class CheckResult(DomainModel):
@@ -97,8 +97,8 @@ class SignOff(DomainModel):
 
     passed: bool
     notes: Annotated[str, Field(max_length=2000)] = ""  # as the API takes them; part of a retirement's reason
-    technician: Optional[str] = None
-    signed_off_at: Optional[str] = None
+    technician: str | None = None
+    signed_off_at: str | None = None
 
 
 def validate_request(event: Any) -> MaintenanceRequest:
@@ -176,7 +176,7 @@ class JobRef(DomainModel):
     job_id: str
     car_id: str
     reason: str
-    ride_id: Optional[str] = None
+    ride_id: str | None = None
 
 
 def _known_check(check: str) -> str:
@@ -208,11 +208,11 @@ class TechnicianRequest(DomainModel):
 class CheckRequest(DomainModel):
     """RunCheck's event: one item of the RunChecks Map."""
 
-    job_id: Optional[str] = None
+    job_id: str | None = None
     car: CarSnapshot
     check: Annotated[str, Field(strict=True), AfterValidator(_known_check)]
 
 
 class RoadTestRequest(DomainModel):
-    job_id: Optional[str] = None
+    job_id: str | None = None
     car: CarSnapshot

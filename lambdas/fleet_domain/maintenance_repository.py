@@ -12,8 +12,7 @@ sign-off, sign_off, road_test, closed_at, closed_car_version, reason_closed.
 
 from __future__ import annotations
 
-from typing import Any, Optional
-
+from typing import Any
 
 from fleet_domain.lifecycle_errors import CarStateConflict
 from fleet_domain.lifecycle_store import Cancelled, CarChange, Store, plain, value, values
@@ -30,18 +29,18 @@ class MaintenanceJob(DomainModel):
     status: JobStatus
     opened_at: str
     updated_at: str
-    execution_arn: Optional[str] = None
-    ride_id: Optional[str] = None
-    car_version: Optional[int] = None
-    checks: Optional[list[dict[str, Any]]] = None
-    parts: Optional[dict[str, Any]] = None
-    technician: Optional[dict[str, Any]] = None
-    task_token: Optional[str] = None
-    sign_off: Optional[dict[str, Any]] = None
-    road_test: Optional[dict[str, Any]] = None
-    closed_at: Optional[str] = None
-    closed_car_version: Optional[int] = None
-    reason_closed: Optional[str] = None
+    execution_arn: str | None = None
+    ride_id: str | None = None
+    car_version: int | None = None
+    checks: list[dict[str, Any]] | None = None
+    parts: dict[str, Any] | None = None
+    technician: dict[str, Any] | None = None
+    task_token: str | None = None
+    sign_off: dict[str, Any] | None = None
+    road_test: dict[str, Any] | None = None
+    closed_at: str | None = None
+    closed_car_version: int | None = None
+    reason_closed: str | None = None
 
     @property
     def waiting(self) -> bool:

@@ -6,10 +6,10 @@ Numbers read from DynamoDB arrive as `Decimal`; the models that are read back fr
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
 
@@ -20,7 +20,7 @@ DEFAULT_LOCATION = {"lat": 52.52, "lon": 13.405}  # Berlin, where new cars are c
 
 def max_year() -> int:
     """The newest model year accepted: next year's models are sold from this year on."""
-    return datetime.now(timezone.utc).year + 1
+    return datetime.now(UTC).year + 1
 
 
 def _iso_timestamp(v: str) -> str:
@@ -127,7 +127,7 @@ class CarRegistration(DomainModel):
     location: Location = Field(default_factory=lambda: Location(**DEFAULT_LOCATION))
     battery_pct: Annotated[StrictFloat, Field(ge=0, le=100)] = 100.0
     odometer_km: Annotated[StrictInt, Field(ge=0, le=10_000_000)] = 0
-    correlation_id: Optional[Annotated[str, Field(strict=True, max_length=128)]] = None
+    correlation_id: Annotated[str, Field(strict=True, max_length=128)] | None = None
 
     @field_validator("year", "seats", "odometer_km", mode="before")
     @classmethod
@@ -200,11 +200,11 @@ class CarEvent(_StoredModel):
 
     car_id: Key
     status: CarStatus
-    previous_status: Optional[CarStatus] = None
+    previous_status: CarStatus | None = None
     version: Version
     at: str  # ISO 8601 timestamp, as Step Functions writes it (e.g. 2026-11-24T18:00:00.123Z)
-    execution_arn: Optional[ExecutionArn] = None
-    reason: Optional[Annotated[str, Field(max_length=4096), Text]] = None
+    execution_arn: ExecutionArn | None = None
+    reason: Annotated[str, Field(max_length=4096), Text] | None = None
 
     @field_validator("at")
     @classmethod
@@ -222,7 +222,7 @@ class CarStatusChanged(DomainModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    id: Optional[str] = None
+    id: str | None = None
     detail_type: str = Field(alias="detail-type")
     source: str
     detail: CarEvent

@@ -7,7 +7,8 @@ time. The DynamoDB client is the process's one (fleet_domain.aws_clients).
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError

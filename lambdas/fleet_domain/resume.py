@@ -15,8 +15,8 @@ passing reason, the token is put back so the caller can try again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -37,12 +37,12 @@ class NotWaiting(Exception):
 class Resumed:
     kind: str  # "trip" | "sign-off"
     id: str  # ride_id | job_id
-    execution_arn: Optional[str]
+    execution_arn: str | None
     sent: dict[str, Any]  # what the waiting state received
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def complete_trip(sfn: Any, dynamodb: Any, ride_id: str, odometer_km: int | None = None,

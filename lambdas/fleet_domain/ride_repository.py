@@ -12,8 +12,7 @@ failure changed the car.
 
 from __future__ import annotations
 
-from typing import Any, Optional
-
+from typing import Any
 
 from fleet_domain.dispatch import CarAfterTrip, RideStatus, Route
 from fleet_domain.lifecycle_errors import CarStateConflict
@@ -32,15 +31,15 @@ class Ride(DomainModel):
     requested_at: str
     updated_at: str
     dispatched_by: str
-    car_id: Optional[str] = None
-    route: Optional[Route] = None
-    task_token: Optional[str] = None
-    trip_report: Optional[dict[str, Any]] = None
-    trip: Optional[CarAfterTrip] = None
-    reason: Optional[str] = None
-    car_outcome: Optional[dict[str, Any]] = None
-    started_at: Optional[str] = None
-    completed_at: Optional[str] = None
+    car_id: str | None = None
+    route: Route | None = None
+    task_token: str | None = None
+    trip_report: dict[str, Any] | None = None
+    trip: CarAfterTrip | None = None
+    reason: str | None = None
+    car_outcome: dict[str, Any] | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
 
     @property
     def waiting(self) -> bool:

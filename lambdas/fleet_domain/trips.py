@@ -5,20 +5,36 @@ repositories and publishes the car's status changes. Every one is safe to run tw
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import ValidationError
 
 from fleet_domain import car_events
 from fleet_domain.car_events import Publish, car_event
 from fleet_domain.dispatch import (
-    Candidate, CarBeforeTrip, MaintenanceDue, RideRequest, Route, TripReport, choose_candidates, finish_trip,
-    maintenance_due, validate_ride,
+    Candidate,
+    CarBeforeTrip,
+    MaintenanceDue,
+    RideRequest,
+    Route,
+    TripReport,
+    choose_candidates,
+    finish_trip,
+    maintenance_due,
+    validate_ride,
 )
 from fleet_domain.fleet_cars import FleetCarRepository
 from fleet_domain.lifecycle_errors import TripReportError
 from fleet_domain.models import (
-    DomainModel, ErrorName, ExecutionArn, Key, Location, StateName, TaskToken, Timestamp, Version,
+    DomainModel,
+    ErrorName,
+    ExecutionArn,
+    Key,
+    Location,
+    StateName,
+    TaskToken,
+    Timestamp,
+    Version,
 )
 from fleet_domain.ride_repository import RideRepository
 
@@ -47,7 +63,7 @@ class TripStart(DomainModel):
     route: Route
     task_token: TaskToken
     at: Timestamp
-    execution_arn: Optional[ExecutionArn] = None
+    execution_arn: ExecutionArn | None = None
 
 
 class TripStarted(DomainModel):
@@ -75,7 +91,7 @@ class TripCompletion(DomainModel):
     dropoff: Location
     report: Any = None  # what the car sent back through the task token
     at: Timestamp
-    execution_arn: Optional[ExecutionArn] = None
+    execution_arn: ExecutionArn | None = None
 
 
 class CarAfterCompletion(DomainModel):
@@ -121,17 +137,17 @@ class HeldCandidate(DomainModel):
 
 class RideFailure(DomainModel):
     ride_id: Key
-    candidate: Optional[HeldCandidate] = None
+    candidate: HeldCandidate | None = None
     failed_state: StateName
     error: ErrorName
     at: Timestamp
-    execution_arn: Optional[ExecutionArn] = None
+    execution_arn: ExecutionArn | None = None
 
 
 class RideFailed(DomainModel):
     ride_id: str
-    car_id: Optional[str] = None
-    car_status: Optional[str] = None
+    car_id: str | None = None
+    car_status: str | None = None
 
 
 def mark_ride_failed(request: RideFailure, rides: RideRepository, publish: Publish = car_events.publish) -> RideFailed:

@@ -6,7 +6,7 @@ one is safe to run twice.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -17,11 +17,28 @@ from fleet_domain.fleet_cars import FleetCarRepository
 from fleet_domain.lifecycle_errors import CarNotFoundError, CarStateConflict
 from fleet_domain.lifecycle_store import Cancelled, CarChange
 from fleet_domain.maintenance import (
-    Booking, CarSnapshot, CheckResult, JobRef, JobStatus, PartsOrder, RoadTestResult, SignOff, validate_request,
+    Booking,
+    CarSnapshot,
+    CheckResult,
+    JobRef,
+    JobStatus,
+    PartsOrder,
+    RoadTestResult,
+    SignOff,
+    validate_request,
 )
 from fleet_domain.maintenance_repository import MaintenanceJob, MaintenanceJobRepository
 from fleet_domain.models import (
-    CarStatus, DomainModel, ErrorName, ExecutionArn, Key, StateName, TaskToken, Text, Timestamp, Version,
+    CarStatus,
+    DomainModel,
+    ErrorName,
+    ExecutionArn,
+    Key,
+    StateName,
+    TaskToken,
+    Text,
+    Timestamp,
+    Version,
 )
 
 #: Reads of a car that keeps changing under EnterMaintenance before it gives up (CarStateConflict).
@@ -41,7 +58,7 @@ class MaintenanceEntry(DomainModel):
     request: Any  # the execution's input, validated here
     job_id: Key  # the execution's name
     at: Timestamp
-    execution_arn: Optional[ExecutionArn] = None
+    execution_arn: ExecutionArn | None = None
 
 
 class Entered(DomainModel):
@@ -73,7 +90,7 @@ def enter_maintenance(entry: MaintenanceEntry, cars: FleetCarRepository, jobs: M
             change = jobs.open(job, car.version)
         except Cancelled as cancelled:
             if cancelled.failed(1):
-                raise CarStateConflict(f"job {entry.job_id} exists, but car {car.car_id} is not in maintenance for it")
+                raise CarStateConflict(f"job {entry.job_id} exists, but car {car.car_id} is not in maintenance for it") from None
             continue  # the car changed since it was read: read it again
         publish([car_event(change, entry.at, entry.execution_arn, reason)])
         entered = snapshot(car).model_copy(update={"status": change.status, "version": change.version})
@@ -120,7 +137,7 @@ class ServiceReturn(DomainModel):
     sign_off: SignOff
     road_test: RoadTestResult
     at: Timestamp
-    execution_arn: Optional[ExecutionArn] = None
+    execution_arn: ExecutionArn | None = None
 
 
 def return_to_service(request: ServiceReturn, jobs: MaintenanceJobRepository,
@@ -138,8 +155,7 @@ def return_to_service(request: ServiceReturn, jobs: MaintenanceJobRepository,
 class Retirement(DomainModel):
     # Bounded: the reason, the findings and the notes make the CarStatusChanged event's reason.
     reason: Annotated[str, Field(strict=True, min_length=1, max_length=200), Text]
-    findings: Optional[Annotated[list[Annotated[str, Field(strict=True, max_length=200), Text]],
-                                 Field(max_length=10)]] = None
+    findings: Annotated[list[Annotated[str, Field(strict=True, max_length=200), Text]], Field(max_length=10)] | None = None
 
 
 class CarRetirement(DomainModel):
@@ -149,7 +165,7 @@ class CarRetirement(DomainModel):
     retirement: Retirement
     sign_off: SignOff
     at: Timestamp
-    execution_arn: Optional[ExecutionArn] = None
+    execution_arn: ExecutionArn | None = None
 
 
 def retire_car(request: CarRetirement, jobs: MaintenanceJobRepository,
@@ -173,7 +189,7 @@ class MaintenanceFailure(DomainModel):
     failed_state: StateName
     error: ErrorName
     at: Timestamp
-    execution_arn: Optional[ExecutionArn] = None
+    execution_arn: ExecutionArn | None = None
 
 
 def mark_maintenance_failed(request: MaintenanceFailure, jobs: MaintenanceJobRepository,

@@ -6,8 +6,18 @@ import math
 
 import pytest
 
-from workflows.cost import (Prices, Usage, Units, bill, express_billed, gb_seconds, lambda_billed_ms, lambda_cost,
-                            tiered, units_of_call)
+from workflows.cost import (
+    Prices,
+    Units,
+    Usage,
+    bill,
+    express_billed,
+    gb_seconds,
+    lambda_billed_ms,
+    lambda_cost,
+    tiered,
+    units_of_call,
+)
 
 PRICES = Prices.load()
 # The x86 rate of the list price table, and the same rate as the example page prints it.

@@ -12,7 +12,8 @@ import sys
 import boto3
 import pytest
 
-from tests.servers import ROOT, free_port, fleet_up
+from tests.servers import ROOT, fleet_up, free_port
+
 CAR = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4}
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -16,9 +17,9 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 pytest.importorskip("aws_cdk", reason="requirements/infra.txt is not installed")
 
-import aws_cdk as cdk  # noqa: E402
+import aws_cdk as cdk
 
-from workflows.catalog import ROOT  # noqa: E402
+from workflows.catalog import ROOT
 
 CDK_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
 

@@ -7,10 +7,9 @@ import json
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from workflows import naming
 from infra.components.api import API_FUNCTION, LIVE_ALIAS
 from infra.components.observability import DURATION_ALARM_FRACTION
-from workflows import catalog
+from workflows import catalog, naming
 from workflows.catalog import Ref
 
 FUNCTIONS = pytest.mark.parametrize("f", catalog.FUNCTIONS, ids=lambda f: f.logical_id)

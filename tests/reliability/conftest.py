@@ -4,16 +4,16 @@ SEED) and helpers to snapshot them, restore them and stop what is still running.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from tests.reliability.hostile import SEED
 from workflows import catalog
 from workflows.local.cloud import LocalCloud
-
-from tests.reliability.hostile import SEED
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

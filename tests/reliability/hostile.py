@@ -12,7 +12,8 @@ import copy
 import json
 import re
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -43,7 +44,8 @@ class LongText(str):
 STEP_FUNCTIONS_LIMIT = 256 * 1024  # bytes of an execution's input or a state's data
 
 SPECIAL_STRINGS = [
-    "", " ", "\t\n", "\x00", "a\x00b", "\x1b[31m", "\u202eevil\u202c", "\u200f\u05e9\u05dc\u05d5\u05dd", "\u0627\u0644\u0633\u064a\u0627\u0631\u0629",
+    "", " ", "\t\n", "\x00", "a\x00b", "\x1b[31m", "\u202eevil\u202c", "\u200f\u05e9\u05dc\u05d5\u05dd",
+    "\u0627\u0644\u0633\u064a\u0627\u0631\u0629",
     "\U0001F697\U0001F4A5", "\U0001F468\u200d\U0001F469\u200d\U0001F467", "\ufeffBOM", "\ud800", "\udfff", "a\ud83dz",
     "\U0001d518\U0001d52b\U0001d526", "e\u0301" * 3, "\uffff", "\U0010ffff", "../../etc/passwd", "C:\\Windows\\win.ini",
     "%s%n%x", "{0}{1}", "${jndi:ldap://x/a}", "<script>alert(1)</script>", "' OR '1'='1", "null", "NaN", "-0",
@@ -343,8 +345,8 @@ def settle(cloud: Any, execution_arn: str, timeout_s: float = 20.0, input_is_obj
         return str(result.output["outcome"])
     assert result.status == "FAILED", (result.status, result.error, result.cause)
     assert result.error, f"{execution_arn} failed without a named error"
-    letters = [l for l in DeadLetterQueue(cloud.client("sqs"), resolve(Ref("queue", "Dlq", "url"))).list()
-               if l.execution_arn == execution_arn]
+    letters = [x for x in DeadLetterQueue(cloud.client("sqs"), resolve(Ref("queue", "Dlq", "url"))).list()
+               if x.execution_arn == execution_arn]
     if result.error in USER_ERRORS or result.error == DATA_LIMIT or (result.error == RUNTIME and not input_is_object):
         assert not letters, f"user error {result.error} went to the DLQ"
         return result.error

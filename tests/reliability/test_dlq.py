@@ -31,8 +31,8 @@ def dlq_of(fleet) -> DeadLetterQueue:
 def test_list_shows_each_failure_once_and_leaves_it_in_the_queue(failed_fleet):
     dlq = dlq_of(failed_fleet)
     letters = dlq.list()
-    assert sorted(l.execution_arn for l in letters) == sorted(r.execution_arn for r in failed_fleet.failed)
-    assert {(l.workflow, l.body["failed_state"], l.body["error"]) for l in letters} == {
+    assert sorted(x.execution_arn for x in letters) == sorted(r.execution_arn for r in failed_fleet.failed)
+    assert {(x.workflow, x.body["failed_state"], x.body["error"]) for x in letters} == {
         ("register", "InspectCar", "TransientInspectionError")}
     assert len(dlq.list()) == 3  # listing consumed nothing
 
@@ -99,11 +99,11 @@ def test_a_crash_between_start_and_delete_loses_nothing_and_starts_nothing_twice
         crashing.redrive(failed_fleet.sfn, [first_id])
 
     dlq = dlq_of(failed_fleet)
-    assert first_id in [l.message_id for l in dlq.list()]  # the message is still there
+    assert first_id in [x.message_id for x in dlq.list()]  # the message is still there
     [again] = dlq.redrive(failed_fleet.sfn, [first_id])
     # Same derived name, so Step Functions hands back the execution the crashed run started.
     assert again.deleted and again.execution_arn.endswith(":" + redrive_name(letter))
-    assert first_id not in [l.message_id for l in dlq.list()]
+    assert first_id not in [x.message_id for x in dlq.list()]
     arn = failed_fleet.cloud.state_machine_arn("register")
     assert len(failed_fleet.sfn.list_executions(stateMachineArn=arn)["executions"]) == 4
 
@@ -113,10 +113,11 @@ def test_a_redriven_execution_that_fails_again_lands_in_the_dlq_again(failed_fle
     first = dlq.list()[0]
     [result] = dlq.redrive(failed_fleet.sfn, [first.message_id])  # faults still on
     assert failed_fleet.cloud.wait(result.execution_arn)["status"] == "FAILED"
-    letters = {l.execution_arn: l for l in dlq.list()}
+    letters = {x.execution_arn: x for x in dlq.list()}
     assert first.execution_arn not in letters and result.execution_arn in letters
     assert letters[result.execution_arn].body["input"] == first.body["input"]
-    assert len(letters) == 3, [(l.execution_arn.rsplit(":", 1)[-1], l.body.get("failed_state"), l.body.get("error")) for l in letters.values()]
+    assert len(letters) == 3, [
+        (x.execution_arn.rsplit(":", 1)[-1], x.body.get("failed_state"), x.body.get("error")) for x in letters.values()]
 
 
 def test_unknown_ids_are_reported_not_guessed(failed_fleet):

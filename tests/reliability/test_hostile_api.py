@@ -18,13 +18,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.test import Client
 
+from tests.reliability.hostile import (
+    BOUNDED,
+    CAR_C,
+    CAR_D,
+    JOB,
+    SPECIAL_STRINGS,
+    WORKFLOW_INPUTS,
+    LongText,
+    deep,
+    garbage,
+    hostile_text,
+    internals_in,
+    mutated,
+    settle,
+)
 from workflows import catalog
 from workflows.local.api_gateway import MAX_BODY_BYTES, ApiGateway
-
-from tests.reliability.hostile import (
-    BOUNDED, CAR_C, CAR_D, JOB, SPECIAL_STRINGS, WORKFLOW_INPUTS, LongText, deep, garbage, hostile_text, internals_in,
-    mutated, settle,
-)
 
 # Route templates with a valid body to mutate (None: no body).
 ROUTES: list[tuple[str, str, Any]] = [

@@ -13,12 +13,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflows import catalog
-
 from tests.reliability.hostile import (
-    BOUNDED, LongText, STEP_FUNCTIONS_LIMIT, WORKFLOW_INPUTS, hostile_events, internals_in, settle,
+    BOUNDED,
+    STEP_FUNCTIONS_LIMIT,
+    WORKFLOW_INPUTS,
+    LongText,
+    hostile_events,
+    internals_in,
+    settle,
 )
 from tests.servers import ROOT
+from workflows import catalog
 
 WORKFLOWS = [sm.workflow for sm in catalog.STATE_MACHINES]
 

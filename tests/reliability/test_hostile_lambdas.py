@@ -15,11 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflows import catalog
-
 from tests.reliability.hostile import (
-    BOUNDED, RAW_PAYLOADS, TEMPLATES, VALIDATION_ERROR, domain_error_names, hostile_events, internals_in,
+    BOUNDED,
+    RAW_PAYLOADS,
+    TEMPLATES,
+    VALIDATION_ERROR,
+    domain_error_names,
+    hostile_events,
+    internals_in,
 )
+from workflows import catalog
 
 FUNCTIONS = [f for f in catalog.FUNCTIONS if f.logical_id != "FleetApi"]  # the API: test_hostile_api.py
 DOMAIN_ERRORS = domain_error_names()

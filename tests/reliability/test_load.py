@@ -8,17 +8,17 @@ import re
 import subprocess
 import sys
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from fleet_domain.models import VIN_PATTERN
+from tests.servers import ROOT, Stack, fleet_up
 from workflows import load
 from workflows.cli import main
-
-from tests.servers import ROOT, Stack, fleet_up
 
 
 @pytest.fixture(scope="module")

@@ -7,16 +7,15 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from typing import Iterator
+from collections.abc import Iterable, Iterator
 
 import boto3
 import pytest
 
-from workflows.cli import build_parser
-from workflows.local.server import MAX_AWS_BODY_BYTES
-
 from tests.reliability.hostile import internals_in
 from tests.servers import Stack, fleet_up
+from workflows.cli import build_parser
+from workflows.local.server import MAX_AWS_BODY_BYTES
 
 AUTH = "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=x"
 
@@ -33,7 +32,7 @@ def host_port(url: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def raw(url: str, request: bytes, body_chunks: Iterator[bytes] = iter(()), timeout: float = 30) -> tuple[int, bytes]:
+def raw(url: str, request: bytes, body_chunks: Iterable[bytes] = (), timeout: float = 30) -> tuple[int, bytes]:
     """Send bytes as they are (no client-side validation) and read the whole answer."""
     with socket.create_connection(host_port(url), timeout=timeout) as s:
         s.sendall(request)

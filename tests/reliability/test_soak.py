@@ -168,13 +168,13 @@ def test_soak_under_faults_then_redrive_loses_nothing(soak):
         location = near(rng) if n < FLEET_CARS else {"lat": -33.9, "lon": 18.4}
         status, answer = api.call("POST", "/cars", {"vin": vin(n), "model": "Soak", "year": 2024, "seats": 4,
                                                "location": location, "battery_pct": 90}, key=f"car-{n}")
-        assert status == 202, (n, status, locals().get("answer"), [l for l in api.log if l[0] == f"car-{n}"])
+        assert status == 202, (n, status, locals().get("answer"), [x for x in api.log if x[0] == f"car-{n}"])
         started["register"] += 1
 
     def request_ride(n: int) -> None:
         status, _ = api.call("POST", "/rides", {"ride_id": f"soak-{n}", "pickup": near(rng), "dropoff": near(rng),
                                                 "passengers": 2}, key=f"ride-{n}")
-        assert status == 202, (n, status, locals().get("answer"), [l for l in api.log if l[0] == f"car-{n}"])
+        assert status == 202, (n, status, locals().get("answer"), [x for x in api.log if x[0] == f"car-{n}"])
         started["dispatch"] += 1
 
     with ThreadPoolExecutor(8) as pool:

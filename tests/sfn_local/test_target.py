@@ -15,13 +15,13 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from tests.servers import ROOT, free_port, fleet_up
+from tests.servers import ROOT, fleet_up, free_port
 from workflows import catalog, cli, client
 from workflows.commands_sfn_local import deploy, with_dependencies
 from workflows.local.cloud import definition

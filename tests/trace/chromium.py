@@ -162,7 +162,7 @@ class Chromium:
 
     # --- pages ----------------------------------------------------------------------------
 
-    def page(self, width: int = 1400, height: int = 1000) -> "Page":
+    def page(self, width: int = 1400, height: int = 1000) -> Page:
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         page = Page(self, target, session)
@@ -188,7 +188,7 @@ class Chromium:
             os.close(self._to_browser)
             shutil.rmtree(self._profile, ignore_errors=True)
 
-    def __enter__(self) -> "Chromium":
+    def __enter__(self) -> Chromium:
         return self
 
     def __exit__(self, *_exc: object) -> None:

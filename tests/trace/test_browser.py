@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from werkzeug.serving import make_server

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -59,7 +60,7 @@ def test_the_layout_library_is_served_from_node_modules(http):
     resp = http.get("/console/static/elk.js")
     version, path = trace_html.layout_library()
     assert resp.status_code == 200 and resp.mimetype == "text/javascript"
-    assert resp.get_data() == open(path, "rb").read() and resp.headers["ETag"] == f'"elkjs-{version}"'
+    assert resp.get_data() == Path(path).read_bytes() and resp.headers["ETag"] == f'"elkjs-{version}"'
 
 
 def test_status_is_what_a_running_page_polls(traced, http):

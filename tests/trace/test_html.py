@@ -105,7 +105,7 @@ def test_the_path_classes_of_a_dlq_registration(pages):
     assert "succeeded" in nodes["ValidateCar"]["classes"] and "retried" not in nodes["ValidateCar"]["classes"]
     assert "failed" in nodes["RegistrationFailed"]["classes"]
     assert "not-visited" in nodes["ActivateCar"]["classes"]
-    assert "InspectCar: caught, 3 retries (TransientInspectionError)" == nodes["InspectCar"]["title"]
+    assert nodes["InspectCar"]["title"] == "InspectCar: caught, 3 retries (TransientInspectionError)"
 
 
 def test_parallel_and_map_are_groups(pages):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import inspect_car
+import pytest
 import record_car_event
 import validate_car
+
 from fleet_domain.errors import CarValidationError
 from workflows import catalog
 

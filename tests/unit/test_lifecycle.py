@@ -27,7 +27,7 @@ def test_exactly_the_designed_transitions_are_legal(prev, new):
 
 
 def test_terminal_statuses_have_no_way_out():
-    assert TERMINAL == {S.RETIRED, S.OUT_OF_SERVICE}
+    assert {S.RETIRED, S.OUT_OF_SERVICE} == TERMINAL
     for status in TERMINAL:
         assert TRANSITIONS[status] == frozenset()
 

@@ -6,13 +6,27 @@ from __future__ import annotations
 import pytest
 
 from fleet_domain.dispatch import (
-    MAX_CANDIDATES, CarBeforeTrip, FleetCar, Route, TripReport, choose_candidates, finish_trip, maintenance_due,
-    plan_route, validate_ride,
+    MAX_CANDIDATES,
+    CarBeforeTrip,
+    FleetCar,
+    Route,
+    TripReport,
+    choose_candidates,
+    finish_trip,
+    maintenance_due,
+    plan_route,
+    validate_ride,
 )
 from fleet_domain.geo import distance_km
 from fleet_domain.lifecycle_errors import MaintenanceRequestError, RideValidationError, TripReportError
 from fleet_domain.maintenance import (
-    CarSnapshot, book_technician, diagnose, order_parts, road_test, run_check, validate_request,
+    CarSnapshot,
+    book_technician,
+    diagnose,
+    order_parts,
+    road_test,
+    run_check,
+    validate_request,
 )
 from fleet_domain.models import Location
 

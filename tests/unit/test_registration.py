@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ from fleet_domain.registration import car_id_for, validate_registration
 
 VIN = "1HGCM82633A004352"
 GOOD = {"vin": VIN, "model": "Robotaxi S", "year": 2024, "seats": 4}
-NEXT_YEAR = datetime.now(timezone.utc).year + 1
+NEXT_YEAR = datetime.now(UTC).year + 1
 
 
 def rejected(request: dict) -> CarValidationError:

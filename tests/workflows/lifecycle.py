@@ -111,7 +111,7 @@ class TripCompleter:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="trip-completer", daemon=True)
 
-    def __enter__(self) -> "TripCompleter":
+    def __enter__(self) -> TripCompleter:
         self._thread.start()
         return self
 

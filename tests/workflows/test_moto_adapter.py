@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC
 
 import moto
 import pytest
@@ -162,7 +163,7 @@ def test_dynamodb_reads_served_by_the_adapter_are_what_motos_serialiser_answers(
     finally:
         for name, method in replaced.items():
             setattr(DynamoHandler, name, method)
-    strip = lambda answer: {k: v for k, v in answer.items() if k != "ResponseMetadata"}  # noqa: E731
+    strip = lambda answer: {k: v for k, v in answer.items() if k != "ResponseMetadata"}
     assert [strip(a) for a in fast] == [strip(a) for a in stock]
     assert len(fast[2]["Items"]) == 4 and "LastEvaluatedKey" in fast[2]
 
@@ -215,11 +216,11 @@ def test_threads_the_engine_started_are_not_kept_after_they_finish(fleet, monkey
 
 def test_the_engines_json_copies_equal_deepcopy_and_share_nothing():
     import copy
-    from datetime import datetime, timezone
-    from decimal import Decimal
     from collections import OrderedDict
+    from datetime import datetime
+    from decimal import Decimal
 
-    when = datetime(2026, 11, 24, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 24, tzinfo=UTC)
     value = {"car": {"car_id": "car-1", "location": {"lat": 52.5, "lon": 13.4}, "seats": 4, "ok": True,
                      "tags": ["a", {"b": [1, 2.5, None]}], "none": None},
              "odd": [when, Decimal("1.5"), (1, 2), OrderedDict(a=1)], "": ""}

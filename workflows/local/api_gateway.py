@@ -13,7 +13,8 @@ import json
 import logging
 import time
 import uuid
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
@@ -38,8 +39,8 @@ def proxy_event(request: Request, body: bytes, request_id: str, stage: str = "lo
     for name, value in request.headers.items():
         headers[name] = value  # the last value wins, as in API Gateway's `headers`
         multi_headers.setdefault(name, []).append(value)
-    query = {k: request.args.getlist(k)[-1] for k in request.args.keys()} or None
-    multi_query = {k: request.args.getlist(k) for k in request.args.keys()} or None
+    query = {k: request.args.getlist(k)[-1] for k in request.args} or None
+    multi_query = {k: request.args.getlist(k) for k in request.args} or None
     content_type = request.headers.get("Content-Type", "")
     is_text = not body or any(content_type.startswith(t) for t in _TEXT_TYPES)
     path = request.path
@@ -118,7 +119,7 @@ class ApiGateway:
         request_id = str(uuid.uuid4())
         try:
             response = self._handle(request, request_id)
-        except Exception:  # noqa: BLE001 - the front never crashes and never echoes internals
+        except Exception:
             log.exception("API front failed on %s %s", request.method, request.path)
             response = _error(502, "Internal server error", request_id)
         response.headers.setdefault("x-amzn-RequestId", request_id)

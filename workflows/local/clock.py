@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # How often a virtual timed wait re-reads the clock. Short enough that an advance() is seen
 # promptly, long enough to cost nothing while a token wait sits idle.
@@ -26,7 +26,7 @@ class Clock:
         return time.time()
 
     def utcnow(self) -> datetime:
-        return datetime.fromtimestamp(self.now(), tz=timezone.utc)
+        return datetime.fromtimestamp(self.now(), tz=UTC)
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:

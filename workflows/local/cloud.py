@@ -28,7 +28,7 @@ STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/fleet-state-machine"
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 _lock = threading.Lock()
-_active: "LocalCloud | None" = None
+_active: LocalCloud | None = None
 
 
 def resolve(ref: Ref) -> str:
@@ -70,13 +70,13 @@ class LocalCloud:
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    def __enter__(self) -> "LocalCloud":
+    def __enter__(self) -> LocalCloud:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
 
-    def start(self) -> "LocalCloud":
+    def start(self) -> LocalCloud:
         global _active
         with _lock:
             if _active is not None:

@@ -92,14 +92,14 @@ class Faults:
         self.enabled = True
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Faults":
+    def from_dict(cls, data: dict[str, Any]) -> Faults:
         functions = data.get("functions", {})
         rules = {name: [FaultRule(**rule) for rule in items] for name, items in functions.items()}
         tables = {name: [TableFaultRule(**rule) for rule in items] for name, items in data.get("tables", {}).items()}
         return cls(rules, seed=int(data.get("seed", 0)), tables=tables)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Faults":
+    def from_file(cls, path: str | Path) -> Faults:
         try:
             data = json.loads(Path(path).read_text())
         except OSError as exc:
@@ -111,11 +111,11 @@ class Faults:
         except (TypeError, KeyError, ValueError) as exc:
             raise ValueError(f"faults file {path}: {exc}") from None
 
-    def plus(self, other: "Faults | None") -> "Faults":
+    def plus(self, other: Faults | None) -> Faults:
         """These rules and then `other`'s (a user's faults file on top of a scenario's own)."""
         if other is None:
             return self
-        merge = lambda a, b: {k: [*a.get(k, []), *b.get(k, [])] for k in {**a, **b}}  # noqa: E731
+        merge = lambda a, b: {k: [*a.get(k, []), *b.get(k, [])] for k in {**a, **b}}
         combined = Faults(merge(self.rules, other.rules), tables=merge(self.tables, other.tables))
         combined._random = other._random  # the file's seed decides its rates
         return combined

@@ -18,13 +18,14 @@ import json
 import os
 import sys
 import threading
+import time
 import traceback
 import uuid
-import time
+from collections.abc import Callable
 from concurrent.futures import CancelledError, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from workflows import catalog
 from workflows.catalog import Function

@@ -83,25 +83,25 @@ for Lambda targets are handed to the runtime's asynchronous invoke (AWS's async 
 from __future__ import annotations
 
 import copy
+import datetime as dt_module
 import functools
+import importlib
 import json
 import logging
-import importlib
 import pickle
 import pkgutil
 import sys
 import threading
-import datetime as dt_module
 import types
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import boto3
+import moto
 from botocore import UNSIGNED
 from botocore.config import Config
-
-import moto
 
 
 def _defer_batch_package() -> None:
@@ -131,45 +131,46 @@ def _defer_batch_package() -> None:
 
 
 _defer_batch_package()
-from moto.events import models as events_models
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
-from moto.stepfunctions.parser.asl.component.state.exec import execute_state
-from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
-from moto.stepfunctions.parser.asl.eval.callback import callback
-from moto.stepfunctions.parser.asl.eval.event import event_manager
-from moto.stepfunctions.parser import models as parser_models
-from moto.dynamodb import models as dynamodb_models
+from moto.core import responses as moto_utils_users
 from moto.dynamodb import exceptions as dynamodb_exceptions
+from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb import responses as dynamodb_responses
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing import validators as dynamodb_validators
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.events import models as events_models
+from moto.stepfunctions.parser import models as parser_models
 from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
-from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent, FailureEventException
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
-from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sfn
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.string import string_expression
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.exec.state_map import state_map
 from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import state_parallel
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service,
+    state_task_service_dynamodb,
+    state_task_service_sfn,
+)
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 from moto.stepfunctions.parser.asl.eval import states as engine_states
+from moto.stepfunctions.parser.asl.eval.callback import callback
+from moto.stepfunctions.parser.asl.eval.event import event_manager
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse import asl_parser
-from moto.core import responses as moto_utils_users
+from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.backend import execution as backend_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.stepfunctions.parser.mocking import mock_config as moto_mocking
-from moto.stepfunctions.responses import StepFunctionResponse
 from moto.stepfunctions.parser.utils import TMP_THREADS
-from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
+from moto.stepfunctions.responses import StepFunctionResponse
 
 from workflows import mock_config
 from workflows.local.clock import Clock, ClockEvent
@@ -288,7 +289,7 @@ def _environment_with_text_start_time(self: Any) -> Any:
     execution = env.states.context_object.context_object_data["Execution"]
     start = execution.get("StartTime")
     if isinstance(start, datetime):
-        execution["StartTime"] = start.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        execution["StartTime"] = start.astimezone(dt_module.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return env
 
 
@@ -605,7 +606,7 @@ def _without_none(value: Any) -> Any:
 
 def _epoch_seconds(value: Any) -> float:
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+        return (value if value.tzinfo else value.replace(tzinfo=dt_module.UTC)).timestamp()
     raise TypeError(f"{type(value).__name__} in an execution history")
 
 
@@ -827,7 +828,7 @@ def seams() -> dict[str, bool]:
     """Which seams are in place; the adapter test asserts every one is True after install()."""
     return {
         "boto_client_for": all(
-            getattr(m, "boto_client_for") is _client_for for m in engine_modules() if hasattr(m, "boto_client_for")
+            m.boto_client_for is _client_for for m in engine_modules() if hasattr(m, "boto_client_for")
         ),
         "retry_sleep": isinstance(retrier_decl.time, types.SimpleNamespace),
         "wait_state": wait_function.WaitFunction._wait_interval is _wait_interval,
