@@ -60,7 +60,7 @@ def parse_importtime(stderr: str) -> list[ImportLine]:
 
 
 def lambda_environment(function_name: str, memory_mb: int, tracing: bool = True) -> dict[str, str]:
-    from workflows import catalog
+    from workflows.definitions import catalog
     from workflows.local.cloud import resolve
 
     fn = catalog.function_by_name(function_name)
@@ -121,7 +121,7 @@ def measure(module: str, function_name: str, memory_mb: int, runs: int = 5, pyth
 
 def handler_modules() -> list[tuple[str, str, int]]:
     """(module, function name, memory) of every catalog function, one per module."""
-    from workflows import catalog
+    from workflows.definitions import catalog
 
     seen: dict[str, tuple[str, str, int]] = {}
     for fn in catalog.FUNCTIONS:

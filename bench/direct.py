@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from workflows import catalog
+from workflows.definitions import catalog
 from workflows.local.cloud import LocalCloud
 from workflows.local.lambda_runtime import LambdaContext
 

@@ -3,7 +3,7 @@ on the local cloud (bench/workloads.py register-loop), once it is warm (handlers
 parsed), and the samples of the loop are summed up by function and by package.
 
 Only samples on the register path are kept: stacks through the caller's start/wait
-(workflows/scenarios.py), moto's Step Functions engine (an execution's threads: one per
+(workflows/demo/scenarios.py), moto's Step Functions engine (an execution's threads: one per
 execution, one per task), the adapter, or a Lambda handler's thread (workflows/local/
 lambda_runtime.py, its thread pools); the cloud's shutdown is left out. Only the thread holding
 the GIL is sampled (py-spy --gil): in one CPython process the GIL is what the threads of
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ON_PATH = ("workflows/scenarios.py", "/moto/stepfunctions/", "workflows/local/lambda_runtime.py",
+ON_PATH = ("workflows/demo/scenarios.py", "/moto/stepfunctions/", "workflows/local/lambda_runtime.py",
            "workflows/local/moto_adapter.py", "concurrent/futures/thread.py")
 PACKAGES = (  # leaf frame file -> where the time goes
     ("moto/stepfunctions", "moto: Step Functions engine"), ("moto/dynamodb", "moto: DynamoDB"),

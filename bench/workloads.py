@@ -30,9 +30,9 @@ for key, value in {"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED
                    "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"}.items():
     os.environ.setdefault(key, value)
 
-from workflows import client  # noqa: E402
+from workflows.demo.scenarios import Scenarios, car_request  # noqa: E402
 from workflows.local.cloud import LocalCloud  # noqa: E402
-from workflows.scenarios import Scenarios, car_request  # noqa: E402
+from workflows.targets import stepfunctions  # noqa: E402
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -106,7 +106,7 @@ def _lifecycle(workflow: str, n: int, warmup: int) -> dict:
         for _ in range(n):
             ms, arn = _timed(run)
             total.append(ms)
-            result = client.describe(sfn, arn)
+            result = stepfunctions.describe(sfn, arn)
             statuses[result.status] = statuses.get(result.status, 0) + 1
             wait = sum(v.token_wait_ms or 0.0 for v in result.visits)
             token_waits.append(wait)

@@ -23,7 +23,7 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerVolume, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
-from workflows.catalog import LAMBDAS_DIR, ROOT
+from workflows.definitions.catalog import LAMBDAS_DIR, ROOT
 
 PYTHON_VERSION = "3.13"
 RUNTIME = lambda_.Runtime.PYTHON_3_13

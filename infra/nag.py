@@ -3,16 +3,16 @@ and, for the granular rules (IAM4, IAM5), on the exact finding. Generic over the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
+from infra.components.api import Api
+from infra.components.state_machines import StateMachines
 from infra.lambda_asset import PYTHON_VERSION
-from workflows import catalog
-
-if TYPE_CHECKING:
-    from infra.stack import FleetStack
+from infra.resources import CatalogResources
+from workflows.definitions import catalog
 
 PACK = "AwsSolutions"
 
@@ -45,31 +45,32 @@ REASONS = {
 }
 
 
-def suppress(stack: FleetStack) -> None:
+def suppress(stack: Stack, resources: CatalogResources, state_machines: StateMachines, api: Api) -> None:
     def ack(scope: IConstruct, finding: str, reason: str) -> None:
         Validations.of(scope).acknowledge(Acknowledgment(id=f"{PACK}::{PACK}-{finding}", reason=reason))
 
     for f in catalog.FUNCTIONS:
-        fn = stack.resources.functions[f.logical_id]
-        ack(fn.role, "IAM5[Resource::*]", REASONS["xray"])
+        fn = resources.functions[f.logical_id]
+        role = fn.role
+        assert role is not None  # every function gets its own role (infra/components/functions.py)
+        ack(role, "IAM5[Resource::*]", REASONS["xray"])
         ack(fn, "L1", REASONS["runtime"])
         for ref in f.environment.values():
             if isinstance(ref, catalog.Ref) and ref.kind == "state_machine":
-                arn = stack.resources.executions_arn(ref.logical_id)
-                ack(fn.role, f"IAM5[Resource::{nag_text(stack, arn)}]", REASONS["executions"])
+                arn = resources.executions_arn(ref.logical_id)
+                ack(role, f"IAM5[Resource::{nag_text(stack, arn)}]", REASONS["executions"])
 
     for sm in catalog.STATE_MACHINES:
-        role = stack.state_machines.roles[sm.logical_id]
+        role = state_machines.roles[sm.logical_id]
         ack(role, "IAM5[Resource::*]", REASONS["log_delivery"])
-        for p in stack.state_machines.permissions[sm.logical_id]:
+        for p in state_machines.permissions[sm.logical_id]:
             if p.target.kind == "executions":
-                arn = stack.resources.target_arn(p.target)
+                arn = resources.target_arn(p.target)
                 ack(role, f"IAM5[Resource::{nag_text(stack, arn)}]", REASONS["executions"])
 
     for q in catalog.QUEUES:
-        ack(stack.resources.queues[q.logical_id], "SQS3", REASONS["failure_queue"])
+        ack(resources.queues[q.logical_id], "SQS3", REASONS["failure_queue"])
 
-    api = stack.api
     ack(api.deployment_group, "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]",
         REASONS["codedeploy_role"])
     ack(api.rest_api, "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",

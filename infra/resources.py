@@ -11,8 +11,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 
-from workflows import asl, catalog, naming
-from workflows.catalog import Ref
+from workflows.definitions import asl, catalog, naming
+from workflows.definitions.catalog import Ref
 
 # Item reads and writes (no table management, no streams); indexes by name, never index/*.
 TABLE_DATA_ACTIONS = (

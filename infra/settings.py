@@ -9,7 +9,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Node
 
-from workflows.naming import DEFAULT_STACK_NAME
+from workflows.definitions.naming import DEFAULT_STACK_NAME
 
 PRODUCTION_STAGES = frozenset({"prod", "production"})
 

@@ -13,9 +13,10 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-from workflows import catalog, client
-from workflows.catalog import Ref
+from workflows.definitions import catalog
+from workflows.definitions.catalog import Ref
 from workflows.local.cloud import LocalCloud, resolve
+from workflows.targets import stepfunctions
 
 
 class Fleet:
@@ -27,13 +28,13 @@ class Fleet:
         self.ddb = cloud.client("dynamodb")
         self.sqs = cloud.client("sqs")
 
-    def run(self, workflow: str, payload: dict, name: str | None = None, timeout_s: float = 30) -> client.ExecutionResult:
+    def run(self, workflow: str, payload: dict, name: str | None = None, timeout_s: float = 30) -> stepfunctions.ExecutionResult:
         arn = self.start(workflow, payload, name)
-        return client.describe(self.sfn, arn, self.cloud.wait(arn, timeout_s))
+        return stepfunctions.describe(self.sfn, arn, self.cloud.wait(arn, timeout_s))
 
     def start(self, workflow: str, payload: dict, name: str | None = None) -> str:
         sm = catalog.workflow(workflow)
-        return self.cloud.start_execution(workflow, payload, name or client.execution_name(sm, payload))
+        return self.cloud.start_execution(workflow, payload, name or stepfunctions.execution_name(sm, payload))
 
     def item(self, table: str, **key: str) -> dict[str, Any] | None:
         resp = self.ddb.get_item(TableName=catalog.table(table).table_name,

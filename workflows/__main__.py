@@ -1,5 +1,5 @@
 import sys
 
-from workflows.cli import main
+from workflows.cli.main import main
 
 sys.exit(main())

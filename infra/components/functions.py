@@ -14,8 +14,8 @@ from constructs import Construct
 from infra import lambda_asset
 from infra.resources import CatalogResources
 from infra.settings import Settings
-from workflows import catalog
-from workflows.catalog import Ref
+from workflows.definitions import catalog
+from workflows.definitions.catalog import Ref
 
 
 class Functions(Construct):

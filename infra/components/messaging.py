@@ -12,7 +12,7 @@ from constructs import Construct
 
 from infra.resources import CatalogResources
 from infra.settings import Settings
-from workflows import catalog
+from workflows.definitions import catalog
 
 
 class Messaging(Construct):

@@ -16,7 +16,7 @@ from constructs import Construct
 from infra.components.api import Api
 from infra.resources import CatalogResources
 from infra.settings import Settings
-from workflows import catalog
+from workflows.definitions import catalog
 
 FIVE_MINUTES = Duration.minutes(5)
 ONE_MINUTE = Duration.minutes(1)

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from infra.resources import CatalogResources
 from infra.settings import Settings
-from workflows import asl, catalog
+from workflows.definitions import asl, catalog
 
 
 class StateMachines(Construct):

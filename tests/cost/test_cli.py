@@ -27,7 +27,7 @@ def test_cost_of_a_register_sample_as_json():
     assert m["standard_by_service"]["Step Functions"] == pytest.approx(175.0)
     assert m["express"] < m["standard"] < m["standard_with_lambdas_for_integrations"]
     assert result["architecture"] == "arm64" and result["free_tier"] is True
-    assert result["prices"]["as_of"] and result["prices"]["file"] == "workflows/prices_us_east_1.json"
+    assert result["prices"]["as_of"] and result["prices"]["file"] == "workflows/cost/prices_us_east_1.json"
     assert result["totals"]["standard"]["free_tier"] < 0
 
 

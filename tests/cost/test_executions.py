@@ -8,10 +8,11 @@ import math
 
 import pytest
 
-from workflows import catalog, client
-from workflows.cost import Prices, Usage, analyze, bill
-from workflows.cost_sample import load_execution
+from workflows.cost.model import Prices, Usage, analyze, bill
+from workflows.cost.sample import load_execution
+from workflows.definitions import catalog
 from workflows.local.faults import FaultRule
+from workflows.targets import stepfunctions
 
 PRICES = Prices.load()
 CAR = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4,
@@ -24,7 +25,7 @@ def priced(fleet, payload=CAR):
 
 
 def types_entered(fleet, arn):
-    return [e["type"] for e in client.history(fleet.sfn, arn) if e["type"].endswith("StateEntered")]
+    return [e["type"] for e in stepfunctions.history(fleet.sfn, arn) if e["type"].endswith("StateEntered")]
 
 
 def test_happy_path(fleet):
@@ -121,13 +122,13 @@ def test_history_without_previous_event_ids_is_read_in_order(fleet):
     """Another engine's history may leave previousEventId out: the tasks are still found."""
     result, ex = priced(fleet)
     events = [{k: v for k, v in e.items() if k != "previousEventId"}
-              for e in client.history(fleet.sfn, result.execution_arn)]
+              for e in stepfunctions.history(fleet.sfn, result.execution_arn)]
     again = analyze(events)
     assert (again.transitions, len(again.lambdas), len(again.integrations)) == (7, 2, 3)
 
 
 def test_callback_workflows_cannot_be_express():
-    from workflows.cost import express_blocker
+    from workflows.cost.model import express_blocker
 
     assert express_blocker(catalog.workflow("register").definition()) is None
     assert "StartTrip uses .waitForTaskToken" in express_blocker(catalog.workflow("dispatch").definition())

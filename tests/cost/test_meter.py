@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import botocore.client
 
-from workflows.cost_meter import Meter
-from workflows.cost_sample import run_sample
+from workflows.cost.meter import Meter
+from workflows.cost.sample import run_sample
 
 
 def test_the_botocore_seam_exists():
@@ -14,7 +14,7 @@ def test_the_botocore_seam_exists():
 
 
 def test_meter_counts_the_calls_a_handler_makes_and_only_those(cloud):
-    from workflows.scenarios import Scenarios
+    from workflows.demo.scenarios import Scenarios
 
     original = botocore.client.BaseClient._make_api_call
     with Meter(cloud) as meter:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from workflows.cost import (
+from workflows.cost.model import (
     Prices,
     Units,
     Usage,

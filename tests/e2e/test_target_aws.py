@@ -10,9 +10,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from workflows import catalog, naming
-from workflows.catalog import Ref
-from workflows.cli import main
+from workflows.cli.main import main
+from workflows.definitions import catalog, naming
+from workflows.definitions.catalog import Ref
 
 CAR = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4}
 STAND_IN = {"StartAt": "Registered", "States": {"Registered": {"Type": "Pass", "Result": {"outcome": "CarRegistered"},

@@ -19,7 +19,7 @@ pytest.importorskip("aws_cdk", reason="requirements/infra.txt is not installed")
 
 import aws_cdk as cdk
 
-from workflows.catalog import ROOT
+from workflows.definitions.catalog import ROOT
 
 CDK_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
 

@@ -1,11 +1,11 @@
-"""workflows/asl.py: the static analysis the state machine roles are built from."""
+"""workflows/definitions/asl.py: the static analysis the state machine roles are built from."""
 
 from __future__ import annotations
 
 import pytest
 
-from workflows import asl, catalog
-from workflows.asl import Permission, Target
+from workflows.definitions import asl, catalog
+from workflows.definitions.asl import Permission, Target
 
 # Every shape the catalog's workflows use or will use: nested Parallel and Map (both the
 # ItemProcessor and the legacy Iterator), .sync / .sync:2 / .waitForTaskToken, the aws-sdk

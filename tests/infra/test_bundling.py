@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from infra import lambda_asset
-from workflows.catalog import LAMBDAS_DIR
+from workflows.definitions.catalog import LAMBDAS_DIR
 
 
 def test_runtime_pins_are_exact():

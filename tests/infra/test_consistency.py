@@ -12,8 +12,8 @@ import json
 import pytest
 
 from tests.infra.helpers import canonical, dependency_cycles, role_grants
-from workflows import asl, catalog
-from workflows.catalog import PLACEHOLDER, STATEMACHINES_DIR, Ref
+from workflows.definitions import asl, catalog
+from workflows.definitions.catalog import PLACEHOLDER, STATEMACHINES_DIR, Ref
 
 STATE_MACHINES = pytest.mark.parametrize("sm", catalog.STATE_MACHINES, ids=lambda sm: sm.logical_id)
 

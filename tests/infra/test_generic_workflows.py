@@ -12,8 +12,8 @@ import pytest
 
 from tests.infra.helpers import canonical, dependency_cycles, role_grants
 from tests.infra.test_consistency import OBSERVABILITY_ACTIONS, expected_grants
-from workflows import asl, catalog
-from workflows.catalog import Ref
+from workflows.definitions import asl, catalog
+from workflows.definitions.catalog import Ref
 
 ORCHESTRATOR = {
     "StartAt": "RegisterAndWait",

@@ -9,8 +9,8 @@ from aws_cdk.assertions import Match, Template
 
 from infra.components.api import API_FUNCTION, LIVE_ALIAS
 from infra.components.observability import DURATION_ALARM_FRACTION
-from workflows import catalog, naming
-from workflows.catalog import Ref
+from workflows.definitions import catalog, naming
+from workflows.definitions.catalog import Ref
 
 FUNCTIONS = pytest.mark.parametrize("f", catalog.FUNCTIONS, ids=lambda f: f.logical_id)
 STATE_MACHINES = pytest.mark.parametrize("sm", catalog.STATE_MACHINES, ids=lambda sm: sm.logical_id)

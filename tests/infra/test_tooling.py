@@ -10,7 +10,7 @@ from importlib import metadata
 import pytest
 
 from infra.settings import Settings
-from workflows.catalog import ROOT
+from workflows.definitions.catalog import ROOT
 
 
 def test_cdk_json_runs_the_app_with_the_project_python():

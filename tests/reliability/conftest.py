@@ -12,7 +12,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from tests.reliability.hostile import SEED
-from workflows import catalog
+from workflows.definitions import catalog
 from workflows.local.cloud import LocalCloud
 
 _serializer = TypeSerializer()

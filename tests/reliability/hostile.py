@@ -325,15 +325,15 @@ def settle(cloud: Any, execution_arn: str, timeout_s: float = 20.0, input_is_obj
     or Step Functions' data limit (or States.Runtime, for input that is not a JSON object).
     Returns a one-word description for the caller's statistics."""
     from fleet_domain.dlq import DeadLetterQueue
-    from workflows import client
-    from workflows.catalog import Ref
+    from workflows.definitions.catalog import Ref
     from workflows.local import moto_adapter
     from workflows.local.cloud import resolve
+    from workflows.targets import stepfunctions
 
     sfn = cloud.client("stepfunctions")
     deadline = time.monotonic() + timeout_s
     while True:
-        result = client.describe(sfn, execution_arn)
+        result = stepfunctions.describe(sfn, execution_arn)
         if result.status != "RUNNING":
             break
         if result.states and result.states[-1] in WAITING_STATES:

@@ -33,7 +33,7 @@ from tests.reliability.hostile import (
     mutated,
     settle,
 )
-from workflows import catalog
+from workflows.definitions import catalog
 from workflows.local.api_gateway import MAX_BODY_BYTES, ApiGateway
 
 # Route templates with a valid body to mutate (None: no body).

@@ -24,7 +24,7 @@ from tests.reliability.hostile import (
     hostile_events,
     internals_in,
 )
-from workflows import catalog
+from workflows.definitions import catalog
 
 FUNCTIONS = [f for f in catalog.FUNCTIONS if f.logical_id != "FleetApi"]  # the API: test_hostile_api.py
 DOMAIN_ERRORS = domain_error_names()

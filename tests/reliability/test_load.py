@@ -17,8 +17,8 @@ from werkzeug.wrappers import Request, Response
 
 from fleet_domain.models import VIN_PATTERN
 from tests.servers import ROOT, Stack, fleet_up
-from workflows import load
-from workflows.cli import main
+from workflows.cli.main import main
+from workflows.load import driver
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +135,8 @@ def test_a_missing_route_is_reported_once_and_its_workflow_skipped(fake_api, cap
     skipped = report["requests"]["skipped"]
     sent_rides = sum(1 for c in app.calls if c == "POST /rides")
     assert skipped.get("dispatch: route missing", 0) >= 1  # later dispatches were not sent at all
-    plan = load.LoadPlan(api_url=url, rate=20, duration_s=1, mix={w: 1.0 for w in load.WORKFLOWS})
-    assert sent_rides + skipped["dispatch: route missing"] == load.LoadRun(plan).schedule().count("dispatch")
+    plan = driver.LoadPlan(api_url=url, rate=20, duration_s=1, mix={w: 1.0 for w in driver.WORKFLOWS})
+    assert sent_rides + skipped["dispatch: route missing"] == driver.LoadRun(plan).schedule().count("dispatch")
     assert sent_rides >= 1
 
 
@@ -166,7 +166,7 @@ def test_bad_arguments_and_remote_urls_are_one_line_exit_2(capsys, args, message
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080",
                                  "http://127.8.9.10"])
 def test_loopback_urls_are_accepted(url):
-    from workflows.commands_load import check_api_url
+    from workflows.cli.load import check_api_url
 
     check_api_url(url, allow_remote=False)
 
@@ -180,23 +180,23 @@ def test_allow_remote_lets_a_remote_url_through_to_the_health_check(capsys):
 
 
 def test_the_arrivals_follow_the_mix_evenly():
-    plan = load.LoadPlan(api_url="http://127.0.0.1:1", rate=10, duration_s=10,
+    plan = driver.LoadPlan(api_url="http://127.0.0.1:1", rate=10, duration_s=10,
                          mix={"register": 6, "dispatch": 3, "maintenance": 1})
-    order = load.LoadRun(plan).schedule()
+    order = driver.LoadRun(plan).schedule()
     assert len(order) == 100
-    assert {w: order.count(w) for w in load.WORKFLOWS} == {"register": 60, "dispatch": 30, "maintenance": 10}
-    assert {w: order[:10].count(w) for w in load.WORKFLOWS} == {"register": 6, "dispatch": 3, "maintenance": 1}
+    assert {w: order.count(w) for w in driver.WORKFLOWS} == {"register": 60, "dispatch": 30, "maintenance": 10}
+    assert {w: order[:10].count(w) for w in driver.WORKFLOWS} == {"register": 6, "dispatch": 3, "maintenance": 1}
 
 
 def test_generated_vins_are_valid_and_unique_to_the_run():
-    a, b = load.Generator(1), load.Generator(2)
+    a, b = driver.Generator(1), driver.Generator(2)
     vins = [a.vin(n) for n in range(1, 2000)]
     assert all(re.fullmatch(VIN_PATTERN, v) for v in vins) and len(set(vins)) == len(vins)
     assert a.vin(1) != b.vin(1)
 
 
 def test_percentiles_by_nearest_rank():
-    assert load.percentiles([]) == dict.fromkeys(("p50", "p90", "p95", "p99", "max"))
+    assert driver.percentiles([]) == dict.fromkeys(("p50", "p90", "p95", "p99", "max"))
     values = [float(v) for v in range(1, 101)]
-    assert load.percentiles(values) == {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "max": 100.0}
-    assert load.percentiles([3.0]) == {"p50": 3.0, "p90": 3.0, "p95": 3.0, "p99": 3.0, "max": 3.0}
+    assert driver.percentiles(values) == {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "max": 100.0}
+    assert driver.percentiles([3.0]) == {"p50": 3.0, "p90": 3.0, "p95": 3.0, "p99": 3.0, "max": 3.0}

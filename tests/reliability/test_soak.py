@@ -24,7 +24,7 @@ import pytest
 
 from tests.conftest import Fleet
 from tests.workflows import invariants
-from workflows import catalog
+from workflows.definitions import catalog
 from workflows.local.api_gateway import ApiGateway
 from workflows.local.cloud import LocalCloud
 from workflows.local.faults import FaultRule, Faults

@@ -19,7 +19,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from workflows import catalog
+from workflows.definitions import catalog
 from workflows.local.faults import FaultRule, Faults
 
 CAR = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4,

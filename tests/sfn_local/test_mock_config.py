@@ -1,4 +1,4 @@
-"""Reading Step Functions Local's mock configuration format (workflows/mock_config.py)."""
+"""Reading Step Functions Local's mock configuration format (workflows/definitions/mock_config.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from workflows import mock_config
-from workflows.mock_config import MockConfig, MockConfigError
+from workflows.definitions import mock_config
+from workflows.definitions.mock_config import MockConfig, MockConfigError
 
 VALID = {
     "StateMachines": {"fleet-register-car": {"TestCases": {

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from tests.sfn_local.conftest import SFN_LOCAL_SKIP
-from workflows import asl, catalog, client
-from workflows.mock_config import MockConfig
+from workflows.definitions import asl, catalog
+from workflows.definitions.mock_config import MockConfig
+from workflows.targets import stepfunctions
 
 CONFIG = MockConfig.load()  # statemachines/MockConfigFile.json (or $SFN_MOCK_CONFIG, as for Step Functions Local)
 
@@ -214,16 +215,16 @@ def test_every_mocked_response_is_used():
 # --- running them ----------------------------------------------------------------------------------
 
 
-def run(sfn: Any, state_machine_arn: str, test_case: str, payload: dict) -> client.ExecutionResult:
+def run(sfn: Any, state_machine_arn: str, test_case: str, payload: dict) -> stepfunctions.ExecutionResult:
     name = f"{test_case}-{uuid.uuid4().hex[:12]}"
     started = sfn.start_execution(stateMachineArn=f"{state_machine_arn}#{test_case}", name=name,
                                   input=json.dumps(payload))
     arn = started["executionArn"]
     assert arn == state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
-    return client.describe(sfn, arn, client.wait_for_execution(sfn, arn, timeout_s=60))
+    return stepfunctions.describe(sfn, arn, stepfunctions.wait_for_execution(sfn, arn, timeout_s=60))
 
 
-def check(result: client.ExecutionResult, expected: Expected, workflow: str) -> None:
+def check(result: stepfunctions.ExecutionResult, expected: Expected, workflow: str) -> None:
     top = set(json.loads(catalog.workflow(workflow).definition())["States"])
     assert [s for s in result.states if s in top] == [s for s in expected.states if s in top]
     assert Counter(s for s in result.states if s not in top) == Counter(s for s in expected.states if s not in top)
@@ -276,7 +277,7 @@ def test_on_step_functions_local(sfn_local, case):
                     "and DYNAMODB_ENDPOINT/SQS_ENDPOINT on `fleet up`; run it with "
                     "`fleet run ... --target sfn-local --test-case` (the README section Testing with Step Functions Local)")
     sm = catalog.workflow(case[0])
-    check(run(sfn_local, client.state_machine_arn(sfn_local, sm), case[1], expected.input), expected, case[0])
+    check(run(sfn_local, stepfunctions.state_machine_arn(sfn_local, sm), case[1], expected.input), expected, case[0])
 
 
 def test_step_functions_local_is_skipped_only_for_want_of_an_endpoint():

@@ -22,10 +22,12 @@ import pytest
 from botocore.config import Config
 
 from tests.servers import ROOT, fleet_up, free_port
-from workflows import catalog, cli, client
-from workflows.commands_sfn_local import deploy, with_dependencies
+from workflows.cli import main as cli
+from workflows.cli.sfn_local import deploy, with_dependencies
+from workflows.definitions import catalog
 from workflows.local.cloud import definition
 from workflows.local.server import bind_aws_endpoint, url
+from workflows.targets import stepfunctions
 
 CAR = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4,
        "location": {"lat": 52.52, "lon": 13.405}, "battery_pct": 88}
@@ -43,7 +45,7 @@ def stand_in(shared_fleet) -> Iterator[str]:
 
 
 def test_deploy_creates_what_is_missing_updates_what_changed_and_leaves_the_rest(stand_in):
-    sfn = client.sfn_client(stand_in)
+    sfn = stepfunctions.sfn_client(stand_in)
     arns = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
     sfn.delete_state_machine(stateMachineArn=arns["fleet-register-car"])
     sfn.update_state_machine(stateMachineArn=arns["fleet-dispatch-car"],
@@ -53,7 +55,7 @@ def test_deploy_creates_what_is_missing_updates_what_changed_and_leaves_the_rest
 
     assert done == {"fleet-register-car": "created", "fleet-dispatch-car": "updated", "fleet-maintain-car": "unchanged"}
     for sm in catalog.STATE_MACHINES:
-        arn = client.state_machine_arn(sfn, sm)
+        arn = stepfunctions.state_machine_arn(sfn, sm)
         assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == json.loads(definition(sm))
 
 
@@ -71,8 +73,8 @@ def test_a_run_deploys_the_state_machine_and_what_it_starts():
 
 
 def test_run_on_the_target_creates_the_state_machine_on_first_use_and_reports(stand_in, capsys):
-    sfn = client.sfn_client(stand_in)
-    sfn.delete_state_machine(stateMachineArn=client.state_machine_arn(sfn, REGISTER))
+    sfn = stepfunctions.sfn_client(stand_in)
+    sfn.delete_state_machine(stateMachineArn=stepfunctions.state_machine_arn(sfn, REGISTER))
 
     code = cli.main(["run", "register", "--target", "sfn-local", "--endpoint-url", stand_in,
                      "--test-case", "RetryPath", "--input", json.dumps(CAR)])
@@ -81,7 +83,7 @@ def test_run_on_the_target_creates_the_state_machine_on_first_use_and_reports(st
     assert code == 0, out
     assert "SUCCEEDED" in out and '"outcome": "CarRegistered"' in out
     assert "InspectCar (2 retries: TransientInspectionError)" in out
-    [execution] = sfn.list_executions(stateMachineArn=client.state_machine_arn(sfn, REGISTER))["executions"]
+    [execution] = sfn.list_executions(stateMachineArn=stepfunctions.state_machine_arn(sfn, REGISTER))["executions"]
     assert execution["status"] == "SUCCEEDED"
 
 

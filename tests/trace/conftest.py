@@ -18,10 +18,10 @@ import pytest
 
 from fleet_domain import resume
 from tests.conftest import Fleet
-from workflows import catalog
+from workflows.definitions import catalog
 from workflows.local.cloud import STATE_MACHINE_ROLE, LocalCloud
 from workflows.local.faults import FaultRule, Faults
-from workflows.trace import ExecutionTrace, load_trace
+from workflows.trace.model import ExecutionTrace, load_trace
 
 CAR = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4,
        "location": {"lat": 52.52, "lon": 13.405}, "battery_pct": 88}

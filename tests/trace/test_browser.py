@@ -17,8 +17,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.servers import free_port
-from workflows import trace_html
-from workflows.console import console_app
+from workflows.console.app import console_app
+from workflows.trace import html
 
 from .chromium import Chromium, Page, ensure_chromium
 from .conftest import NESTED_INPUT, _until
@@ -120,7 +120,7 @@ def test_console_lists_executions_and_opens_a_graph(browser, console_url, traced
 
 def test_the_standalone_file_draws_without_fetching_anything(browser, traced, tmp_path):
     path = tmp_path / "register-dlq.html"
-    path.write_text(trace_html.render_page(traced.trace("register_dlq")))
+    path.write_text(html.render_page(traced.trace("register_dlq")))
     page = browser.page()
     page.goto(path.as_uri())
     page.wait_for(LAID_OUT)

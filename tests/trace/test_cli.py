@@ -83,8 +83,8 @@ def fleet_stack(traced) -> str:
 
     import boto3
 
-    from workflows import catalog, naming
-    from workflows.catalog import Ref
+    from workflows.definitions import catalog, naming
+    from workflows.definitions.catalog import Ref
 
     outputs = {naming.output_key(Ref("state_machine", sm.logical_id, "arn")):
                {"Value": traced.machine_arns[sm.workflow]} for sm in catalog.STATE_MACHINES}
@@ -96,7 +96,7 @@ def fleet_stack(traced) -> str:
 
 @pytest.mark.filterwarnings("ignore:Tried to parse AWS")
 def test_on_aws_a_name_is_looked_for_in_the_stacks_state_machines(traced, fleet_stack, capsys):
-    from workflows.cli import main
+    from workflows.cli.main import main
 
     name = traced.arns["maintenance_parts_down"].rsplit(":", 1)[-1]
     assert main(["trace", name, "--target", "aws", "--stack", fleet_stack]) == 1

@@ -13,8 +13,8 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
-from workflows import trace_html
-from workflows.console import console_app
+from workflows.console.app import console_app
+from workflows.trace import html
 
 from .conftest import NESTED_INPUT, NESTED_NAME, _until
 from .test_html import Page
@@ -58,7 +58,7 @@ def test_an_execution_page_is_the_graph_view_served_with_the_library_by_referenc
 
 def test_the_layout_library_is_served_from_node_modules(http):
     resp = http.get("/console/static/elk.js")
-    version, path = trace_html.layout_library()
+    version, path = html.layout_library()
     assert resp.status_code == 200 and resp.mimetype == "text/javascript"
     assert resp.get_data() == Path(path).read_bytes() and resp.headers["ETag"] == f'"elkjs-{version}"'
 

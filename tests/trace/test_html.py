@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from workflows import asl, trace_html
-from workflows.trace import Graph
+from workflows.definitions import asl
+from workflows.trace import html
+from workflows.trace.model import Graph
 
 from .conftest import MARKUP
 from .test_model import SCENARIOS
@@ -76,7 +77,7 @@ class Page(HTMLParser):
 
 @pytest.fixture(scope="module")
 def pages(traced):
-    return {s: trace_html.render_page(traced.trace(s)) for s in SCENARIOS}
+    return {s: html.render_page(traced.trace(s)) for s in SCENARIOS}
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -141,14 +142,14 @@ def test_the_page_is_self_contained(pages):
     assert not [s for s in page.scripts if s.get("src")]
     assert all(link.get("href", "").startswith("data:") for link in page.links)
     csp = [m["content"] for m in page.metas if m.get("http-equiv") == "Content-Security-Policy"]
-    assert csp == [trace_html.STANDALONE_CSP] and "default-src 'none'" in csp[0]
+    assert csp == [html.STANDALONE_CSP] and "default-src 'none'" in csp[0]
     for needle in ("http://", "https://", "//cdn", "@import"):
         outside = text.replace("http://www.w3.org/2000/svg", "")
         assert needle not in outside.split('<script type="application/json"')[0], needle
-    version, path = trace_html.layout_library()
+    version, path = html.layout_library()
     assert any(m.get("content", "").endswith(f"elkjs {version}") for m in page.metas)
     assert Path(path).read_text()[:2000] in text  # the layout library, inlined from node_modules
-    assert version == trace_html.pinned_layout_version()
+    assert version == html.pinned_layout_version()
 
 
 def test_markup_in_execution_data_stays_data(traced, pages):
@@ -162,12 +163,12 @@ def test_markup_in_execution_data_stays_data(traced, pages):
 
 def test_without_the_layout_library_the_error_says_how_to_get_it(traced, monkeypatch, tmp_path):
     monkeypatch.setenv("FLEET_NODE_MODULES", str(tmp_path))
-    with pytest.raises(trace_html.LayoutLibraryMissing, match="make setup"):
-        trace_html.render_page(traced.trace("register_happy"))
+    with pytest.raises(html.LayoutLibraryMissing, match="make setup"):
+        html.render_page(traced.trace("register_happy"))
 
 
 def test_write_traces_writes_a_page_per_execution_and_an_index(traced, tmp_path):
-    written = trace_html.write_traces(traced.sfn, tmp_path / "traces")
+    written = html.write_traces(traced.sfn, tmp_path / "traces")
     fleet_runs = [a for s, a in traced.arns.items() if not s.startswith("nested")]
     assert len(written) == len(fleet_runs)  # the fleet's state machines only
     index = (tmp_path / "traces" / "index.html").read_text()

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from workflows import asl, client, render
-from workflows.trace import Graph, StateVisit, visits_from_history
+from workflows.cli import render
+from workflows.definitions import asl
+from workflows.targets import stepfunctions
+from workflows.trace.model import Graph, StateVisit, visits_from_history
 
 SCENARIOS = ["register_happy", "register_retried", "register_dlq", "register_invalid", "register_duplicate",
              "register_rejected", "register_markup", "dispatch_trip", "dispatch_no_car", "dispatch_invalid",
@@ -74,9 +76,9 @@ def test_every_trace_follows_its_state_machine(traced, scenario):
 
 @pytest.mark.parametrize("scenario", [s for s in SCENARIOS if not s.startswith("nested")])
 def test_the_client_view_is_the_trace_view(traced, scenario):
-    """`fleet run` and the tests read the same model (client.describe without the definition)."""
+    """`fleet run` and the tests read the same model (stepfunctions.describe without the definition)."""
     trace = traced.trace(scenario)
-    result = client.describe(traced.sfn, trace.execution_arn)
+    result = stepfunctions.describe(traced.sfn, trace.execution_arn)
     assert result.states == [v.name for v in trace.visits]
     assert [v.status for v in result.visits] == [v.status for v in trace.visits]
     assert result.retries == sum(v.retries for v in trace.visits)
@@ -256,7 +258,7 @@ def test_map_iterations_take_their_own_choice(traced):
 
 def test_without_the_definition_nesting_still_holds(traced):
     events = traced.trace("nested_refused").events
-    visits = visits_from_history(events)  # as client.describe does
+    visits = visits_from_history(events)  # as stepfunctions.describe does
     assert {v.node_id for v in visits if v.name == "Explode"} == {"Fan/Branches[?]/Explode"}
     assert {v.node_id for v in visits if v.name == "Size"} == {"Items/ItemProcessor/Size"}
     assert [v.status for v in visits] == [v.status for v in traced.trace("nested_refused").visits]
@@ -270,5 +272,5 @@ def test_a_history_without_previous_event_ids_reads_in_order(traced):
 
 
 def test_states_line_for_the_cli(traced):
-    result = client.describe(traced.sfn, traced.arns["register_dlq"])
+    result = stepfunctions.describe(traced.sfn, traced.arns["register_dlq"])
     assert "InspectCar (3 retries: TransientInspectionError)" in render.states_line(result)

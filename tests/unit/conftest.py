@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from workflows import catalog
+from workflows.definitions import catalog
 
 for _key, _value in {
     "POWERTOOLS_TRACE_DISABLED": "true",

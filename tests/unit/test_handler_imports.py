@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from workflows import catalog
+from workflows.definitions import catalog
 
 LAMBDAS = str(catalog.LAMBDAS_DIR)
 HANDLER_MODULES = sorted({fn.handler.rsplit(".", 1)[0] for fn in catalog.FUNCTIONS})

@@ -10,7 +10,7 @@ import record_car_event
 import validate_car
 
 from fleet_domain.errors import CarValidationError
-from workflows import catalog
+from workflows.definitions import catalog
 
 REQUEST = {"vin": "1hgcm82633a004352", "model": "Robotaxi S", "year": 2024, "seats": 4, "battery_pct": 88,
            "correlation_id": "req-42"}

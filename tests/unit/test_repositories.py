@@ -7,7 +7,7 @@ import pytest
 from fleet_domain import repositories
 from fleet_domain.models import Car, CarEvent, CarStatus
 from fleet_domain.repositories import CarHistoryRepository, CarRepository
-from workflows import catalog
+from workflows.definitions import catalog
 
 from .conftest import create_table
 

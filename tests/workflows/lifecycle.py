@@ -10,7 +10,7 @@ from typing import Any
 
 from fleet_domain import resume
 from fleet_domain.ride_repository import RideRepository
-from workflows import catalog
+from workflows.definitions import catalog
 
 RIDES = catalog.table("Rides").table_name
 CARS = catalog.table("Cars").table_name

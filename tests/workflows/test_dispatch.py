@@ -15,8 +15,8 @@ from collections import Counter
 import pytest
 
 from fleet_domain import resume
-from workflows import client
 from workflows.local.faults import FaultRule
+from workflows.targets import stepfunctions
 
 from .invariants import drained_history
 from .lifecycle import RIDES, TripCompleter, car_id, car_request, complete, register, ride, wait_until_waiting
@@ -27,7 +27,7 @@ DISPATCH_FAILED = ["SendToDLQ", "RideRecorded", "MarkRideFailed", "DispatchFaile
 
 
 def finish(fleet, arn):
-    return client.describe(fleet.sfn, arn, fleet.cloud.wait(arn))
+    return stepfunctions.describe(fleet.sfn, arn, fleet.cloud.wait(arn))
 
 
 def advance_until_done(fleet, arn, seconds, tries=10):
@@ -171,7 +171,7 @@ def test_contention_twenty_rides_for_five_cars_never_reserve_a_car_twice(fleet):
 
     with TripCompleter(fleet) as cars_driving:  # each trip is completed as soon as it starts
         arns = [fleet.start("dispatch", r) for r in rides]
-        results = [client.describe(fleet.sfn, arn, fleet.cloud.wait(arn, 60)) for arn in arns]
+        results = [stepfunctions.describe(fleet.sfn, arn, fleet.cloud.wait(arn, 60)) for arn in arns]
     assert len(cars_driving.completed) == sum(r.output["outcome"] == "TripCompleted" for r in results)
 
     outcomes = Counter(r.output["outcome"] for r in results)
@@ -421,7 +421,7 @@ def test_resuming_a_trip_that_is_not_waiting_is_refused(fleet):
 
 def test_a_failed_ride_redriven_from_the_dlq_is_dispatched_again(faulty_fleet):
     from fleet_domain.dlq import DeadLetterQueue
-    from workflows.catalog import Ref
+    from workflows.definitions.catalog import Ref
     from workflows.local.cloud import resolve
 
     fleet = faulty_fleet({"PlanRoute": [FaultRule(error="TransientRoutingError", first=4)]})  # one execution's worth

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from workflows import catalog
+from workflows.definitions import catalog
 from workflows.local.clock import RealClock, VirtualClock
 from workflows.local.faults import FaultRule, Faults
 from workflows.local.lambda_runtime import LambdaRuntime

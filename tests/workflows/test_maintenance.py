@@ -13,8 +13,8 @@ import json
 import pytest
 
 from fleet_domain import resume
-from workflows import client
 from workflows.local.faults import FaultRule
+from workflows.targets import stepfunctions
 
 from .invariants import drained_history
 from .lifecycle import JOBS, car_request, complete, register, ride, sign_off, wait_for_job, wait_until_waiting
@@ -30,7 +30,7 @@ def request(car: str, reason: str = "scheduled service") -> dict:
 
 
 def finish(fleet, arn):
-    return client.describe(fleet.sfn, arn, fleet.cloud.wait(arn))
+    return stepfunctions.describe(fleet.sfn, arn, fleet.cloud.wait(arn))
 
 
 def statuses(fleet, car):

@@ -19,7 +19,7 @@ from typing import Any
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from workflows import catalog
+from workflows.definitions import catalog
 from workflows.local.lambda_runtime import ACCOUNT_ID, LambdaRuntime
 from workflows.local.server import read_at_most
 

@@ -19,8 +19,8 @@ import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
 
-from workflows import catalog
-from workflows.catalog import Ref
+from workflows.definitions import catalog
+from workflows.definitions.catalog import Ref
 from workflows.local.clock import Clock, make_clock
 from workflows.local.lambda_runtime import ACCOUNT_ID, REGION, FaultHook, LambdaRuntime, function_arn
 
@@ -210,8 +210,8 @@ class LocalCloud:
 
     def wait(self, execution_arn: str, timeout_s: float = 30.0) -> dict:
         """Wait for the execution's end (on an event: no polling), then describe it."""
-        from workflows.client import wait_for_execution
         from workflows.local import moto_adapter
+        from workflows.targets.stepfunctions import wait_for_execution
 
         moto_adapter.wait_for_execution_end(execution_arn, timeout_s)
         return wait_for_execution(self.client("stepfunctions"), execution_arn, timeout_s)

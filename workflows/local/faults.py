@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workflows import catalog
-from workflows.catalog import Function
+from workflows.definitions import catalog
+from workflows.definitions.catalog import Function
 from workflows.local.clock import Clock
 from workflows.local.lambda_runtime import LambdaThrottled
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from workflows import catalog
+from workflows.definitions import catalog
 from workflows.local.lambda_runtime import ACCOUNT_ID, REGION, LambdaRuntime, function_arn
 
 log = logging.getLogger("local.lambda")

@@ -27,8 +27,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
-from workflows import catalog
-from workflows.catalog import Function
+from workflows.definitions import catalog
+from workflows.definitions.catalog import Function
 from workflows.local.clock import Clock, RealClock
 
 ACCOUNT_ID = "123456789012"

@@ -43,7 +43,7 @@ is used as it is, with these seams re-pointed at the local cloud:
    too). A parsed path is read-only, so sharing it is safe. moto's list of a response class's
    methods, built with inspect on every request, is kept per class.
 15. Mocked service integrations (Step Functions Local's MockConfigFile.json, see
-   workflows/mock_config.py): StartExecution on `<stateMachineArn>#<TestCase>` runs that test
+   workflows/definitions/mock_config.py): StartExecution on `<stateMachineArn>#<TestCase>` runs that test
    case's mocked responses. moto ships the engine half (ExecutionWorker's `mock_test_case`, read by
    every Task state) but neither the file loader nor the StartExecution wiring; the backend's
    `start_execution` and `Execution._get_start_execution_worker` are wrapped to supply both. And
@@ -172,7 +172,7 @@ from moto.stepfunctions.parser.mocking import mock_config as moto_mocking
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from workflows import mock_config
+from workflows.definitions import mock_config
 from workflows.local.clock import Clock, ClockEvent
 from workflows.local.lambda_runtime import LambdaRuntime
 

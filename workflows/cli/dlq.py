@@ -1,0 +1,110 @@
+"""`fleet dlq list | show <id> | redrive [--all | <id>...] [--dry-run]` against a running stack."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from workflows.definitions import catalog
+from workflows.targets import stepfunctions
+
+
+def register(sub: Any) -> None:
+    dlq = sub.add_parser("dlq", help="the dead-letter queue: list, show and redrive operational failures")
+    dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True, parser_class=type(dlq))
+    for name, help_text in (("list", "failed executions waiting in the DLQ"), ("show", "one message in full"),
+                            ("redrive", "restart failed executions from their original input")):
+        p = dlq_sub.add_parser(name, help=help_text)
+        p.add_argument("--endpoint-url", help="local cloud endpoint (default $FLEET_ENDPOINT_URL or http://127.0.0.1:4566)")
+        p.set_defaults(handler=_COMMANDS[name])
+        if name == "show":
+            p.add_argument("id", help="the message id from `fleet dlq list`")
+        if name == "redrive":
+            p.add_argument("ids", nargs="*", metavar="id", help="message ids (or --all)")
+            p.add_argument("--all", action="store_true", help="every message in the DLQ")
+            p.add_argument("--dry-run", action="store_true", help="say what would be started, change nothing")
+
+
+def _clients(endpoint_url: str | None) -> tuple[Any, Any, str]:
+    from fleet_domain.dlq import DeadLetterQueue
+
+    endpoint = stepfunctions.endpoint_url(endpoint_url)
+    sfn = stepfunctions.sfn_client(endpoint)
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=sfn.meta.region_name,
+                       aws_access_key_id="testing", aws_secret_access_key="testing",
+                       config=Config(retries={"max_attempts": 2}, connect_timeout=2))
+    queue = next(q for q in catalog.QUEUES if q.logical_id == "Dlq")
+    url = sqs.get_queue_url(QueueName=queue.queue_name)["QueueUrl"]
+    return DeadLetterQueue(sqs, url), sfn, endpoint
+
+
+def _guard(fn):
+    """Connection problems and unknown ids are one line, exit 2 (the CLI's convention)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from botocore.exceptions import ClientError, EndpointConnectionError
+
+        from workflows.cli.errors import UsageError
+
+        try:
+            return fn(args)
+        except EndpointConnectionError:
+            endpoint = stepfunctions.endpoint_url(args.endpoint_url)
+            raise UsageError(f"no local cloud answers at {endpoint}: start one with `fleet up`") from None
+        except ClientError as exc:
+            raise UsageError(exc.response["Error"].get("Message") or str(exc)) from None
+
+    return run
+
+
+@_guard
+def cmd_list(args: argparse.Namespace) -> int:
+    from workflows.cli import render
+
+    dlq, _, _ = _clients(args.endpoint_url)
+    letters = dlq.list()
+    render.table(f"dead-letter queue ({len(letters)})", ["id", "execution", "workflow", "failed state", "error", "age"],
+                 [(x.message_id, x.execution_arn.rsplit(":", 1)[-1], x.workflow, x.body.get("failed_state"),
+                   x.body.get("error"), f"{x.age_s:.0f} s") for x in letters])
+    return 0
+
+
+@_guard
+def cmd_show(args: argparse.Namespace) -> int:
+    from workflows.cli import render
+    from workflows.cli.errors import UsageError
+
+    dlq, _, _ = _clients(args.endpoint_url)
+    try:
+        letter = dlq.show(args.id)
+    except KeyError:
+        raise UsageError(f"no message {args.id} in the DLQ (see `fleet dlq list`)") from None
+    render.console.print(json.dumps(letter.detail(), indent=2, default=str), markup=False)
+    return 0
+
+
+@_guard
+def cmd_redrive(args: argparse.Namespace) -> int:
+    from workflows.cli import render
+    from workflows.cli.errors import UsageError
+
+    if not args.all and not args.ids:
+        raise UsageError("say which messages to redrive: ids, or --all")
+    if args.all and args.ids:
+        raise UsageError("give ids or --all, not both")
+    dlq, sfn, _ = _clients(args.endpoint_url)
+    results = dlq.redrive(sfn, None if args.all else args.ids, dry_run=args.dry_run)
+    verb = "would start" if args.dry_run else "started"
+    render.table(f"redrive{' (dry run)' if args.dry_run else ''}", ["id", "execution", "result"], [
+        (r.id, (r.execution_arn or "").rsplit(":", 1)[-1],
+         r.error or (verb if r.started or r.dry_run else "already started") + ("" if r.dry_run else ", message deleted"))
+        for r in results
+    ])
+    return 1 if any(r.error for r in results) else 0
+
+
+_COMMANDS = {"list": cmd_list, "show": cmd_show, "redrive": cmd_redrive}

@@ -1,0 +1,244 @@
+"""The car lifecycle from the command line, against a running stack (`fleet up`, or AWS):
+
+    fleet trip complete <ride_id> [--odometer-km N] [--battery-pct N] [--wait]
+    fleet trip heartbeat <ride_id>
+    fleet maintenance sign-off <job_id> --passed|--failed [--notes TEXT] [--wait]
+    fleet cars [--status S]
+    fleet car <car_id>
+
+Resuming goes through fleet_domain.resume, the same code as the REST API. A ride or job that is
+not waiting (unknown, not started, already resumed or over) is one line on stderr and exit 1;
+bad input or no stack is exit 2, as everywhere in `fleet`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from workflows.definitions import catalog
+from workflows.targets import stepfunctions
+
+_ENDPOINT_HELP = "local cloud endpoint (default $FLEET_ENDPOINT_URL or http://127.0.0.1:4566)"
+
+
+def register(sub: Any) -> None:
+    trip = sub.add_parser("trip", help="a dispatched ride's trip: complete it, or send the car's heartbeat")
+    trip_sub = trip.add_subparsers(dest="trip_command", required=True, parser_class=type(trip))
+    done = trip_sub.add_parser("complete", help="report the end of a ride's trip (resumes its dispatch)")
+    done.add_argument("ride_id")
+    done.add_argument("--odometer-km", type=int, metavar="N", help="the car's odometer now (default: estimated)")
+    done.add_argument("--battery-pct", type=float, metavar="N", help="the car's charge now (default: estimated)")
+    done.add_argument("--wait", action="store_true", help="wait for the dispatch to finish and show it")
+    done.set_defaults(handler=cmd_trip_complete)
+    beat = trip_sub.add_parser("heartbeat", help="the car's 'still driving' (keeps the trip's heartbeat alive)")
+    beat.add_argument("ride_id")
+    beat.set_defaults(handler=cmd_trip_heartbeat)
+
+    maintenance = sub.add_parser("maintenance", help="a maintenance job: the technician's sign-off")
+    m_sub = maintenance.add_subparsers(dest="maintenance_command", required=True, parser_class=type(maintenance))
+    sign = m_sub.add_parser("sign-off", help="sign a job off (resumes its maintenance)")
+    sign.add_argument("job_id")
+    verdict = sign.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--passed", dest="passed", action="store_true", help="the car may go on to its road test")
+    verdict.add_argument("--failed", dest="passed", action="store_false", help="the car is retired")
+    sign.add_argument("--notes", default="", help="the technician's notes")
+    sign.add_argument("--wait", action="store_true", help="wait for the maintenance to finish and show it")
+    sign.set_defaults(handler=cmd_sign_off)
+
+    cars = sub.add_parser("cars", help="the fleet: every car, or the cars in one status")
+    cars.add_argument("--status", type=str.upper, help="|".join(_statuses()))
+    cars.set_defaults(handler=cmd_cars)
+
+    car = sub.add_parser("car", help="one car: its record, its ride or job, its status history")
+    car.add_argument("car_id")
+    car.set_defaults(handler=cmd_car)
+
+    for p in (done, beat, sign, cars, car):
+        p.add_argument("--endpoint-url", help=_ENDPOINT_HELP)
+
+
+def _statuses() -> list[str]:
+    from fleet_domain.models import CarStatus
+
+    return [s.value for s in CarStatus]
+
+
+# --- plumbing ------------------------------------------------------------------------------------
+
+
+class Stack:
+    """boto3 clients for the stack at an endpoint, and the fleet's table names."""
+
+    def __init__(self, endpoint_url: str | None):
+        import boto3
+        from botocore.config import Config
+
+        self.endpoint = stepfunctions.endpoint_url(endpoint_url)
+        self.sfn = stepfunctions.sfn_client(self.endpoint)
+        self.dynamodb = boto3.client("dynamodb", endpoint_url=self.endpoint, region_name=self.sfn.meta.region_name,
+                                     aws_access_key_id="testing", aws_secret_access_key="testing",
+                                     config=Config(retries={"max_attempts": 2}, connect_timeout=2))
+        self.tables = {t.logical_id: t.table_name for t in catalog.TABLES}
+
+
+def _guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """No stack is one line, exit 2; a ride or job that is not waiting is one line, exit 1."""
+
+    def run(args: argparse.Namespace) -> int:
+        from botocore.exceptions import ClientError, EndpointConnectionError
+
+        from fleet_domain.resume import NotWaiting
+        from workflows.cli.errors import UsageError
+
+        try:
+            return fn(args)
+        except EndpointConnectionError:
+            raise UsageError(f"no local cloud answers at {stepfunctions.endpoint_url(args.endpoint_url)}: "
+                             "start one with `fleet up`") from None
+        except NotWaiting as exc:
+            print(f"fleet: {exc}", file=sys.stderr)
+            return 1
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        except ClientError as exc:
+            raise UsageError(exc.response["Error"].get("Message") or str(exc)) from None
+
+    return run
+
+
+def _show_execution(stack: Stack, execution_arn: str | None, wait: bool) -> int:
+    from workflows.cli import render
+
+    if not wait or not execution_arn:
+        return 0
+    desc = stepfunctions.wait_for_execution(stack.sfn, execution_arn, 60)
+    result = stepfunctions.describe(stack.sfn, execution_arn, desc)
+    render.execution(result)
+    return 0 if result.status == "SUCCEEDED" else 1
+
+
+# --- trip ----------------------------------------------------------------------------------------
+
+
+@_guarded
+def cmd_trip_complete(args: argparse.Namespace) -> int:
+    from fleet_domain import resume
+    from workflows.cli import render
+
+    stack = Stack(args.endpoint_url)
+    resumed = resume.complete_trip(stack.sfn, stack.dynamodb, args.ride_id, odometer_km=args.odometer_km,
+                                   battery_pct=args.battery_pct, rides_table=stack.tables["Rides"],
+                                   cars_table=stack.tables["Cars"])
+    report = {k: v for k, v in resumed.sent.items() if k != "reported_at"} or "estimated from the route"
+    render.console.print(f"ride {args.ride_id}: trip completed ({report}); dispatch {resumed.execution_arn}",
+                         markup=False)
+    return _show_execution(stack, resumed.execution_arn, args.wait)
+
+
+@_guarded
+def cmd_trip_heartbeat(args: argparse.Namespace) -> int:
+    from fleet_domain import resume
+    from workflows.cli import render
+
+    stack = Stack(args.endpoint_url)
+    resume.heartbeat_trip(stack.sfn, stack.dynamodb, args.ride_id, rides_table=stack.tables["Rides"])
+    render.console.print(f"ride {args.ride_id}: heartbeat sent", markup=False)
+    return 0
+
+
+# --- maintenance ---------------------------------------------------------------------------------
+
+
+@_guarded
+def cmd_sign_off(args: argparse.Namespace) -> int:
+    from fleet_domain import resume
+    from workflows.cli import render
+
+    stack = Stack(args.endpoint_url)
+    resumed = resume.sign_off(stack.sfn, stack.dynamodb, args.job_id, args.passed, args.notes,
+                              jobs_table=stack.tables["MaintenanceJobs"])
+    verdict = "passed (road test next)" if args.passed else "failed (the car will be retired)"
+    render.console.print(f"job {args.job_id}: signed off, {verdict}; maintenance {resumed.execution_arn}",
+                         markup=False)
+    return _show_execution(stack, resumed.execution_arn, args.wait)
+
+
+# --- cars ----------------------------------------------------------------------------------------
+
+
+@_guarded
+def cmd_cars(args: argparse.Namespace) -> int:
+    from fleet_domain.fleet_cars import FleetCarRepository
+    from workflows.cli import render
+    from workflows.cli.errors import UsageError
+
+    if args.status and args.status not in _statuses():
+        raise UsageError(f"--status must be one of {', '.join(_statuses())}, got {args.status!r}")
+    stack = Stack(args.endpoint_url)
+    repo = FleetCarRepository(stack.dynamodb, cars_table=stack.tables["Cars"])
+    cars = repo.with_status(args.status) if args.status else repo.all()
+    title = f"cars{' ' + args.status if args.status else ''} ({len(cars)})"
+    render.table(title, ["car_id", "model", "seats", "status", "version", "battery %", "odometer km",
+                         "km since service", "ride / job"], [
+        (c.car_id, c.model, c.seats, render.status(c.status.value), c.version, f"{c.battery_pct:g}", c.odometer_km,
+         c.km_since_service, c.ride_id or c.job_id or "")
+        for c in cars
+    ])
+    return 0
+
+
+@_guarded
+def cmd_car(args: argparse.Namespace) -> int:
+    from fleet_domain.fleet_cars import FleetCarRepository
+    from fleet_domain.maintenance_repository import MaintenanceJobRepository
+    from fleet_domain.ride_repository import RideRepository
+    from workflows.cli import render
+    from workflows.cli.errors import UsageError
+
+    stack = Stack(args.endpoint_url)
+    car = FleetCarRepository(stack.dynamodb, cars_table=stack.tables["Cars"]).get(args.car_id)
+    if car is None:
+        raise UsageError(f"no car {args.car_id} (see `fleet cars`)")
+    print_record(car.model_dump(mode="json"))
+    if car.ride_id:
+        ride = RideRepository(stack.dynamodb, rides_table=stack.tables["Rides"]).get(car.ride_id)
+        if ride is not None:
+            waiting = "  (waiting: `fleet trip complete " + ride.ride_id + "`)" if ride.waiting else ""
+            render.console.print(f"ride       {ride.ride_id} {ride.status.value}{waiting}", markup=False)
+    jobs = MaintenanceJobRepository(stack.dynamodb, jobs_table=stack.tables["MaintenanceJobs"]).for_car(car.car_id)
+    if jobs:
+        render.table("maintenance jobs", ["job_id", "status", "reason", "opened", "closed"], [
+            (j.job_id, j.status.value + ("  <- `fleet maintenance sign-off`" if j.waiting else ""), j.reason,
+             j.opened_at, j.closed_at or "")
+            for j in jobs
+        ])
+    history = _history(stack, car.car_id)
+    render.table(f"history ({len(history)} of {car.version} versions)", ["version", "status", "from", "at", "reason"], [
+        (h.version, h.status.value, h.previous_status.value if h.previous_status else "", h.at, h.reason or "")
+        for h in history
+    ])
+    return 0
+
+
+def _history(stack: Stack, car_id: str) -> list[Any]:
+    from fleet_domain.lifecycle_store import Store
+    from fleet_domain.models import CarEvent
+
+    store = Store(stack.dynamodb, car_history=stack.tables["CarHistory"])
+    items = store.query(TableName=store.table("car_history"), KeyConditionExpression="car_id = :car",
+                        ExpressionAttributeValues={":car": {"S": car_id}}, ConsistentRead=True)
+    return [CarEvent.model_validate(item) for item in items]
+
+
+def print_record(record: dict[str, Any]) -> None:
+    from workflows.cli import render
+
+    order = ["car_id", "status", "version", "model", "year", "vin", "seats", "battery_pct", "odometer_km",
+             "km_since_service", "location", "ride_id", "job_id", "last_ride_id", "last_job_id", "updated_at"]
+    for key in order:
+        if record.get(key) is not None:
+            value = render.status(record[key]) if key == "status" else record[key]
+            render.console.print(f"{key:16} {value}", markup=key == "status")

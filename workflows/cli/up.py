@@ -1,0 +1,99 @@
+"""`fleet up`: the local cloud as a long-running stack (AWS endpoint, REST API, console)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+from workflows.cli.errors import UsageError
+from workflows.definitions import catalog
+
+
+def register(sub: Any) -> None:
+    up = sub.add_parser("up", help="run the local cloud with an AWS-compatible endpoint")
+    up.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    up.add_argument("--aws-port", type=int, default=4566, help="AWS-compatible endpoint port (default 4566)")
+    up.add_argument("--api-port", type=int, default=8080, help="REST API port, served as API Gateway would (default 8080)")
+    up.add_argument("--faults", metavar="FILE", help="inject faults from a JSON file (off unless given)")
+    up.set_defaults(handler=cmd_up)
+
+
+def faults_from(path: str | None) -> Any:
+    """`--faults FILE` as a fault hook (None without one); a bad file is a usage error."""
+    if not path:
+        return None
+    from workflows.local.faults import Faults
+
+    try:
+        return Faults.from_file(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from workflows.cli import render
+    from workflows.local.api_gateway import ApiGateway
+    from workflows.local.cloud import LocalCloud, resolve
+    from workflows.local.server import Servers, bind, bind_aws_endpoint, url
+
+    faults = faults_from(args.faults)
+    cloud = LocalCloud(virtual_time=False, fault_hook=faults)  # started once the ports are ours
+    gateway = ApiGateway(cloud.runtime)
+    try:
+        aws = bind_aws_endpoint(args.host, args.aws_port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.aws_port}: {exc.strerror or exc}") from None
+    try:
+        api = bind(args.host, args.api_port, gateway)
+    except OSError as exc:
+        aws.server_close()
+        raise UsageError(f"cannot listen on {args.host}:{args.api_port}: {exc.strerror or exc}") from None
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("local.api").setLevel(logging.INFO)
+
+    stop = stop_on_signals()
+    servers = Servers()
+    with cloud:
+        from workflows.console.app import console_app
+
+        gateway.console = console_app(cloud.client("stepfunctions"))
+        servers.serve(aws, "aws-endpoint")
+        servers.serve(api, "api")
+        endpoint = url(aws)
+        render.table("deployed", ["kind", "name"], [
+            *[("state machine", resolve(catalog.Ref("state_machine", s.logical_id, "arn"))) for s in catalog.STATE_MACHINES],
+            *[("function", f.function_name) for f in catalog.FUNCTIONS],
+            *[("table", t.table_name) for t in catalog.TABLES],
+            *[("queue", resolve(catalog.Ref("queue", q.logical_id, "url"))) for q in catalog.QUEUES],
+            *[("event bus", b.bus_name) for b in catalog.BUSES],
+        ])
+        render.console.print(f"AWS endpoint  {endpoint}   (aws --endpoint-url {endpoint} stepfunctions list-state-machines)")
+        render.console.print(f"REST API      {url(api)}   (GET {url(api)}/docs, POST {url(api)}/cars)")
+        render.console.print(f"console       {url(api)}/console   (executions and their graphs)")
+        if faults:
+            render.console.print(f"faults        {args.faults}")
+        serve_until(stop, servers)
+    return 0
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by Ctrl-C or SIGTERM (installed before start-up, so a stop during it is kept)."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def serve_until(stop: threading.Event, servers: Any) -> None:
+    """Say the servers are ready, wait for the stop, shut them down."""
+    from workflows.cli import render
+
+    render.console.print("ready; Ctrl-C to stop", markup=False)
+    sys.stdout.flush()
+    stop.wait()
+    render.console.print("stopping", markup=False)
+    servers.shutdown()

@@ -1,0 +1,1 @@
+"""The web console `fleet up` serves at /console: executions and their graphs."""

@@ -1,0 +1,348 @@
+"""The catalog: every function, table, queue, bus and state machine, declared once.
+
+Plain Python data, no CDK import. `infra/` turns it into CloudFormation; `workflows/local/`
+turns it into moto resources and in-process handlers. Values that name another resource are
+`Ref`s, so each runtime resolves them to its own names and ARNs (CDK tokens on AWS, moto ARNs
+locally) and nothing is spelled twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+ROOT = Path(__file__).resolve().parents[2]
+STATEMACHINES_DIR = ROOT / "statemachines"
+LAMBDAS_DIR = ROOT / "lambdas"
+
+PREFIX = "fleet"
+
+ResourceKind = Literal["function", "table", "queue", "bus", "state_machine"]
+Attribute = Literal["name", "arn", "url"]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to another catalog resource, resolved per runtime."""
+
+    kind: ResourceKind
+    logical_id: str
+    attribute: Attribute
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str  # the ASL state that calls it is named the same where there is one
+    handler: str  # module.function, relative to lambdas/
+    description: str
+    timeout_s: int = 10
+    memory_mb: int = 256
+    environment: Mapping[str, str | Ref] = field(default_factory=dict)
+    reserved_concurrency: int | None = None
+
+    @property
+    def function_name(self) -> str:
+        return f"{PREFIX}-{_kebab(self.logical_id)}"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    logical_id: str
+    partition_key: str
+    sort_key: str | None = None
+    indexes: tuple[Index, ...] = ()
+    # Attribute types for keys; everything here is a string key except numeric sort keys.
+    number_keys: tuple[str, ...] = ()
+    ttl_attribute: str | None = None
+
+    @property
+    def table_name(self) -> str:
+        return f"{PREFIX}-{_kebab(self.logical_id)}"
+
+    def key_type(self, attribute: str) -> str:
+        return "N" if attribute in self.number_keys else "S"
+
+
+@dataclass(frozen=True)
+class Queue:
+    logical_id: str
+    retention_days: int = 14
+
+    @property
+    def queue_name(self) -> str:
+        return f"{PREFIX}-{_kebab(self.logical_id)}"
+
+
+@dataclass(frozen=True)
+class EventBus:
+    logical_id: str
+    # Rules: detail-type prefix filter on our source -> consumer function (invoked asynchronously).
+    source: str = "fleet.cars"
+    consumers: tuple[str, ...] = ()
+    on_failure_queue: str = "CarEventFailures"
+    max_event_age_s: int = 3600
+    retry_attempts: int = 2
+
+    @property
+    def bus_name(self) -> str:
+        return f"{PREFIX}-{_kebab(self.logical_id)}"
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    logical_id: str
+    workflow: str  # the short name users type: `fleet run register`
+    asl_file: str
+    description: str
+    # The input field that identifies the business operation; execution names derive from it,
+    # so a client's retry of the same request starts no second execution.
+    business_key: str = ""
+    type: Literal["STANDARD", "EXPRESS"] = "STANDARD"
+
+    @property
+    def name(self) -> str:
+        return f"{PREFIX}-{_kebab(self.logical_id)}"
+
+    @property
+    def asl_path(self) -> Path:
+        return STATEMACHINES_DIR / self.asl_file
+
+    def definition(self) -> str:
+        return self.asl_path.read_text()
+
+    def placeholders(self) -> set[str]:
+        return set(PLACEHOLDER.findall(self.definition()))
+
+
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def _snake(name: str) -> str:
+    return _kebab(name).replace("-", "_")
+
+
+# --- resources -------------------------------------------------------------------------------
+
+CARS = Table(
+    "Cars",
+    partition_key="car_id",
+    # FindCandidates queries AVAILABLE cars through this index instead of scanning.
+    indexes=(Index("status-index", partition_key="status", sort_key="car_id"),),
+)
+RIDES = Table("Rides", partition_key="ride_id")
+MAINTENANCE_JOBS = Table(
+    "MaintenanceJobs",
+    partition_key="job_id",
+    indexes=(Index("car-index", partition_key="car_id", sort_key="job_id"),),
+)
+CAR_HISTORY = Table("CarHistory", partition_key="car_id", sort_key="version", number_keys=("version",))
+IDEMPOTENCY = Table("Idempotency", partition_key="id", ttl_attribute="expiration")
+
+TABLES: tuple[Table, ...] = (CARS, RIDES, MAINTENANCE_JOBS, CAR_HISTORY, IDEMPOTENCY)
+
+DLQ = Queue("Dlq")
+# Where EventBridge's asynchronous invocations of a consumer go once Lambda's retries are spent.
+CAR_EVENT_FAILURES = Queue("CarEventFailures")
+QUEUES: tuple[Queue, ...] = (DLQ, CAR_EVENT_FAILURES)
+
+_TABLE_ENV: dict[str, str | Ref] = {
+    "CARS_TABLE": Ref("table", "Cars", "name"),
+    "RIDES_TABLE": Ref("table", "Rides", "name"),
+    "MAINTENANCE_JOBS_TABLE": Ref("table", "MaintenanceJobs", "name"),
+    "CAR_HISTORY_TABLE": Ref("table", "CarHistory", "name"),
+}
+_POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME": "fleet", "POWERTOOLS_METRICS_NAMESPACE": "CarFleet"}
+
+
+def _env(**extra: str | Ref) -> dict[str, str | Ref]:
+    return {**_POWERTOOLS_ENV, **_TABLE_ENV, **extra}
+
+
+# Functions that publish CarStatusChanged themselves (the status writes they make are theirs).
+_PUBLISHER_ENV: dict[str, str | Ref] = {"FLEET_BUS_NAME": Ref("bus", "FleetBus", "name")}
+
+
+def _fn(logical_id: str, description: str, publishes: bool = False, **kwargs) -> Function:
+    """A lifecycle function: module named after the state that calls it (StartTrip -> start_trip)."""
+    return Function(logical_id, handler=f"{_snake(logical_id)}.handler", description=description,
+                    environment=_env(**(_PUBLISHER_ENV if publishes else {})), **kwargs)
+
+
+# The dispatch workflow (statemachines/dispatch_car.asl.json).
+_DISPATCH_FUNCTIONS: tuple[Function, ...] = (
+    _fn("FindCandidates", "Validates a ride request; AVAILABLE cars with seats and battery for it, nearest first."),
+    _fn("PlanRoute", "Distance and ETA of a trip: car to pickup to dropoff."),
+    _fn("StartTrip", "Hands the trip to the car (RESERVED -> ON_TRIP) and stores the task token on the ride.",
+        publishes=True),
+    _fn("CompleteTrip", "Closes a trip: odometer and battery, car AVAILABLE, ride COMPLETED; is maintenance due?",
+        publishes=True),
+    _fn("MarkRideFailed", "Operational failure of a dispatch: ride FAILED; a car on the trip OUT_OF_SERVICE, "
+        "a car only reserved released.", publishes=True),
+)
+
+# The maintenance workflow (statemachines/maintenance.asl.json).
+_MAINTENANCE_FUNCTIONS: tuple[Function, ...] = (
+    _fn("EnterMaintenance", "Opens a maintenance job and moves the car AVAILABLE -> IN_MAINTENANCE, or refuses.",
+        publishes=True),
+    _fn("Diagnose", "The checks a car in maintenance needs."),
+    _fn("OrderParts", "Orders the parts the checks may need."),
+    _fn("BookTechnician", "Books a technician for the job."),
+    _fn("RunCheck", "Runs one check on the car."),
+    _fn("RequestSignOff", "Stores the sign-off task token on the job; the technician resumes it."),
+    _fn("RoadTest", "Drives the car after the sign-off."),
+    _fn("ReturnToService", "Closes the job; the car goes IN_MAINTENANCE -> AVAILABLE.", publishes=True),
+    _fn("RetireCar", "Closes the job; the car goes IN_MAINTENANCE -> RETIRED.", publishes=True),
+    _fn("MarkMaintenanceFailed", "Operational failure of a maintenance: job FAILED, car OUT_OF_SERVICE.",
+        publishes=True),
+)
+
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        "ValidateCar",
+        handler="validate_car.handler",
+        description="Checks a registration request: VIN, year, model, seats.",
+        timeout_s=5,
+        memory_mb=256,
+        environment=_env(),
+    ),
+    Function(
+        "InspectCar",
+        handler="inspect_car.handler",
+        description="Initial health check of a newly registered car.",
+        timeout_s=15,
+        memory_mb=256,
+        environment=_env(),
+    ),
+    Function(
+        "RecordCarEvent",
+        handler="record_car_event.handler",
+        description="Audit consumer: keeps each car's ordered status history.",
+        timeout_s=10,
+        memory_mb=256,
+        environment=_env(),
+        reserved_concurrency=5,
+    ),
+    Function(
+        "FleetApi",
+        handler="api.handler",
+        description="REST API: starts and resumes the workflows (API Gateway proxy).",
+        timeout_s=29,
+        memory_mb=512,
+        environment=_env(
+            IDEMPOTENCY_TABLE=Ref("table", "Idempotency", "name"),
+            REGISTER_CAR_STATE_MACHINE_ARN=Ref("state_machine", "RegisterCar", "arn"),
+            DISPATCH_CAR_STATE_MACHINE_ARN=Ref("state_machine", "DispatchCar", "arn"),
+            MAINTAIN_CAR_STATE_MACHINE_ARN=Ref("state_machine", "MaintainCar", "arn"),
+            DLQ_URL=Ref("queue", "Dlq", "url"),
+        ),
+    ),
+    *_DISPATCH_FUNCTIONS,
+    *_MAINTENANCE_FUNCTIONS,
+)
+
+FLEET_BUS = EventBus("FleetBus", consumers=("RecordCarEvent",))
+BUSES: tuple[EventBus, ...] = (FLEET_BUS,)
+
+STATE_MACHINES: tuple[StateMachine, ...] = (
+    StateMachine(
+        "RegisterCar",
+        workflow="register",
+        asl_file="register_car.asl.json",
+        description="Validate, persist, inspect and activate a new car.",
+        business_key="vin",
+    ),
+    StateMachine(
+        "DispatchCar",
+        workflow="dispatch",
+        asl_file="dispatch_car.asl.json",
+        description="Find and reserve a car for a ride, run the trip, start maintenance when due.",
+        business_key="ride_id",
+    ),
+    StateMachine(
+        "MaintainCar",
+        workflow="maintenance",
+        asl_file="maintenance.asl.json",
+        description="Diagnose, repair, sign off and road-test a car; back in service or retired.",
+        business_key="car_id",
+    ),
+)
+
+# Every ${Placeholder} an ASL file may use, and what it stands for. CDK passes these as
+# DefinitionSubstitutions; the local cloud substitutes them before CreateStateMachine.
+SUBSTITUTIONS: dict[str, Ref] = {
+    **{f"{f.logical_id}FunctionArn": Ref("function", f.logical_id, "arn") for f in FUNCTIONS},
+    **{f"{t.logical_id}TableName": Ref("table", t.logical_id, "name") for t in TABLES},
+    "DlqUrl": Ref("queue", "Dlq", "url"),
+    "FleetBusName": Ref("bus", "FleetBus", "name"),
+    **{f"{s.logical_id}StateMachineArn": Ref("state_machine", s.logical_id, "arn") for s in STATE_MACHINES},
+}
+
+
+# --- lookups ---------------------------------------------------------------------------------
+
+
+def function(logical_id: str) -> Function:
+    return _lookup(FUNCTIONS, logical_id, "function")
+
+
+def table(logical_id: str) -> Table:
+    return _lookup(TABLES, logical_id, "table")
+
+
+def state_machine(logical_id: str) -> StateMachine:
+    return _lookup(STATE_MACHINES, logical_id, "state machine")
+
+
+def workflow(name: str) -> StateMachine:
+    """The state machine a user means by `fleet run <name>`."""
+    for sm in STATE_MACHINES:
+        if name in (sm.workflow, sm.logical_id, sm.name):
+            return sm
+    known = ", ".join(sm.workflow for sm in STATE_MACHINES)
+    raise KeyError(f"unknown workflow {name!r} (known: {known})")
+
+
+def function_by_name(function_name: str) -> Function:
+    """Resolve a physical name, an ARN (with or without qualifier) or a logical id."""
+    name = function_name.split(":function:")[-1].split(":")[0]
+    for f in FUNCTIONS:
+        if name in (f.function_name, f.logical_id):
+            return f
+    raise KeyError(f"Function not found: {function_name}")
+
+
+def _lookup(items, logical_id, kind):
+    for item in items:
+        if item.logical_id == logical_id:
+            return item
+    raise KeyError(f"no {kind} {logical_id!r} in the catalog")
+
+
+def substitute(definition: str, resolve) -> str:
+    """Replace every ${Placeholder} with resolve(Ref); unknown placeholders are an error."""
+
+    def one(match: re.Match) -> str:
+        key = match.group(1)
+        if key not in SUBSTITUTIONS:
+            raise KeyError(f"ASL placeholder ${{{key}}} is not declared in catalog.SUBSTITUTIONS")
+        return resolve(SUBSTITUTIONS[key])
+
+    resolved = PLACEHOLDER.sub(one, definition)
+    json.loads(resolved)  # a substitution must never break the JSON
+    return resolved

@@ -1,0 +1,1 @@
+"""Open-loop load over the REST API of a running `fleet up`."""

@@ -1,0 +1,135 @@
+"""Start, wait for and describe executions on any target: the local cloud in this process,
+`fleet up` at an endpoint, Step Functions Local, or AWS. Only public Step Functions APIs."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from fleet_domain import executions
+from fleet_domain.executions import MAX_INPUT_BYTES  # noqa: F401 - re-exported for the CLI
+from workflows.definitions.catalog import StateMachine
+from workflows.trace.model import StateVisit, json_or_text, visits_from_history
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+def endpoint_url(explicit: str | None = None) -> str:
+    return explicit or os.environ.get("FLEET_ENDPOINT_URL") or DEFAULT_ENDPOINT
+
+
+def sfn_client(endpoint: str | None) -> Any:
+    """A Step Functions client for a local endpoint (dummy credentials) or AWS (endpoint None)."""
+    if endpoint is None:
+        return boto3.client("stepfunctions")
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=endpoint,
+        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+        config=Config(retries={"max_attempts": 2}, connect_timeout=2, read_timeout=60),
+    )
+
+
+def execution_name(sm: StateMachine, payload: dict, test_case: str | None = None) -> str:
+    """The name a request's execution gets (see fleet_domain.executions). A test case's run of the
+    same request is another execution, so the test case is part of the name's hash."""
+    return executions.execution_name(sm.workflow, sm.business_key, payload, salt=f"#{test_case}" if test_case else "")
+
+
+def start(sfn: Any, sm: StateMachine, name: str, payload: dict, test_case: str | None = None,
+          arn: str | None = None) -> executions.Started:
+    """Start `sm` idempotently on any target (its ARN found by name unless given, as a deployed
+    stack gives it). With a test case, on `<stateMachineArn>#<TestCase>`: the convention Step
+    Functions Local and the local cloud share for mocked service integrations
+    (statemachines/MockConfigFile.json); the execution's ARN is the state machine's as usual."""
+    arn = arn or state_machine_arn(sfn, sm)
+    if not test_case:
+        return executions.start_execution(sfn, arn, name, payload)
+    try:
+        response = sfn.start_execution(stateMachineArn=f"{arn}#{test_case}", name=name, input=json.dumps(payload))
+        return executions.Started(response["executionArn"], new=True)
+    except sfn.exceptions.ExecutionAlreadyExists:
+        return executions.Started(executions.execution_arn(arn, name), new=False)
+
+
+def wait_for_execution(sfn: Any, execution_arn: str, timeout_s: float = 60.0) -> dict:
+    """DescribeExecution until the execution is terminal; returns the last description."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.002
+    while True:
+        desc = sfn.describe_execution(executionArn=execution_arn)
+        if desc["status"] in TERMINAL:
+            return desc
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"execution {execution_arn} still {desc['status']} after {timeout_s:.0f}s")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
+
+
+def history(sfn: Any, execution_arn: str) -> list[dict]:
+    events: list[dict] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+        events.extend(page["events"])
+    return events
+
+
+@dataclass
+class ExecutionResult:
+    execution_arn: str
+    status: str
+    input: Any
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    visits: list[StateVisit] = field(default_factory=list)
+    duration_ms: float = 0.0
+
+    @property
+    def states(self) -> list[str]:
+        return [v.name for v in self.visits]
+
+    @property
+    def retries(self) -> int:
+        return sum(v.retries for v in self.visits)
+
+    @property
+    def outcome(self) -> str:
+        """SUCCEEDED's named outcome, or the error of a failed execution."""
+        if self.status == "SUCCEEDED" and isinstance(self.output, dict):
+            return str(self.output.get("outcome", "SUCCEEDED"))
+        return self.error or self.status
+
+
+def describe(sfn: Any, execution_arn: str, desc: dict | None = None) -> ExecutionResult:
+    desc = desc or sfn.describe_execution(executionArn=execution_arn)
+    events = history(sfn, execution_arn)
+    stop = desc.get("stopDate")
+    duration = (stop - desc["startDate"]).total_seconds() * 1000 if stop else 0.0
+    return ExecutionResult(
+        execution_arn=execution_arn,
+        status=desc["status"],
+        input=json_or_text(desc.get("input")),
+        output=json_or_text(desc.get("output")),
+        error=desc.get("error"),
+        cause=desc.get("cause"),
+        visits=visits_from_history(events),
+        duration_ms=duration,
+    )
+
+
+def state_machine_arn(sfn: Any, sm: StateMachine) -> str:
+    """Find a catalog state machine on any target by its name."""
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for item in page["stateMachines"]:
+            if item["name"] == sm.name:
+                return item["stateMachineArn"]
+    raise LookupError(f"state machine {sm.name} is not deployed at this endpoint")
