@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from workflows.load.stats import METHOD
+
 GENERIC = ("threading.py", "concurrent/futures", "<frozen importlib", "bench/workloads.py")
 
 
@@ -138,6 +140,7 @@ def markdown(meta: dict[str, Any], results: dict[str, Any], verdicts_: list[dict
         f"Code: git {g.get('head', '?')} ({g.get('subject', '')})"
         + (f", with {g['modified']} modified or new files in the tree" if g.get("modified") else "")
         + ("; workflows/local/moto_adapter.py modified" if g.get("adapter_modified") else "") + ".",
+        f"Percentiles: {METHOD} (workflows/load/stats.py), as everywhere in the project.",
         "",
         "## Machine",
         "",

@@ -1,4 +1,4 @@
-"""Percentiles and summaries of latency samples."""
+"""Summaries of latency samples (percentiles as workflows/load/stats.py defines them)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,15 @@ import math
 import statistics
 from collections.abc import Sequence
 
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100), linear between the closest ranks (numpy's default)."""
-    if not values:
-        return math.nan
-    xs = sorted(values)
-    k = (len(xs) - 1) * q / 100
-    lo, hi = math.floor(k), math.ceil(k)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+from workflows.load.stats import percentiles
 
 
 def summary(values: Sequence[float]) -> dict[str, float]:
     if not values:
         return {"n": 0}
-    return {"n": len(values), "p50": percentile(values, 50), "p90": percentile(values, 90),
-            "p99": percentile(values, 99), "mean": statistics.fmean(values), "min": min(values), "max": max(values)}
+    p = percentiles(values, (50, 90, 99))
+    return {"n": len(values), "p50": p["p50"] or 0.0, "p90": p["p90"] or 0.0, "p99": p["p99"] or 0.0,
+            "mean": statistics.fmean(values), "min": min(values), "max": max(values)}
 
 
 def ratio(a: float, b: float) -> float:

@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 
-from workflows.definitions import asl, catalog, naming
+from workflows.definitions import catalog, naming, permissions
 from workflows.definitions.catalog import Ref
 
 # Item reads and writes (no table management, no streams); indexes by name, never index/*.
@@ -84,7 +84,7 @@ class CatalogResources:
 
     def ref_for(self, expression: str, kind: str) -> Ref:
         """The catalog Ref an ASL expression (`${Placeholder}` with an optional suffix) stands for."""
-        key, _ = asl.split_placeholder(expression)
+        key, _ = permissions.split_placeholder(expression)
         if key is None:
             raise ValueError(f"{expression!r}: ASL must name {kind} resources with a ${{Placeholder}}, not a literal")
         if key not in catalog.SUBSTITUTIONS:
@@ -94,7 +94,7 @@ class CatalogResources:
             raise ValueError(f"${{{key}}} names a {ref.kind}, used where a {kind} is expected")
         return ref
 
-    def target_arn(self, target: asl.Target) -> str:
+    def target_arn(self, target: permissions.Target) -> str:
         kind = target.kind
         if kind == "function":
             arn = self.arn(self.ref_for(target.expression, "function"))
@@ -115,12 +115,12 @@ class CatalogResources:
             return self.stack.format_arn(service="events", resource="rule", resource_name=target.expression)
         raise ValueError(f"unknown permission target {target}")
 
-    def policy_statements(self, permissions: list[asl.Permission]) -> list[iam.PolicyStatement]:
+    def policy_statements(self, granted: list[permissions.Permission]) -> list[iam.PolicyStatement]:
         """One statement per set of actions that share the same resources, in a stable order."""
-        by_target: dict[asl.Target, set[str]] = {}
-        for p in permissions:
+        by_target: dict[permissions.Target, set[str]] = {}
+        for p in granted:
             by_target.setdefault(p.target, set()).add(p.action)
-        grouped: dict[tuple[str, ...], list[asl.Target]] = {}
+        grouped: dict[tuple[str, ...], list[permissions.Target]] = {}
         for target, actions in sorted(by_target.items()):
             grouped.setdefault(tuple(sorted(actions)), []).append(target)
         return [iam.PolicyStatement(actions=list(actions), resources=[self.target_arn(t) for t in targets])

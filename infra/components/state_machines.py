@@ -1,7 +1,7 @@
 """State machines from statemachines/*.asl.json, unchanged: DefinitionSubstitutions resolve the
 same ${Placeholders} the local cloud resolves; logging ALL with execution data; X-Ray tracing;
 and a role per state machine that allows exactly what its Task states use
-(workflows.asl.permissions), plus log delivery and tracing."""
+(workflows/definitions/permissions.py), plus log delivery and tracing."""
 
 from __future__ import annotations
 
@@ -13,19 +13,19 @@ from constructs import Construct
 
 from infra.resources import CatalogResources
 from infra.settings import Settings
-from workflows.definitions import asl, catalog
+from workflows.definitions import catalog, permissions
 
 
 class StateMachines(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, resources: CatalogResources):
         super().__init__(scope, construct_id)
         self.roles: dict[str, iam.Role] = {}
-        self.permissions: dict[str, list[asl.Permission]] = {}
+        self.permissions: dict[str, list[permissions.Permission]] = {}
         for sm in catalog.STATE_MACHINES:
             scope_ = Construct(self, sm.logical_id)
             name = resources.state_machine_names[sm.logical_id]
             definition = sm.definition()
-            permissions = asl.permissions(asl.analyze(definition))
+            granted = permissions.permissions(permissions.analyze(definition))
 
             role = iam.Role(
                 scope_, "Role",
@@ -36,7 +36,7 @@ class StateMachines(Construct):
                     "ArnLike": {"aws:SourceArn": resources.state_machine_arn(sm.logical_id)},
                 }),
             )
-            for statement in resources.policy_statements(permissions):
+            for statement in resources.policy_statements(granted):
                 role.add_to_policy(statement)
 
             log_group = logs.LogGroup(
@@ -59,4 +59,4 @@ class StateMachines(Construct):
             )
             resources.state_machines[sm.logical_id] = machine
             self.roles[sm.logical_id] = role
-            self.permissions[sm.logical_id] = permissions
+            self.permissions[sm.logical_id] = granted

@@ -1,11 +1,11 @@
-"""workflows/definitions/asl.py: the static analysis the state machine roles are built from."""
+"""workflows/definitions/permissions.py: the static analysis the state machine roles are built from."""
 
 from __future__ import annotations
 
 import pytest
 
-from workflows.definitions import asl, catalog
-from workflows.definitions.asl import Permission, Target
+from workflows.definitions import catalog, permissions
+from workflows.definitions.permissions import Permission, Target
 
 # Every shape the catalog's workflows use or will use: nested Parallel and Map (both the
 # ItemProcessor and the legacy Iterator), .sync / .sync:2 / .waitForTaskToken, the aws-sdk
@@ -71,13 +71,13 @@ KITCHEN_SINK = {
 
 
 def test_walks_parallel_branches_and_map_processors():
-    paths = [use.where for use in asl.analyze(KITCHEN_SINK)]
+    paths = [use.where for use in permissions.analyze(KITCHEN_SINK)]
     assert paths == ["Find", "Prepare/Branches[0]/Order", "Prepare/Branches[1]/Nested/ItemProcessor/Check",
                      "Checks/Iterator/Sign", "Child", "Later", "Notify", "Publish"]
 
 
 def test_reads_integrations_patterns_and_resources():
-    uses = {use.state: use for use in asl.analyze(KITCHEN_SINK)}
+    uses = {use.state: use for use in permissions.analyze(KITCHEN_SINK)}
     assert (uses["Find"].integration, uses["Find"].service, uses["Find"].action) == ("aws-sdk:dynamodb:query", "dynamodb", "query")
     assert uses["Find"].table_names == ("${CarsTableName}",) and uses["Find"].index_names == ("status-index",)
     assert uses["Order"].function_names == ("${InspectCarFunctionArn}",)
@@ -93,7 +93,7 @@ def test_reads_integrations_patterns_and_resources():
 
 def test_permissions_are_exactly_what_the_tasks_use():
     rsm = "${RegisterCarStateMachineArn}"
-    assert asl.permissions(asl.analyze(KITCHEN_SINK)) == sorted({
+    assert permissions.permissions(permissions.analyze(KITCHEN_SINK)) == sorted({
         Permission("dynamodb:Query", Target("table", "${CarsTableName}")),
         Permission("dynamodb:Query", Target("table_index", "${CarsTableName}", "status-index")),
         Permission("lambda:InvokeFunction", Target("function", "${InspectCarFunctionArn}")),
@@ -102,9 +102,9 @@ def test_permissions_are_exactly_what_the_tasks_use():
         Permission("states:StartExecution", Target("state_machine", rsm)),
         Permission("states:DescribeExecution", Target("executions", rsm)),
         Permission("states:StopExecution", Target("executions", rsm)),
-        Permission("events:DescribeRule", Target("events_rule", asl.SYNC_EVENTS_RULE)),
-        Permission("events:PutRule", Target("events_rule", asl.SYNC_EVENTS_RULE)),
-        Permission("events:PutTargets", Target("events_rule", asl.SYNC_EVENTS_RULE)),
+        Permission("events:DescribeRule", Target("events_rule", permissions.SYNC_EVENTS_RULE)),
+        Permission("events:PutRule", Target("events_rule", permissions.SYNC_EVENTS_RULE)),
+        Permission("events:PutTargets", Target("events_rule", permissions.SYNC_EVENTS_RULE)),
         Permission("sqs:SendMessage", Target("queue", "${DlqUrl}")),
         Permission("events:PutEvents", Target("bus", "${FleetBusName}")),
     })
@@ -114,13 +114,13 @@ def test_fire_and_forget_start_needs_no_sync_permissions():
     definition = {"StartAt": "S", "States": {"S": {
         "Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
         "Parameters": {"StateMachineArn": "${RegisterCarStateMachineArn}"}, "End": True}}}
-    assert asl.permissions(asl.analyze(definition)) == [
+    assert permissions.permissions(permissions.analyze(definition)) == [
         Permission("states:StartExecution", Target("state_machine", "${RegisterCarStateMachineArn}"))]
 
 
 def test_dynamodb_optimized_integrations_and_transactions():
     def perms(resource, parameters):
-        return asl.permissions(asl.analyze({"StartAt": "T", "States": {"T": {
+        return permissions.permissions(permissions.analyze({"StartAt": "T", "States": {"T": {
             "Type": "Task", "Resource": resource, "Parameters": parameters, "End": True}}}))
 
     table = Target("table", "${CarsTableName}")
@@ -140,7 +140,7 @@ def test_jsonata_arguments_are_read_too():
     definition = {"QueryLanguage": "JSONata", "StartAt": "T", "States": {"T": {
         "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
         "Arguments": {"FunctionName": "${ValidateCarFunctionArn}", "Payload": "{% $states.input %}"}, "End": True}}}
-    assert asl.functions_named(definition) == {"${ValidateCarFunctionArn}"}
+    assert permissions.functions_named(definition) == {"${ValidateCarFunctionArn}"}
 
 
 @pytest.mark.parametrize("state, message", [
@@ -157,28 +157,28 @@ def test_jsonata_arguments_are_read_too():
 ])
 def test_refuses_what_cannot_be_scoped_statically(state, message):
     definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "End": True, **state}}}
-    with pytest.raises(asl.UnsupportedTask, match=message):
-        asl.permissions(asl.analyze(definition))
+    with pytest.raises(permissions.UnsupportedTask, match=message):
+        permissions.permissions(permissions.analyze(definition))
 
 
 def test_map_item_reader_is_a_resource_too():
     definition = {"StartAt": "M", "States": {"M": {
         "Type": "Map", "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b"}},
         "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, "End": True}}}
-    (use,) = asl.analyze(definition)
+    (use,) = permissions.analyze(definition)
     assert (use.kind, use.where, use.integration) == ("ItemReader", "M/ItemReader", "s3:getObject")
-    with pytest.raises(asl.UnsupportedTask):
-        asl.permissions([use])
+    with pytest.raises(permissions.UnsupportedTask):
+        permissions.permissions([use])
 
 
 def test_split_placeholder():
-    assert asl.split_placeholder("${A}") == ("A", "")
-    assert asl.split_placeholder("${A}:live") == ("A", ":live")
-    assert asl.split_placeholder("arn:aws:lambda:x") == (None, "arn:aws:lambda:x")
+    assert permissions.split_placeholder("${A}") == ("A", "")
+    assert permissions.split_placeholder("${A}:live") == ("A", ":live")
+    assert permissions.split_placeholder("arn:aws:lambda:x") == (None, "arn:aws:lambda:x")
 
 
 @pytest.mark.parametrize("sm", catalog.STATE_MACHINES, ids=lambda sm: sm.logical_id)
 def test_every_catalog_workflow_is_analyzable(sm):
-    uses = asl.analyze(sm.definition())
+    uses = permissions.analyze(sm.definition())
     assert uses, f"{sm.asl_file} has no Task state"
-    assert asl.permissions(uses)  # raises if any Task cannot be scoped
+    assert permissions.permissions(uses)  # raises if any Task cannot be scoped

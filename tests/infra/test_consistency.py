@@ -12,7 +12,7 @@ import json
 import pytest
 
 from tests.infra.helpers import canonical, dependency_cycles, role_grants
-from workflows.definitions import asl, catalog
+from workflows.definitions import catalog, permissions
 from workflows.definitions.catalog import PLACEHOLDER, STATEMACHINES_DIR, Ref
 
 STATE_MACHINES = pytest.mark.parametrize("sm", catalog.STATE_MACHINES, ids=lambda sm: sm.logical_id)
@@ -53,8 +53,8 @@ def test_every_placeholder_is_substituted_locally(sm):
 
 @STATE_MACHINES
 def test_every_function_an_asl_file_names_is_in_the_catalog(sm):
-    for expression in asl.functions_named(sm.definition()):
-        key, _ = asl.split_placeholder(expression)
+    for expression in permissions.functions_named(sm.definition()):
+        key, _ = permissions.split_placeholder(expression)
         assert key is not None, f"{sm.asl_file}: {expression!r} is a literal; use ${{<Function>FunctionArn}}"
         ref = catalog.SUBSTITUTIONS.get(key)
         assert ref is not None and ref.kind == "function", f"{sm.asl_file}: ${{{key}}} is not a catalog function"
@@ -76,7 +76,7 @@ def test_the_substitutions_name_catalog_resources(synth):
 
 @STATE_MACHINES
 def test_state_machine_role_grants_exactly_what_its_tasks_use(synth, sm):
-    """The template's grants equal workflows.asl.permissions() of the ASL, plus log delivery and
+    """The template's grants equal workflows.definitions.permissions.permissions() of the ASL, plus log delivery and
     tracing on '*', and nothing else."""
     assert role_grants(synth, _role_id(synth, sm)) == expected_grants(synth, sm)
 
@@ -136,7 +136,7 @@ def test_function_roles_allow_what_their_environment_names(synth):
 def expected_grants(synth, sm) -> set[tuple[str, str]]:
     resources = synth.stack.resources
     grants = {(p.action, canonical(synth.resolve(resources.target_arn(p.target))))
-              for p in asl.permissions(asl.analyze(sm.definition()))}
+              for p in permissions.permissions(permissions.analyze(sm.definition()))}
     return grants | {(a, '"*"') for a in OBSERVABILITY_ACTIONS}
 
 

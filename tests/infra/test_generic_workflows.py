@@ -12,7 +12,7 @@ import pytest
 
 from tests.infra.helpers import canonical, dependency_cycles, role_grants
 from tests.infra.test_consistency import OBSERVABILITY_ACTIONS, expected_grants
-from workflows.definitions import asl, catalog
+from workflows.definitions import catalog, permissions
 from workflows.definitions.catalog import Ref
 
 ORCHESTRATOR = {
@@ -105,7 +105,7 @@ def test_nested_workflow_permissions(extended):
 
     register = arn(resources.state_machine_arn("RegisterCar"))
     executions = arn(resources.executions_arn("RegisterCar"))
-    rule = arn(resources.target_arn(asl.Target("events_rule", asl.SYNC_EVENTS_RULE)))
+    rule = arn(resources.target_arn(permissions.Target("events_rule", permissions.SYNC_EVENTS_RULE)))
     table = arn(resources.tables["Cars"].table_arn)
     assert {("states:StartExecution", register), ("states:DescribeExecution", executions),
             ("states:StopExecution", executions), ("events:PutRule", rule), ("events:PutTargets", rule),

@@ -19,6 +19,7 @@ from fleet_domain.models import VIN_PATTERN
 from tests.servers import ROOT, Stack, fleet_up
 from workflows.cli.main import main
 from workflows.load import driver
+from workflows.load.stats import percentiles
 
 
 @pytest.fixture(scope="module")
@@ -195,8 +196,9 @@ def test_generated_vins_are_valid_and_unique_to_the_run():
     assert a.vin(1) != b.vin(1)
 
 
-def test_percentiles_by_nearest_rank():
-    assert driver.percentiles([]) == dict.fromkeys(("p50", "p90", "p95", "p99", "max"))
+def test_percentiles_are_the_standard_librarys_inclusive_quantiles():
+    assert percentiles([]) == dict.fromkeys(("p50", "p90", "p95", "p99", "max"))
     values = [float(v) for v in range(1, 101)]
-    assert driver.percentiles(values) == {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "max": 100.0}
-    assert driver.percentiles([3.0]) == {"p50": 3.0, "p90": 3.0, "p95": 3.0, "p99": 3.0, "max": 3.0}
+    # One definition for the whole project: statistics.quantiles, inclusive (linear between ranks).
+    assert percentiles(values) == pytest.approx({"p50": 50.5, "p90": 90.1, "p95": 95.05, "p99": 99.01, "max": 100.0})
+    assert percentiles([3.0]) == {"p50": 3.0, "p90": 3.0, "p95": 3.0, "p99": 3.0, "max": 3.0}

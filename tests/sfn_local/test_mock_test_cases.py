@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.sfn_local.conftest import SFN_LOCAL_SKIP
-from workflows.definitions import asl, catalog
+from workflows.definitions import catalog, permissions
 from workflows.definitions.mock_config import MockConfig
 from workflows.targets import stepfunctions
 
@@ -192,7 +192,7 @@ def test_test_cases_name_only_state_machines_of_the_catalog():
 @pytest.mark.parametrize("case", CASES, ids=_id)
 def test_every_mocked_state_is_a_task_state_of_its_workflow(case):
     sm = catalog.workflow(case[0])
-    tasks = {use.path[-1] for use in asl.analyze(sm.definition())}
+    tasks = {use.path[-1] for use in permissions.analyze(sm.definition())}
     mocked = set(CONFIG.test_case(sm.name, case[1]).states)
     assert mocked <= tasks, f"not Task states of {sm.asl_file}: {sorted(mocked - tasks)}"
 
@@ -202,7 +202,7 @@ def test_a_fully_mocked_case_mocks_every_task_state_it_visits(case):
     """So it needs no Lambda endpoint or service behind Step Functions Local: only the file."""
     expected = EXPECTED[case]
     sm = catalog.workflow(case[0])
-    tasks = {use.path[-1] for use in asl.analyze(sm.definition())}
+    tasks = {use.path[-1] for use in permissions.analyze(sm.definition())}
     unmocked = [s for s in expected.states if s in tasks and s not in CONFIG.test_case(sm.name, case[1]).states]
     assert bool(unmocked) == expected.hybrid, unmocked
 

@@ -85,11 +85,11 @@ def test_every_state_is_in_the_page_nested_as_in_the_asl_with_its_path_class(tra
     trace = traced.trace(scenario)
     page = Page(pages[scenario])
     summaries = trace.summaries()
-    for path, spec in asl.walk_states(trace.definition):
-        node_id = "/".join(path)
+    for state in asl.parse(trace.definition).walk():
+        node_id, path = state.id, state.path
         assert node_id in page.nodes, f"{node_id} missing from the page"
         el = page.nodes[node_id]
-        assert el["data-type"] == spec["Type"] and f"type-{spec['Type'].lower()}" in el["classes"]
+        assert el["data-type"] == state.type and f"type-{state.type.lower()}" in el["classes"]
         expected = summaries[node_id].classes
         status_classes = {"succeeded", "failed", "caught", "running", "aborted", "not-visited", "retried", "waited"}
         assert [c for c in el["classes"] if c in status_classes] == expected, node_id

@@ -38,7 +38,7 @@ def matches(rule_errors: list[str], error: str) -> bool:
 def test_every_trace_follows_its_state_machine(traced, scenario):
     trace = traced.trace(scenario)
     graph = Graph.from_definition(trace.definition)
-    states = {"/".join(path): spec for path, spec in asl.walk_states(trace.definition)}
+    states = {s.id: s.spec for s in asl.parse(trace.definition).walk()}
     edges = {(e.source, e.target): e for e in graph.edges}
     assert trace.status in ("SUCCEEDED", "FAILED") and trace.visits
 

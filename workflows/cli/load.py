@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from workflows.load import driver
+from workflows.load import driver, stats
 
 DEFAULT_API_URL = "http://127.0.0.1:8080"
 MAX_RATE = 1000.0
@@ -158,6 +158,7 @@ def render_report(report: driver.LoadReport) -> None:
                  [(w, label, n) for w, labels in report.outcomes.items() for label, n in sorted(labels.items())])
     if report.human_steps:
         out.print("driven     " + ", ".join(f"{k} x{v}" for k, v in sorted(report.human_steps.items())), markup=False)
+    out.print(f"percentiles {stats.METHOD}", markup=False)
     verdict = "[green]ok[/]" if report.ok else "[red]NOT ok[/]: 5xx, unanswered requests, or executions not ended/lost"
     out.print(f"verdict    {verdict}")
     sys.stdout.flush()

@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from workflows.definitions import catalog
+from workflows.definitions import asl, catalog
 from workflows.trace.model import event_details, json_or_text
 
 PRICES_FILE = Path(__file__).with_name("prices_us_east_1.json")
@@ -469,25 +469,13 @@ def _express_memory(events: list[dict], definition: Any, visits: list, duration_
 
 def express_blocker(definition: Any, duration_ms: float = 0.0) -> str | None:
     """Why a workflow cannot be an Express workflow (None: it can)."""
-    spec = json.loads(definition) if isinstance(definition, str) else (definition or {})
-    for name, resource in _resources(spec):
-        for pattern in (".waitForTaskToken", ".sync"):
-            if pattern in resource:
-                return f"{name} uses {pattern} (Express runs neither .waitForTaskToken nor .sync)"
+    for task in asl.parse(definition).tasks() if definition else ():
+        if task.integration.pattern != "request_response":
+            suffix = ".waitForTaskToken" if task.integration.pattern == "wait_for_task_token" else ".sync"
+            return f"{task.name} uses {suffix} (Express runs neither .waitForTaskToken nor .sync)"
     if duration_ms > 300_000:
         return "runs longer than Express's 5 minutes"
     return None
-
-
-def _resources(spec: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
-    for name, state in (spec.get("States") or {}).items():
-        if isinstance(state.get("Resource"), str):
-            yield name, state["Resource"]
-        for branch in state.get("Branches") or []:
-            yield from _resources(branch)
-        inner = state.get("ItemProcessor") or state.get("Iterator")
-        if inner:
-            yield from _resources(inner)
 
 
 def _ms(a: datetime, b: datetime | None) -> float:

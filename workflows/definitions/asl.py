@@ -1,14 +1,19 @@
-"""What an ASL definition touches: every Task state's integration and the resources it names.
+"""The Amazon States Language as typed objects: one class per construct, parsed once.
 
-Plain Python (no CDK, no moto). `infra/` builds each state machine's least-privilege role from
-`permissions()`; tests use `analyze()` to check the roles and the catalog against the ASL files.
+Plain Python (no CDK, no moto). Everything in the project that reads a state machine's structure
+reads it through this model: the roles' permissions (definitions/permissions.py), the trace graph
+(trace/model.py), the cost model's Express check (cost/model.py), and the tests that check the ASL
+files against the catalog and the car status table.
 
-    uses = analyze(sm.definition())          # one TaskUse per Task state, Parallel and Map included
-    perms = permissions(uses)                # what the role must allow, in ${Placeholder} terms
+    definition = parse(sm.definition())
+    for state in definition.walk():          # depth first, Parallel branches and Map processors included
+        if isinstance(state, Task): ...
 
-The analysis is static: a resource given by a JSONPath (`"FunctionName.$": "$.fn"`) or a JSONata
-expression cannot be known before run time, so it is reported in `TaskUse.dynamic` and
-`permissions()` refuses it rather than granting a wildcard.
+Parsing is kept apart from any runtime: the model describes, it never evaluates. A state keeps
+its raw `spec` too, for the fields the model does not name.
+
+A state's `path` places it in the definition, the way the trace and the tests name states:
+("RunChecks", "ItemProcessor", "RunCheck"), ("PrepareRepair", "Branches[1]", "BookTechnician").
 """
 
 from __future__ import annotations
@@ -16,302 +21,247 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+QueryLanguage = Literal["JSONPath", "JSONata"]
 Pattern = Literal["request_response", "sync", "wait_for_task_token"]
+TransitionKind = Literal["next", "choice", "default", "catch"]
 
-# Parameters whose value names an AWS resource, and the TaskUse field each one fills.
-RESOURCE_FIELDS: dict[str, str] = {
-    "FunctionName": "function_names",
-    "TableName": "table_names",
-    "IndexName": "index_names",
-    "QueueUrl": "queue_urls",
-    "EventBusName": "event_bus_names",
-    "StateMachineArn": "state_machine_arns",
-}
-
-# Parameters that carry data for the callee, never a resource of the call itself: a Lambda
-# payload may well contain a "TableName" key, which the state machine does not touch.
-DATA_FIELDS = frozenset({
-    "Payload", "Input", "MessageBody", "MessageAttributes", "Detail", "Item", "Key",
-    "ExpressionAttributeValues", "ExpressionAttributeNames", "ExclusiveStartKey", "ClientContext",
-    "Output", "Body", "Tags",
-})
-
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+# arn:aws:states:::<integration>[.sync[:N] | .waitForTaskToken]
 _INTEGRATION = re.compile(r"^arn:[^:]+:states:::(?P<integration>.+?)(?P<suffix>\.sync(?::(?P<version>\d+))?|\.waitForTaskToken)?$")
-_LAMBDA_ARN = re.compile(r"^arn:[^:]+:lambda:[^:]*:[^:]*:function:.+$")
-_ACTIVITY_ARN = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:activity:.+$")
 
-# The rule Step Functions manages to learn that a `.sync` child execution has ended.
-SYNC_EVENTS_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
-# aws-sdk integration service names whose IAM prefix differs.
-_IAM_PREFIX = {"sfn": "states", "eventbridge": "events"}
+
+class AslError(ValueError):
+    """A definition that is not the Amazon States Language this model reads (not JSON, no States)."""
 
 
 @dataclass(frozen=True)
-class TaskUse:
-    """One Task state (or a Map's ItemReader / ResultWriter) and what it touches."""
+class Integration:
+    """What a Task's Resource calls: `arn:aws:states:::dynamodb:putItem` -> ("dynamodb:putItem",
+    "request_response"); `...:lambda:invoke.waitForTaskToken` -> ("lambda:invoke", "wait_for_task_token")."""
 
-    path: tuple[str, ...]  # state names from the top level, e.g. ("Prepare", "Branches[1]", "BookTechnician")
-    resource: str  # the Resource field as written
-    integration: str  # "lambda:invoke", "dynamodb:putItem", "aws-sdk:dynamodb:query", "activity", ...
+    name: str | None  # None: the Resource is not an integration ARN (a function or activity ARN)
     pattern: Pattern = "request_response"
     sync_version: str | None = None  # "2" for `.sync:2`
-    kind: Literal["Task", "ItemReader", "ResultWriter"] = "Task"
-    function_names: tuple[str, ...] = ()
-    table_names: tuple[str, ...] = ()
-    index_names: tuple[str, ...] = ()
-    queue_urls: tuple[str, ...] = ()
-    event_bus_names: tuple[str, ...] = ()
-    state_machine_arns: tuple[str, ...] = ()
-    dynamic: tuple[str, ...] = ()  # parameter paths only known at run time
-    credentials: bool = False  # the Task assumes another role (cross-account)
-    default_bus: bool = False  # a PutEvents entry without EventBusName (goes to the default bus)
+
+    @classmethod
+    def of(cls, resource: str) -> Integration:
+        m = _INTEGRATION.match(resource)
+        if m is None:
+            return cls(None)
+        suffix = m.group("suffix") or ""
+        pattern: Pattern = "sync" if suffix.startswith(".sync") else "wait_for_task_token" if suffix else "request_response"
+        return cls(m.group("integration"), pattern, m.group("version"))
+
+
+@dataclass(frozen=True)
+class Retrier:
+    error_equals: tuple[str, ...]
+    interval_seconds: float | None = None
+    max_attempts: int | None = None
+    backoff_rate: float | None = None
+    max_delay_seconds: float | None = None
+    jitter_strategy: str | None = None
+
+
+@dataclass(frozen=True)
+class Catcher:
+    error_equals: tuple[str, ...]
+    next: str
+    result_path: str | None = None
+
+
+@dataclass(frozen=True)
+class ChoiceRule:
+    next: str | None
+    spec: Mapping[str, Any]  # the rule as written (Variable and operator, And/Or/Not, or a JSONata Condition)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An edge out of a state, to a sibling state of the same block."""
+
+    target: str
+    kind: TransitionKind
+    rule: ChoiceRule | Catcher | None = None
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    path: tuple[str, ...]
+    type: str
+    spec: Mapping[str, Any] = field(repr=False)
+    comment: str | None = None
+    next: str | None = None
+    end: bool = False
 
     @property
-    def state(self) -> str:
-        return self.path[-1]
-
-    @property
-    def where(self) -> str:
+    def id(self) -> str:
+        """The state's path as one string, e.g. "RunChecks/ItemProcessor/RunCheck"."""
         return "/".join(self.path)
 
     @property
-    def service(self) -> str:
-        """The integration's service: lambda, dynamodb, sqs, events, states, or the aws-sdk service."""
-        parts = self.integration.split(":")
-        return parts[1] if parts[0] == "aws-sdk" and len(parts) > 2 else parts[0]
+    def terminal(self) -> bool:
+        """Whether an execution of this block ends here."""
+        return self.end or self.type in ("Succeed", "Fail")
+
+    def transitions(self) -> list[Transition]:
+        out = [Transition(self.next, "next")] if self.next else []
+        return out + [Transition(c.next, "catch", c) for c in getattr(self, "catch", ())]
+
+
+@dataclass(frozen=True)
+class _Recovering(State):
+    """A state that may Retry and Catch (Task, Parallel, Map)."""
+
+    retry: tuple[Retrier, ...] = ()
+    catch: tuple[Catcher, ...] = ()
+
+
+@dataclass(frozen=True)
+class Task(_Recovering):
+    resource: str = ""
+    arguments: Mapping[str, Any] | None = None  # Parameters (JSONPath) or Arguments (JSONata)
+    timeout_seconds: int | None = None
+    heartbeat_seconds: int | None = None
+    credentials: bool = False  # the Task assumes another role
 
     @property
-    def action(self) -> str:
-        return self.integration.split(":")[-1]
+    def integration(self) -> Integration:
+        return Integration.of(self.resource)
 
 
-@dataclass(frozen=True, order=True)
-class Target:
-    """A resource a permission applies to, as the ASL names it (usually a ${Placeholder})."""
+@dataclass(frozen=True)
+class Choice(State):
+    choices: tuple[ChoiceRule, ...] = ()
+    default: str | None = None
 
-    kind: Literal["function", "table", "table_index", "queue", "bus", "state_machine", "executions", "events_rule"]
-    expression: str  # "${ValidateCarFunctionArn}", "${CarsTableName}", a rule name, ...
-    qualifier: str = ""  # a function version/alias, or an index name
-
-
-@dataclass(frozen=True, order=True)
-class Permission:
-    action: str  # IAM action, e.g. "lambda:InvokeFunction"
-    target: Target
+    def transitions(self) -> list[Transition]:
+        out = [Transition(r.next, "choice", r) for r in self.choices if r.next]
+        return out + ([Transition(self.default, "default")] if self.default else [])
 
 
-class UnsupportedTask(ValueError):
-    """A Task whose permissions cannot be derived statically: extend `permissions()` or the ASL."""
+@dataclass(frozen=True)
+class Parallel(_Recovering):
+    branches: tuple[Block, ...] = ()
+
+    def branch_path(self, index: int) -> tuple[str, ...]:
+        return self.path + (f"Branches[{index}]",)
 
 
-# --- walking ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ResourceBlock:
+    """A Map's ItemReader or ResultWriter: a resource the Map itself calls."""
+
+    kind: Literal["ItemReader", "ResultWriter"]
+    resource: str
+    arguments: Mapping[str, Any] | None
 
 
-def load(definition: str | Mapping[str, Any]) -> Mapping[str, Any]:
-    return json.loads(definition) if isinstance(definition, str) else definition
+@dataclass(frozen=True)
+class Map(_Recovering):
+    processor: Block | None = None
+    processor_key: Literal["ItemProcessor", "Iterator"] = "ItemProcessor"
+    item_reader: ResourceBlock | None = None
+    result_writer: ResourceBlock | None = None
+    max_concurrency: int | None = None
 
 
-def walk_states(definition: str | Mapping[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any]]]:
-    """Every state, depth first, with its path; Parallel branches and Map processors included."""
-    for name, state in load(definition).get("States", {}).items():
-        here = path + (name,)
-        yield here, state
-        if state.get("Type") == "Parallel":
-            for i, branch in enumerate(state.get("Branches", [])):
-                yield from walk_states(branch, here + (f"Branches[{i}]",))
-        elif state.get("Type") == "Map":
-            for key in ("ItemProcessor", "Iterator"):
-                if key in state:
-                    yield from walk_states(state[key], here + (key,))
+@dataclass(frozen=True)
+class Block:
+    """States with a StartAt: the definition itself, a Parallel branch, a Map's processor."""
+
+    start_at: str
+    states: Mapping[str, State]
+    query_language: QueryLanguage = "JSONPath"
+
+    def walk(self) -> Iterator[State]:
+        """Every state, depth first in definition order; nested blocks right after their state."""
+        for state in self.states.values():
+            yield state
+            if isinstance(state, Parallel):
+                for branch in state.branches:
+                    yield from branch.walk()
+            elif isinstance(state, Map) and state.processor is not None:
+                yield from state.processor.walk()
+
+    def by_path(self) -> dict[tuple[str, ...], State]:
+        return {s.path: s for s in self.walk()}
 
 
-def analyze(definition: str | Mapping[str, Any]) -> list[TaskUse]:
-    """One TaskUse per Task state (and per Map ItemReader / ResultWriter), in definition order."""
-    uses: list[TaskUse] = []
-    for path, state in walk_states(definition):
-        if state.get("Type") == "Task":
-            args = state.get("Parameters", state.get("Arguments", {}))
-            uses.append(_use(path, state.get("Resource", ""), args, "Task", "Credentials" in state))
-        elif state.get("Type") == "Map":
-            for kind in ("ItemReader", "ResultWriter"):
-                if kind in state:
-                    block = state[kind]
-                    args = block.get("Parameters", block.get("Arguments", {}))
-                    uses.append(_use(path + (kind,), block.get("Resource", ""), args, kind, False))
-    return uses
+@dataclass(frozen=True)
+class Definition(Block):
+    comment: str | None = None
+    timeout_seconds: int | None = None
+
+    def tasks(self) -> Iterator[Task]:
+        return (s for s in self.walk() if isinstance(s, Task))
 
 
-def _use(path: tuple[str, ...], resource: str, args: Any, kind: str, credentials: bool) -> TaskUse:
-    found: dict[str, list[str]] = {f: [] for f in RESOURCE_FIELDS.values()}
-    dynamic: list[str] = []
-    _collect(args, "", found, dynamic)
+# --- parsing --------------------------------------------------------------------------------------
 
-    m = _INTEGRATION.match(resource)
-    if m:
-        integration = m.group("integration")
-        suffix = m.group("suffix") or ""
-        pattern: Pattern = "sync" if suffix.startswith(".sync") else "wait_for_task_token" if suffix else "request_response"
-        sync_version = m.group("version")
-    elif _is_function_resource(resource):
-        # The legacy form: the function ARN itself as the Resource.
-        integration, pattern, sync_version = "lambda:invoke", "request_response", None
-        found["function_names"].append(resource)
-    elif _ACTIVITY_ARN.match(resource):
-        integration, pattern, sync_version = "activity", "request_response", None
+
+def parse(definition: str | Mapping[str, Any]) -> Definition:
+    """The typed model of a definition (JSON text or its parsed mapping). AslError when it is not one."""
+    if isinstance(definition, str):
+        try:
+            spec = json.loads(definition)
+        except json.JSONDecodeError as exc:
+            raise AslError(f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     else:
-        integration, pattern, sync_version = f"unknown:{resource}", "request_response", None
-
-    entries = args.get("Entries") if isinstance(args, dict) and integration == "events:putEvents" else None
-    default_bus = isinstance(entries, list) and any(
-        isinstance(e, dict) and "EventBusName" not in e and "EventBusName.$" not in e for e in entries)
-
-    return TaskUse(
-        path=path, resource=resource, integration=integration, pattern=pattern, sync_version=sync_version,
-        kind=kind,  # type: ignore[arg-type]
-        dynamic=tuple(dynamic), credentials=credentials, default_bus=default_bus,
-        **{k: tuple(dict.fromkeys(v)) for k, v in found.items()},
-    )
+        spec = definition
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("States"), Mapping):
+        raise AslError("a state machine definition needs a States object")
+    block = _block(spec, (), "JSONPath")
+    return Definition(block.start_at, block.states, block.query_language, spec.get("Comment"), spec.get("TimeoutSeconds"))
 
 
-def _is_function_resource(resource: str) -> bool:
-    if _LAMBDA_ARN.match(resource):
-        return True
-    m = PLACEHOLDER.fullmatch(resource.split(":")[0]) if resource.startswith("${") else None
-    if m is None:
-        return False
-    from workflows.definitions import catalog  # plain data; imported late so this module stands alone
-
-    ref = catalog.SUBSTITUTIONS.get(m.group(1))
-    return ref is not None and ref.kind == "function"
+def _block(spec: Mapping[str, Any], prefix: tuple[str, ...], inherited: QueryLanguage) -> Block:
+    language: QueryLanguage = spec.get("QueryLanguage", inherited)
+    states = {name: _state(name, prefix + (name,), s, language) for name, s in (spec.get("States") or {}).items()
+              if isinstance(s, Mapping)}
+    return Block(str(spec.get("StartAt", "")), states, language)
 
 
-def _collect(node: Any, where: str, found: dict[str, list[str]], dynamic: list[str]) -> None:
-    if isinstance(node, list):
-        for i, item in enumerate(node):
-            _collect(item, f"{where}[{i}]", found, dynamic)
-        return
-    if not isinstance(node, dict):
-        return
-    for key, value in node.items():
-        name = key[:-2] if key.endswith(".$") else key
-        here = f"{where}.{name}" if where else name
-        if name in RESOURCE_FIELDS:
-            if key.endswith(".$") or not isinstance(value, str) or _is_jsonata(value):
-                dynamic.append(here)
-            else:
-                found[RESOURCE_FIELDS[name]].append(value)
-        elif name not in DATA_FIELDS:
-            _collect(value, here, found, dynamic)
+def _state(name: str, path: tuple[str, ...], spec: Mapping[str, Any], language: QueryLanguage) -> State:
+    kind = str(spec.get("Type", "?"))
+    common: dict[str, Any] = {"name": name, "path": path, "type": kind, "spec": spec, "comment": spec.get("Comment"),
+                              "next": spec.get("Next"), "end": bool(spec.get("End"))}
+    language = spec.get("QueryLanguage", language)
+    recovering: dict[str, Any] = {"retry": tuple(_retrier(r) for r in spec.get("Retry") or ()),
+                  "catch": tuple(_catcher(c) for c in spec.get("Catch") or () if "Next" in c)}
+    if kind == "Task":
+        return Task(**common, **recovering, resource=str(spec.get("Resource", "")), arguments=_arguments(spec),
+                    timeout_seconds=spec.get("TimeoutSeconds"), heartbeat_seconds=spec.get("HeartbeatSeconds"),
+                    credentials="Credentials" in spec)
+    if kind == "Choice":
+        rules = tuple(ChoiceRule(r.get("Next"), r) for r in spec.get("Choices") or ())
+        return Choice(**common, choices=rules, default=spec.get("Default"))
+    if kind == "Parallel":
+        branches = tuple(_block(b, path + (f"Branches[{i}]",), language) for i, b in enumerate(spec.get("Branches") or ()))
+        return Parallel(**common, **recovering, branches=branches)
+    if kind == "Map":
+        key: Literal["ItemProcessor", "Iterator"] = "Iterator" if "Iterator" in spec and "ItemProcessor" not in spec \
+            else "ItemProcessor"
+        processor = _block(spec[key], path + (key,), language) if isinstance(spec.get(key), Mapping) else None
+        reader, writer = (ResourceBlock(k, str(spec[k].get("Resource", "")), _arguments(spec[k]))
+                          if isinstance(spec.get(k), Mapping) else None for k in ("ItemReader", "ResultWriter"))
+        return Map(**common, **recovering, processor=processor, processor_key=key, item_reader=reader,
+                   result_writer=writer, max_concurrency=spec.get("MaxConcurrency"))
+    return State(**common)
 
 
-def _is_jsonata(value: str) -> bool:
-    return value.strip().startswith("{%")
+def _arguments(spec: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    args = spec.get("Parameters", spec.get("Arguments"))
+    return args if isinstance(args, Mapping) else None
 
 
-# --- what a role must allow -------------------------------------------------------------------
-
-_DYNAMODB_OPTIMIZED = {"getItem": "GetItem", "putItem": "PutItem", "updateItem": "UpdateItem", "deleteItem": "DeleteItem"}
-_DYNAMODB_TRANSACTIONS = {
-    "transactWriteItems": ("ConditionCheckItem", "DeleteItem", "PutItem", "UpdateItem"),
-    "transactGetItems": ("GetItem",),
-}
-_SDK_TARGETS = {
-    "dynamodb": ("table_names", "table"),
-    "sqs": ("queue_urls", "queue"),
-    "eventbridge": ("event_bus_names", "bus"),
-    "lambda": ("function_names", "function"),
-    "sfn": ("state_machine_arns", "state_machine"),
-}
+def _retrier(spec: Mapping[str, Any]) -> Retrier:
+    return Retrier(tuple(spec.get("ErrorEquals") or ()), spec.get("IntervalSeconds"), spec.get("MaxAttempts"),
+                   spec.get("BackoffRate"), spec.get("MaxDelaySeconds"), spec.get("JitterStrategy"))
 
 
-def permissions(uses: list[TaskUse]) -> list[Permission]:
-    """The IAM permissions the state machine's role needs for these Task states, deduplicated
-    and sorted. Raises UnsupportedTask for anything that cannot be scoped statically."""
-    perms: set[Permission] = set()
-    for use in uses:
-        perms.update(task_permissions(use))
-    return sorted(perms)
-
-
-def task_permissions(use: TaskUse) -> list[Permission]:
-    if use.dynamic:
-        raise UnsupportedTask(f"{use.where}: {', '.join(use.dynamic)} chosen at run time; name the resource with a ${{Placeholder}}")
-    if use.credentials:
-        raise UnsupportedTask(f"{use.where}: cross-account Credentials are not supported by the role builder")
-    integration, pattern = use.integration, use.pattern
-
-    if integration == "lambda:invoke":
-        _require(use, use.function_names, "FunctionName")
-        return [Permission("lambda:InvokeFunction", _function_target(name)) for name in use.function_names]
-
-    if integration.startswith("dynamodb:") and use.action in _DYNAMODB_OPTIMIZED:
-        _require(use, use.table_names, "TableName")
-        return [Permission(f"dynamodb:{_DYNAMODB_OPTIMIZED[use.action]}", Target("table", t)) for t in use.table_names]
-
-    if integration == "sqs:sendMessage":
-        _require(use, use.queue_urls, "QueueUrl")
-        return [Permission("sqs:SendMessage", Target("queue", q)) for q in use.queue_urls]
-
-    if integration == "events:putEvents":
-        if use.default_bus:
-            raise UnsupportedTask(f"{use.where}: an entry without EventBusName goes to the default bus; name the fleet bus")
-        _require(use, use.event_bus_names, "EventBusName")
-        return [Permission("events:PutEvents", Target("bus", b)) for b in use.event_bus_names]
-
-    if integration == "states:startExecution":
-        _require(use, use.state_machine_arns, "StateMachineArn")
-        perms = [Permission("states:StartExecution", Target("state_machine", sm)) for sm in use.state_machine_arns]
-        if pattern == "sync":
-            # Step Functions polls the child and stops it if the parent stops; it learns of the
-            # child's end through a managed EventBridge rule.
-            for sm in use.state_machine_arns:
-                perms += [Permission(a, Target("executions", sm)) for a in ("states:DescribeExecution", "states:StopExecution")]
-            perms += [Permission(a, Target("events_rule", SYNC_EVENTS_RULE))
-                      for a in ("events:DescribeRule", "events:PutRule", "events:PutTargets")]
-        return perms
-
-    if integration.startswith("aws-sdk:") and use.service in _SDK_TARGETS and pattern != "sync":
-        field_name, kind = _SDK_TARGETS[use.service]
-        names = getattr(use, field_name)
-        _require(use, names, field_name)
-        prefix = _IAM_PREFIX.get(use.service, use.service)
-        if use.service == "dynamodb" and use.action in _DYNAMODB_TRANSACTIONS:
-            actions = [f"dynamodb:{a}" for a in _DYNAMODB_TRANSACTIONS[use.action]]
-        else:
-            actions = [f"{prefix}:{use.action[0].upper()}{use.action[1:]}"]
-        targets = [_function_target(n) if kind == "function" else Target(kind, n) for n in names]  # type: ignore[arg-type]
-        if use.service == "dynamodb":
-            targets += [Target("table_index", t, ix) for t in names for ix in use.index_names]
-        return [Permission(a, t) for a in actions for t in targets]
-
-    raise UnsupportedTask(f"{use.where}: no IAM mapping for {use.resource!r}; add one to workflows/definitions/asl.py permissions()")
-
-
-def _require(use: TaskUse, values: tuple[str, ...], what: str) -> None:
-    if not values:
-        raise UnsupportedTask(f"{use.where}: {use.integration} without a static {what}")
-
-
-def _function_target(expression: str) -> Target:
-    """`${XFunctionArn}` or `${XFunctionArn}:live` (a version or alias) -> Target."""
-    key, qualifier = split_placeholder(expression)
-    if key is None:
-        return Target("function", expression)
-    return Target("function", f"${{{key}}}", qualifier.lstrip(":"))
-
-
-def split_placeholder(expression: str) -> tuple[str | None, str]:
-    """`${Key}` -> ("Key", ""); `${Key}:live` -> ("Key", ":live"); a literal -> (None, literal)."""
-    m = PLACEHOLDER.match(expression)
-    if m is None or m.start() != 0:
-        return None, expression
-    return m.group(1), expression[m.end():]
-
-
-def functions_named(definition: str | Mapping[str, Any]) -> set[str]:
-    """Every function expression a definition invokes (Task integrations and legacy ARNs)."""
-    return {name for use in analyze(definition) for name in use.function_names}
+def _catcher(spec: Mapping[str, Any]) -> Catcher:
+    return Catcher(tuple(spec.get("ErrorEquals") or ()), str(spec["Next"]), spec.get("ResultPath"))

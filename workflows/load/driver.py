@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from workflows.load.stats import percentiles
+
 WORKFLOWS = ("register", "dispatch", "maintenance")
 DEFAULT_MIX = {"register": 0.6, "dispatch": 0.3, "maintenance": 0.1}
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -388,18 +390,6 @@ def _duration(start: Any, stop: Any) -> float | None:
 
 
 # --- the report ----------------------------------------------------------------------------------
-
-
-def percentiles(values: list[float]) -> dict[str, float | None]:
-    """p50, p90, p95, p99 and max (nearest rank), in the values' unit; None when there are none."""
-    if not values:
-        return {k: None for k in ("p50", "p90", "p95", "p99", "max")}
-    ordered = sorted(values)
-
-    def rank(p: float) -> float:
-        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-    return {"p50": rank(50), "p90": rank(90), "p95": rank(95), "p99": rank(99), "max": ordered[-1]}
 
 
 @dataclass

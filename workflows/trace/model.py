@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from workflows.definitions import asl
+
 _SCHEDULED = {"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"}
 _STARTED = {"TaskStarted", "LambdaFunctionStarted", "ActivityStarted"}
 _SUCCEEDED = {"TaskSucceeded", "LambdaFunctionSucceeded", "ActivitySucceeded"}
@@ -180,8 +182,9 @@ def visits_from_history(events: list[dict], definition: str | Mapping[str, Any] 
                 visit.parent_attempt = visit.parent.attempts
             visit.path = _path_of(states, visit)
             if visit.type == "Fail":  # what it fails with, as far as the ASL says (JSONPath ones: at the end)
-                spec = states.get(visit.path, {})
-                visit.error, visit.cause = spec.get("Error"), spec.get("Cause")
+                spec = states.get(visit.path)
+                if spec is not None:
+                    visit.error, visit.cause = spec.spec.get("Error"), spec.spec.get("Cause")
             visit.event_ids.append(eid)
             visits.append(visit)
             owner[eid] = last = visit
@@ -337,51 +340,26 @@ def _ms(a: datetime, b: datetime) -> float:
 # --- the ASL side -------------------------------------------------------------------------------
 
 
-def _load(definition: str | Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    if definition is None:
-        return None
-    return json.loads(definition) if isinstance(definition, str) else definition
+def _states_by_path(definition: str | Mapping[str, Any] | None) -> dict[tuple[str, ...], asl.State]:
+    return asl.parse(definition).by_path() if definition else {}
 
 
-def _processor_key(state: Mapping[str, Any]) -> str:
-    return "Iterator" if "Iterator" in state and "ItemProcessor" not in state else "ItemProcessor"
-
-
-def _states_by_path(definition: str | Mapping[str, Any] | None) -> dict[tuple[str, ...], Mapping[str, Any]]:
-    out: dict[tuple[str, ...], Mapping[str, Any]] = {}
-
-    def walk(block: Mapping[str, Any], path: tuple[str, ...]) -> None:
-        for name, state in block.get("States", {}).items():
-            here = path + (name,)
-            out[here] = state
-            if state.get("Type") == "Parallel":
-                for i, branch in enumerate(state.get("Branches", [])):
-                    walk(branch, here + (f"Branches[{i}]",))
-            elif state.get("Type") == "Map":
-                key = _processor_key(state)
-                if key in state:
-                    walk(state[key], here + (key,))
-
-    defn = _load(definition)
-    if defn:
-        walk(defn, ())
-    return out
-
-
-def _branch_of(states: dict[tuple[str, ...], Mapping[str, Any]], parallel: tuple[str, ...], name: str) -> int | None:
+def _branch_of(states: dict[tuple[str, ...], asl.State], parallel: tuple[str, ...], name: str) -> int | None:
     spec = states.get(parallel)
-    for i, branch in enumerate((spec or {}).get("Branches", [])):
-        if name in branch.get("States", {}):
-            return i
+    if isinstance(spec, asl.Parallel):
+        for i, branch in enumerate(spec.branches):
+            if name in branch.states:
+                return i
     return None
 
 
-def _path_of(states: dict[tuple[str, ...], Mapping[str, Any]], visit: StateVisit) -> tuple[str, ...]:
+def _path_of(states: dict[tuple[str, ...], asl.State], visit: StateVisit) -> tuple[str, ...]:
     parent = visit.parent
     if parent is None:
         return (visit.name,)
     if parent.type == "Map":
-        return parent.path + (_processor_key(states.get(parent.path, {})), visit.name)
+        spec = states.get(parent.path)
+        return parent.path + (spec.processor_key if isinstance(spec, asl.Map) else "ItemProcessor", visit.name)
     branch = f"Branches[{visit.branch}]" if visit.branch is not None else "Branches[?]"
     return parent.path + (branch, visit.name)
 
@@ -431,43 +409,33 @@ class Graph:
     def from_definition(cls, definition: str | Mapping[str, Any]) -> Graph:
         nodes: list[Node] = [Node(cls.START, "Start", "Start")]
         edges: list[Edge] = []
-        defn = _load(definition) or {}
 
-        def block(spec: Mapping[str, Any], prefix: tuple[str, ...], parent: str | None) -> None:
-            states = spec.get("States", {})
-            for name, state in states.items():
-                path = prefix + (name,)
-                nid = "/".join(path)
-                stype = state.get("Type", "?")
-                nodes.append(Node(nid, name, stype, parent, state.get("Comment"), state.get("Resource"),
-                                  list(state.get("Retry", [])), list(state.get("Catch", [])),
-                                  bool(state.get("End")) or stype in ("Succeed", "Fail")))
-                sib = lambda target: "/".join(prefix + (target,))
-                if stype == "Choice":
-                    for rule in state.get("Choices", []):
-                        if "Next" in rule:
-                            edges.append(Edge(nid, sib(rule["Next"]), "choice", choice_label(rule)))
-                    if "Default" in state:
-                        edges.append(Edge(nid, sib(state["Default"]), "default", "default"))
-                elif "Next" in state:
-                    edges.append(Edge(nid, sib(state["Next"]), "next"))
-                for rule in state.get("Catch", []):
-                    if "Next" in rule:
-                        edges.append(Edge(nid, sib(rule["Next"]), "catch", ", ".join(rule.get("ErrorEquals", []))))
-                if stype == "Parallel":
-                    for i, branch in enumerate(state.get("Branches", [])):
-                        bid = f"{nid}/Branches[{i}]"
+        def block(spec: asl.Block, parent: str | None) -> None:
+            for state in spec.states.values():
+                nid, prefix = state.id, state.path[:-1]
+                recovering = isinstance(state, (asl.Task, asl.Parallel, asl.Map))
+                nodes.append(Node(nid, state.name, state.type, parent, state.comment, state.spec.get("Resource"),
+                                  list(state.spec.get("Retry", [])) if recovering else [],
+                                  list(state.spec.get("Catch", [])) if recovering else [], state.terminal))
+                for t in state.transitions():
+                    label = (choice_label(t.rule.spec) if isinstance(t.rule, asl.ChoiceRule)
+                             else ", ".join(t.rule.error_equals) if isinstance(t.rule, asl.Catcher)
+                             else "default" if t.kind == "default" else "")
+                    edges.append(Edge(nid, "/".join(prefix + (t.target,)), t.kind, label))
+                if isinstance(state, asl.Parallel):
+                    for i, branch in enumerate(state.branches):
+                        bid = "/".join(state.branch_path(i))
                         nodes.append(Node(bid, f"branch {i + 1}", "Branch", nid))
-                        block(branch, path + (f"Branches[{i}]",), bid)
-                elif stype == "Map":
-                    key = _processor_key(state)
-                    block(state.get(key, {}), path + (key,), nid)
-                if parent is None and (state.get("End") or stype in ("Succeed", "Fail")):
+                        block(branch, bid)
+                elif isinstance(state, asl.Map) and state.processor is not None:
+                    block(state.processor, nid)
+                if parent is None and state.terminal:
                     edges.append(Edge(nid, cls.END, "end"))
 
-        block(defn, (), None)
-        if "StartAt" in defn:
-            edges.insert(0, Edge(cls.START, defn["StartAt"], "start"))
+        definition_ = asl.parse(definition)
+        block(definition_, None)
+        if definition_.start_at:
+            edges.insert(0, Edge(cls.START, definition_.start_at, "start"))
         nodes.append(Node(cls.END, "End", "End"))
         return cls(nodes, edges)
 
@@ -558,7 +526,7 @@ class ExecutionTrace:
     @classmethod
     def build(cls, description: dict, events: list[dict], definition: str | Mapping[str, Any] | None = None,
               state_machine_name: str = "") -> ExecutionTrace:
-        defn = _load(definition)
+        defn = json.loads(definition) if isinstance(definition, str) else definition
         sm_arn = description.get("stateMachineArn", "")
         return cls(
             execution_arn=description["executionArn"],
