@@ -1,5 +1,5 @@
 import sys
 
-from workflows.cli.main import main
+from workflows.cli.entry import main
 
 sys.exit(main())

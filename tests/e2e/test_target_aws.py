@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from workflows.cli.main import main
+from workflows.cli.entry import main
 from workflows.definitions import catalog, naming
 from workflows.definitions.catalog import Ref
 

@@ -82,7 +82,7 @@ def fleet(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 
 def fleet_in_process(capsys, *args: str) -> subprocess.CompletedProcess:
     """The CLI's main() in this process (what `fleet` runs), for the many cases that stop at the input."""
-    from workflows.cli.main import main
+    from workflows.cli.entry import main
 
     code = main(list(args))
     out, err = capsys.readouterr()

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from fleet_domain.models import VIN_PATTERN
 from tests.servers import ROOT, Stack, fleet_up
-from workflows.cli.main import main
+from workflows.cli.entry import main
 from workflows.load import driver
 from workflows.load.stats import percentiles
 

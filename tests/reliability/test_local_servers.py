@@ -14,7 +14,7 @@ import pytest
 
 from tests.reliability.hostile import internals_in
 from tests.servers import Stack, fleet_up
-from workflows.cli.main import build_parser
+from workflows.cli.entry import build_parser
 from workflows.local.server import MAX_AWS_BODY_BYTES
 
 AUTH = "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=x"

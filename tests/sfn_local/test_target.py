@@ -22,7 +22,7 @@ import pytest
 from botocore.config import Config
 
 from tests.servers import ROOT, fleet_up, free_port
-from workflows.cli import main as cli
+from workflows import cli
 from workflows.cli.sfn_local import deploy, with_dependencies
 from workflows.definitions import catalog
 from workflows.local.cloud import definition

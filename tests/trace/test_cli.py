@@ -96,7 +96,7 @@ def fleet_stack(traced) -> str:
 
 @pytest.mark.filterwarnings("ignore:Tried to parse AWS")
 def test_on_aws_a_name_is_looked_for_in_the_stacks_state_machines(traced, fleet_stack, capsys):
-    from workflows.cli.main import main
+    from workflows.cli.entry import main
 
     name = traced.arns["maintenance_parts_down"].rsplit(":", 1)[-1]
     assert main(["trace", name, "--target", "aws", "--stack", fleet_stack]) == 1
