@@ -6,9 +6,6 @@ import argparse
 import json
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from workflows.definitions import catalog
 from workflows.targets import stepfunctions
 
@@ -34,9 +31,7 @@ def _clients(endpoint_url: str | None) -> tuple[Any, Any, str]:
 
     endpoint = stepfunctions.endpoint_url(endpoint_url)
     sfn = stepfunctions.sfn_client(endpoint)
-    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=sfn.meta.region_name,
-                       aws_access_key_id="testing", aws_secret_access_key="testing",
-                       config=Config(retries={"max_attempts": 2}, connect_timeout=2))
+    sqs = stepfunctions.local_client("sqs", endpoint)
     queue = next(q for q in catalog.QUEUES if q.logical_id == "Dlq")
     url = sqs.get_queue_url(QueueName=queue.queue_name)["QueueUrl"]
     return DeadLetterQueue(sqs, url), sfn, endpoint

@@ -73,14 +73,9 @@ class Stack:
     """boto3 clients for the stack at an endpoint, and the fleet's table names."""
 
     def __init__(self, endpoint_url: str | None):
-        import boto3
-        from botocore.config import Config
-
         self.endpoint = stepfunctions.endpoint_url(endpoint_url)
         self.sfn = stepfunctions.sfn_client(self.endpoint)
-        self.dynamodb = boto3.client("dynamodb", endpoint_url=self.endpoint, region_name=self.sfn.meta.region_name,
-                                     aws_access_key_id="testing", aws_secret_access_key="testing",
-                                     config=Config(retries={"max_attempts": 2}, connect_timeout=2))
+        self.dynamodb = stepfunctions.local_client("dynamodb", self.endpoint)
         self.tables = {t.logical_id: t.table_name for t in catalog.TABLES}
 
 

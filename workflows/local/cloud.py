@@ -15,14 +15,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
 
 from workflows.definitions import catalog
 from workflows.definitions.catalog import Ref
+from workflows.local import local_aws
 from workflows.local.clock import Clock, make_clock
-from workflows.local.lambda_runtime import ACCOUNT_ID, REGION, FaultHook, LambdaRuntime, function_arn
+from workflows.local.lambda_runtime import FaultHook, LambdaRuntime, function_arn
+from workflows.local.local_aws import ACCOUNT_ID, REGION
 
 STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/fleet-state-machine"
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -67,6 +68,8 @@ class LocalCloud:
         self.runtime = LambdaRuntime(self.clock, fault_hook)
         self._mock: Any = None
         self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        self._session: Any = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -82,12 +85,16 @@ class LocalCloud:
             if _active is not None:
                 raise RuntimeError("a local cloud is already running in this process; stop it first")
             _active = self
+        # This process now hosts the functions and the engine's service integrations: their SDK
+        # clients see a Lambda sandbox's environment, not the user's AWS settings.
+        local_aws.isolate_process()
         from moto import mock_aws
 
         from workflows.local import moto_adapter
 
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
+        self._session = local_aws.session()  # made now: moto's mock hooks into sessions made after it starts
         moto_adapter.install(self.runtime, self.clock, on_async_failure=self._async_failure,
                              mock_config_path=self.mock_config)
         self.deploy()
@@ -122,9 +129,12 @@ class LocalCloud:
     def client(self, service: str) -> Any:
         c = self._clients.get(service)
         if c is None:
-            # In-process, unsigned: moto does not check signatures, and signing is a tenth of the CPU of a call.
-            c = boto3.client(service, region_name=REGION, config=Config(retries={"max_attempts": 0}, signature_version=UNSIGNED))
-            self._clients[service] = c
+            with self._clients_lock:  # a botocore session does not create clients thread-safely
+                c = self._clients.get(service)
+                if c is None:
+                    # In-process, unsigned: moto does not check signatures, and signing is a tenth of the CPU of a call.
+                    c = self._session.client(service, config=Config(retries={"max_attempts": 0}, signature_version=UNSIGNED))
+                    self._clients[service] = c
         return c
 
     def deploy(self) -> None:

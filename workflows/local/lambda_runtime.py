@@ -30,9 +30,8 @@ from typing import Any
 from workflows.definitions import catalog
 from workflows.definitions.catalog import Function
 from workflows.local.clock import Clock, RealClock
+from workflows.local.local_aws import ACCOUNT_ID, REGION, SANDBOX_AWS_ENV
 
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's limit on a synchronous invocation's request payload
 # Asynchronous invocation: a throttled event is retried from 1 s to 5 min apart for up to 6 hours.
 THROTTLE_RETRY_BASE_S = 1.0
@@ -342,11 +341,7 @@ def _json(value: Any) -> bytes:
 
 # What a local process needs so boto3 and Powertools behave as in a quiet Lambda sandbox.
 _SANDBOX_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
+    **SANDBOX_AWS_ENV,
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_DEV": "false",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import socket
 import threading
 import uuid
@@ -18,6 +19,8 @@ from http import HTTPStatus
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from workflows.local.local_aws import REGION
 
 log = logging.getLogger("local.up")
 
@@ -31,6 +34,9 @@ def bind(host: str, port: int, app: Any) -> BaseWSGIServer:
     """Bind now (so a busy port fails before anything starts); serve later. Raises OSError."""
     # werkzeug reports a busy port by printing advice and exiting; probe first to say it in one line.
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As the server binds (SO_REUSEADDR): a port whose last server has just stopped (its
+        # connections in TIME_WAIT) is free at once; one with a listener is still refused.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
     return make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
 
@@ -53,6 +59,8 @@ class AwsEndpointGuard:
     - a body over MAX_AWS_BODY_BYTES is refused with 413, unread;
     - a JSON-protocol request (application/x-amz-json-*) whose body is not a JSON object is
       refused with 400 SerializationException, as AWS does, before moto parses it;
+    - every request is served by the local cloud's one region (us-east-1), whatever region the
+      client signed it for: an AWS CLI configured for eu-west-1 sees the fleet's tables too;
     - moto failing on a request (a parameter missing or of the wrong type, an action it does not
       implement) is answered in AWS's error shape, never a stack trace: 400 ValidationException,
       SerializationException or UnknownOperationException as AWS would, anything else 500
@@ -64,6 +72,7 @@ class AwsEndpointGuard:
         self.max_body_bytes = max_body_bytes
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
+        pin_region(environ)
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -114,6 +123,22 @@ class AwsEndpointGuard:
             return _aws_error(start_response, 500, "InternalFailure", _INTERNAL_FAILURE)
         start_response(captured.get("status", "500 INTERNAL SERVER ERROR"), captured.get("headers", []))
         return [content]
+
+
+_SIGNED_REGION = re.compile(r"(Credential=[^/,\s]+/\d{8}/)[^/,\s]+/")
+_USER_AGENT_REGION = re.compile(r"\bregion/[\w-]+")
+
+
+def pin_region(environ: dict) -> None:
+    """Make a request the local region's: moto takes the region from the SigV4 credential scope
+    (or a `region/...` in the User-Agent). The local cloud checks no signature, so the scope is
+    rewritten rather than refused."""
+    authorization = environ.get("HTTP_AUTHORIZATION")
+    if authorization:
+        environ["HTTP_AUTHORIZATION"] = _SIGNED_REGION.sub(rf"\g<1>{REGION}/", authorization, count=1)
+    agent = environ.get("HTTP_USER_AGENT")
+    if agent:
+        environ["HTTP_USER_AGENT"] = _USER_AGENT_REGION.sub(f"region/{REGION}", agent)
 
 
 def read_at_most(stream: Any, limit: int) -> bytes:
@@ -173,5 +198,5 @@ class Servers:
 
 
 def url(server: BaseWSGIServer) -> str:
-    host, port = server.server_address[:2]
+    host, port = server.socket.getsockname()[:2]
     return f"http://{host}:{port}"

@@ -29,14 +29,16 @@ def sfn_client(endpoint: str | None) -> Any:
     """A Step Functions client for a local endpoint (dummy credentials) or AWS (endpoint None)."""
     if endpoint is None:
         return boto3.client("stepfunctions")
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=endpoint,
-        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
-        config=Config(retries={"max_attempts": 2}, connect_timeout=2, read_timeout=60),
-    )
+    return local_client("stepfunctions", endpoint, read_timeout=60)
+
+
+def local_client(service: str, endpoint: str, read_timeout: float = 60) -> Any:
+    """A client for a local endpoint (`fleet up`, Step Functions Local): us-east-1 and dummy
+    credentials whatever the user's AWS configuration says (workflows/local/local_aws.py)."""
+    from workflows.local import local_aws
+
+    return local_aws.client(service, endpoint, Config(retries={"max_attempts": 2}, connect_timeout=2,
+                                                      read_timeout=read_timeout))
 
 
 def execution_name(sm: StateMachine, payload: dict, test_case: str | None = None) -> str:
