@@ -1,6 +1,7 @@
 # make demo  - set up and run the demo
 # make test  - set up and run the whole test suite
 # make lint  - ruff and mypy (part of make test)
+# make test-engine-plain - the workflow tests on moto's own code paths (the adapter's speed-ups off; CI runs it)
 # make setup - create .venv and install the pinned dependencies (quick when nothing changed)
 
 PYTHON ?= python3
@@ -10,7 +11,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 REQS   := requirements/runtime.txt requirements/dev.txt $(wildcard requirements/infra.txt) constraints.txt pyproject.toml
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: setup demo test lint up bench lock clean
+.PHONY: setup demo test test-engine-plain lint up bench lock clean
 
 setup: $(VENV)/.installed $(if $(wildcard package-lock.json),node_modules/.installed)
 
@@ -29,6 +30,11 @@ demo: setup
 
 test: setup lint
 	$(PY) -m pytest -q
+
+# The adapter's speed-ups must not change an answer: the workflow tests again without them. Not part
+# of `make test`: moto's own code paths take about three times the CPU (about 100 s more).
+test-engine-plain: setup
+	FLEET_ENGINE_SPEEDUPS=0 $(PY) -m pytest -q tests/workflows
 
 # Style (ruff) and types (mypy), configured in pyproject.toml.
 lint: setup

@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ON_PATH = ("workflows/demo/scenarios.py", "/moto/stepfunctions/", "workflows/local/lambda_runtime.py",
-           "workflows/local/moto_adapter.py", "concurrent/futures/thread.py")
+           "workflows/local/adapter/", "concurrent/futures/thread.py")
 PACKAGES = (  # leaf frame file -> where the time goes
     ("moto/stepfunctions", "moto: Step Functions engine"), ("moto/dynamodb", "moto: DynamoDB"),
     ("moto/events", "moto: EventBridge"), ("moto/sqs", "moto: SQS"), ("moto/", "moto: core, responses"),

@@ -139,7 +139,7 @@ def markdown(meta: dict[str, Any], results: dict[str, Any], verdicts_: list[dict
         f"{meta['seconds'] / 60:.1f} min. Written by bench/run.py (`make bench`); the raw figures are in latest.json.",
         f"Code: git {g.get('head', '?')} ({g.get('subject', '')})"
         + (f", with {g['modified']} modified or new files in the tree" if g.get("modified") else "")
-        + ("; workflows/local/moto_adapter.py modified" if g.get("adapter_modified") else "") + ".",
+        + ("; workflows/local/adapter/ modified" if g.get("adapter_modified") else "") + ".",
         f"Percentiles: {METHOD} (workflows/load/stats.py), as everywhere in the project.",
         "",
         "## Machine",

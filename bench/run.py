@@ -133,7 +133,7 @@ def git() -> dict[str, Any]:
         return {"head": run("rev-parse", "--short", "HEAD"),
                 "subject": subject if len(subject) <= 100 else subject[:99].rsplit(" ", 1)[0] + " ...",
                 "modified": len(changed),
-                "adapter_modified": any(p.endswith("workflows/local/moto_adapter.py") for p in changed)}
+                "adapter_modified": any("workflows/local/adapter/" in p for p in changed)}
     except (OSError, subprocess.SubprocessError):
         return {}
 

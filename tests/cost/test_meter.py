@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import boto3
 import botocore.client
+from botocore.stub import Stubber
 
+from workflows.cost import meter as meter_module
 from workflows.cost.meter import Meter
 from workflows.cost.sample import run_sample
 
 
-def test_the_botocore_seam_exists():
-    """cost_meter wraps botocore's BaseClient._make_api_call: an upgrade that moves it fails here."""
-    assert callable(getattr(botocore.client.BaseClient, "_make_api_call", None))
+def test_the_meter_listens_on_botocores_public_events():
+    """Every new client carries the meter's hooks, and botocore still emits the events they
+    listen to with the arguments they read: an upgrade that changes either fails here."""
+    seen = []
+    client = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    for event, _hook in meter_module._HOOKS:
+        client.meta.events.register(event, lambda event_name, **kwargs: seen.append((event_name, sorted(kwargs))))
+    with Stubber(client) as stub:
+        stub.add_response("list_queues", {"QueueUrls": []})
+        client.list_queues()
+    assert [name for name, _ in seen] == ["before-parameter-build.sqs.ListQueues", "after-call.sqs.ListQueues"]
+    assert {"params", "model", "context"} <= set(seen[0][1]) and {"parsed", "context", "http_response"} <= set(seen[1][1])
+    from botocore.handlers import BUILTIN_HANDLERS  # what every botocore session registers on the clients it makes
+
+    assert all(hook in BUILTIN_HANDLERS for hook in meter_module._HOOKS)
 
 
 def test_meter_counts_the_calls_a_handler_makes_and_only_those(cloud):
@@ -18,6 +33,7 @@ def test_meter_counts_the_calls_a_handler_makes_and_only_those(cloud):
 
     original = botocore.client.BaseClient._make_api_call
     with Meter(cloud) as meter:
+        assert botocore.client.BaseClient._make_api_call is original  # public hooks only
         Scenarios(cloud, prefix="METERCAR").register()
         meter.settle()
         cloud.client("dynamodb").list_tables()  # not in a handler: not counted

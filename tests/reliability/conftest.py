@@ -68,7 +68,7 @@ class Tables:
 
     def stop_executions(self) -> None:
         """Stop every running execution and wait for it: nothing writes behind the next example."""
-        from workflows.local import moto_adapter
+        from workflows.local import adapter
 
         sfn = self.cloud.client("stepfunctions")
         for sm in catalog.STATE_MACHINES:
@@ -76,8 +76,8 @@ class Tables:
             for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, statusFilter="RUNNING"):
                 for ex in page["executions"]:
                     sfn.stop_execution(executionArn=ex["executionArn"], cause="hostile-input test")
-        moto_adapter.interrupt_waits()  # a stopped execution's task-token wait ends now, not at its timeout
-        assert moto_adapter.wait_for_executions(timeout_s=10), "a stopped execution's worker did not end"
+        adapter.interrupt_waits()  # a stopped execution's task-token wait ends now, not at its timeout
+        assert adapter.wait_for_executions(timeout_s=10), "a stopped execution's worker did not end"
 
 
 @pytest.fixture(scope="module")

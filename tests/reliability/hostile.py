@@ -326,7 +326,7 @@ def settle(cloud: Any, execution_arn: str, timeout_s: float = 20.0, input_is_obj
     Returns a one-word description for the caller's statistics."""
     from fleet_domain.dlq import DeadLetterQueue
     from workflows.definitions.catalog import Ref
-    from workflows.local import moto_adapter
+    from workflows.local import adapter
     from workflows.local.cloud import resolve
     from workflows.targets import stepfunctions
 
@@ -339,7 +339,7 @@ def settle(cloud: Any, execution_arn: str, timeout_s: float = 20.0, input_is_obj
         if result.states and result.states[-1] in WAITING_STATES:
             return "waiting"  # for the car's trip or the technician: healthy, not hung
         assert time.monotonic() < deadline, f"{execution_arn} hangs in {result.states[-1:]} (states {result.states})"
-        moto_adapter.wait_for_execution_end(execution_arn, 0.05)
+        adapter.wait_for_execution_end(execution_arn, 0.05)
     if result.status == "SUCCEEDED":
         assert isinstance(result.output, dict) and result.output.get("outcome") in DOMAIN_OUTCOMES, result.output
         return str(result.output["outcome"])

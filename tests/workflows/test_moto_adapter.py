@@ -2,30 +2,79 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import threading
 from datetime import UTC
 
 import moto
 import pytest
 
-from workflows.local import moto_adapter
+from workflows.local import adapter
+from workflows.local.adapter.design import service_clients
+from workflows.local.adapter.fixes import engine_threads_released
+from workflows.local.adapter.speedups import answers_as_json, json_copies
 from workflows.local.clock import VirtualClock
 
 
 def test_moto_is_the_version_the_adapter_was_written_for():
-    assert moto.__version__ == moto_adapter.MOTO_VERSION
+    assert moto.__version__ == adapter.MOTO_VERSION
+    # Each fix was checked against this version: an upgrade re-checks every one (drop the fixed).
+    assert {s.moto_version for s in adapter.SEAMS if s.purpose is adapter.Purpose.FIXES} == {moto.__version__}
 
 
 def test_every_seam_is_in_place(cloud):
-    seams = moto_adapter.seams()
+    seams = adapter.seams()
     assert seams == {name: True for name in seams}, seams
-    assert len(seams) == 26
+    by_purpose = {p: [s.name for s in adapter.SEAMS if s.purpose is p] for p in adapter.Purpose}
+    expected = {adapter.Purpose.DESIGN: 6, adapter.Purpose.FIXES: 9, adapter.Purpose.SPEEDUPS: 9}
+    assert {p: len(names) for p, names in by_purpose.items()} == expected, by_purpose
+    if adapter.seam.speedups_enabled():
+        assert len(seams) == sum(expected.values())
+    else:
+        assert not any(name.startswith("speedups.") for name in seams)
+        assert not any(s.installed() for s in adapter.SEAMS if s.purpose is adapter.Purpose.SPEEDUPS)
+
+
+def test_one_naming_scheme_seam_name_is_its_module():
+    """design.x, fixes.y, speedups.z: the name is where the seam lives, and says its purpose."""
+    for seam in adapter.SEAMS:
+        purpose, module = seam.name.split(".")
+        assert purpose == seam.purpose.value
+        assert importlib.import_module(f"workflows.local.adapter.{seam.name}").SEAM is seam
+        assert seam.why and (seam.corrects is not None) == (seam.purpose is adapter.Purpose.FIXES)
+
+
+def test_a_seam_whose_attribute_moto_no_longer_has_fails_loudly():
+    class Engine:
+        def evaluate(self):
+            return "stock"
+
+    moved = adapter.Seam("workflows.local.adapter.design.moved_probe", "a probe")
+    seam = adapter.Seam("workflows.local.adapter.design.probe", "a probe")
+    try:
+        moved.wrap(Engine, "evaluate", lambda original: lambda self: "moved:" + original(self))
+        moved.replace(Engine, "renamed_by_an_upgrade", None)
+        with pytest.raises(adapter.seam.SeamMoved, match="design.moved_probe.*renamed_by_an_upgrade"):
+            moved.install()
+        assert Engine().evaluate() == "stock" and not moved.installed()  # all or nothing
+
+        seam.wrap(Engine, "evaluate", lambda original: functools.wraps(original)(lambda self: "seam:" + original(self)))
+        seam.install()
+        assert Engine().evaluate() == "seam:stock" and seam.installed()
+        with seam.removed():
+            assert Engine().evaluate() == "stock" and not seam.installed()
+        assert Engine().evaluate() == "seam:stock"
+    finally:
+        seam.remove()
+        adapter.SEAMS.remove(seam)
+        adapter.SEAMS.remove(moved)
 
 
 def test_engine_modules_still_ask_boto_client_for_their_clients(cloud):
     """The Lambda, DynamoDB, SQS, EventBridge and Step Functions integrations all get clients
     from the one factory the adapter replaces; if moto renames it, this finds none."""
-    users = {m.__name__.rsplit(".", 1)[-1] for m in moto_adapter.engine_modules() if hasattr(m, "boto_client_for")}
+    users = {m.__name__.rsplit(".", 1)[-1] for m in service_clients.client_users()}
     for integration in ("lambda_eval_utils", "state_task_service_dynamodb", "state_task_service_sqs",
                         "state_task_service_events", "state_task_service_sfn"):
         assert integration in users
@@ -76,18 +125,13 @@ def test_a_token_answered_before_the_heartbeat_wait_starts_is_not_lost(fleet):
 def test_history_served_by_the_adapter_is_what_motos_serialiser_answers(fleet):
     """The adapter answers GetExecutionHistory without moto's generic serialiser (a quarter of
     `fleet up`'s CPU under load); the answer must be the same, event for event."""
-    from moto.stepfunctions.responses import StepFunctionResponse
-
     car = {"vin": "5YJ3E1EA7KF317124", "model": "M", "year": 2024, "seats": 4, "location": {"lat": 48.1, "lon": 11.5}}
     runs = [fleet.run("register", car), fleet.run("register", {**car, "vin": "5YJ3E1EA7KF31712"}),
             fleet.run("register", {**car, "seats": 5})]  # CarAlreadyRegistered: a caught error
     assert [r.status for r in runs] == ["SUCCEEDED", "FAILED", "SUCCEEDED"]
     fast = [fleet.sfn.get_execution_history(executionArn=r.execution_arn)["events"] for r in runs]
-    try:
-        StepFunctionResponse.get_execution_history = moto_adapter._ORIGINAL_HISTORY
+    with answers_as_json.SEAM.removed():
         stock = [fleet.sfn.get_execution_history(executionArn=r.execution_arn)["events"] for r in runs]
-    finally:
-        StepFunctionResponse.get_execution_history = moto_adapter._history_as_json
     assert sum(len(events) for events in fast) > 20
     assert fast == stock
 
@@ -129,8 +173,6 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(cloud):
 
 
 def test_dynamodb_reads_served_by_the_adapter_are_what_motos_serialiser_answers(cloud):
-    from moto.dynamodb.responses import DynamoHandler
-
     ddb = cloud.client("dynamodb")
     table = "adapter-reads"
     ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
@@ -155,14 +197,8 @@ def test_dynamodb_reads_served_by_the_adapter_are_what_motos_serialiser_answers(
         ]
 
     fast = reads()
-    replaced = {n: getattr(DynamoHandler, n) for n in moto_adapter._DYNAMODB_READS}
-    try:
-        for name, method in replaced.items():
-            setattr(DynamoHandler, name, method.__wrapped__)
+    with answers_as_json.SEAM.removed():
         stock = reads()
-    finally:
-        for name, method in replaced.items():
-            setattr(DynamoHandler, name, method)
     strip = lambda answer: {k: v for k, v in answer.items() if k != "ResponseMetadata"}
     assert [strip(a) for a in fast] == [strip(a) for a in stock]
     assert len(fast[2]["Items"]) == 4 and "LastEvaluatedKey" in fast[2]
@@ -205,7 +241,7 @@ def test_one_update_expression_text_serves_many_updates_each_with_its_own_values
 def test_threads_the_engine_started_are_not_kept_after_they_finish(fleet, monkeypatch):
     from moto.stepfunctions.parser.utils import TMP_THREADS
 
-    monkeypatch.setattr(moto_adapter, "_THREADS_KEPT", 4)
+    monkeypatch.setattr(engine_threads_released, "THREADS_KEPT", 4)
     del TMP_THREADS[:]
     for n in range(6):
         result = fleet.run("register", {"vin": f"1HGCM82633A{n:06d}", "model": "Robotaxi S", "year": 2024,
@@ -224,7 +260,7 @@ def test_the_engines_json_copies_equal_deepcopy_and_share_nothing():
     value = {"car": {"car_id": "car-1", "location": {"lat": 52.5, "lon": 13.4}, "seats": 4, "ok": True,
                      "tags": ["a", {"b": [1, 2.5, None]}], "none": None},
              "odd": [when, Decimal("1.5"), (1, 2), OrderedDict(a=1)], "": ""}
-    copied = moto_adapter._copy_json_value(value)
+    copied = json_copies.copy_json_value(value)
     assert copied == copy.deepcopy(value) == value
     assert type(copied["odd"][3]) is OrderedDict and type(copied["odd"][2]) is tuple
 
@@ -258,8 +294,9 @@ def test_moto_batch_loads_on_first_use_not_with_the_engine():
     import subprocess
     import sys
 
-    probe = ("import sys; from workflows.local import moto_adapter; "
+    probe = ("import sys; from workflows.local import adapter; "
              "before = 'moto.ec2' in sys.modules; from moto.batch import batch_backends; "
              "print(before, 'moto.ec2' in sys.modules, type(batch_backends).__name__)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["False", "True", "BackendDict"]
+    deferred = adapter.seam.speedups_enabled()  # FLEET_ENGINE_SPEEDUPS=0: moto imports it all with the engine
+    assert out == [str(not deferred), "True", "BackendDict"]

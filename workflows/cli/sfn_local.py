@@ -163,7 +163,8 @@ def cmd_lambda_endpoint(args: argparse.Namespace) -> int:
     from workflows.cli import render
     from workflows.local.clock import RealClock
     from workflows.local.lambda_endpoint import LambdaEndpoint
-    from workflows.local.lambda_runtime import LambdaRuntime, function_arn
+    from workflows.local.lambda_runtime import LambdaRuntime
+    from workflows.local.names import function_arn
     from workflows.local.server import Servers, bind, url
     from workflows.targets import stepfunctions
 

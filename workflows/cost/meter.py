@@ -5,12 +5,13 @@ handler ran, and the billable service calls it made itself (which no execution h
         ...                                   # run executions
     meter.profiles()                          # logical id -> cost.FunctionProfile
 
-Two seams, both undone on exit:
-- the cloud's `LambdaRuntime.handler_for` (public) is wrapped on this cloud's instance, so each
-  handler call is timed and marks its thread as running that function;
-- botocore's `BaseClient._make_api_call` (the one method every SDK call goes through, in every
-  client, however it was made) records the calls made on such a thread. This reaches into
-  botocore; tests/cost/test_meter.py fails loudly if an upgrade moves it.
+Two seams, both public:
+- the cloud's `LambdaRuntime.handler_for` is wrapped on this cloud's instance (undone on exit),
+  so each handler call is timed and marks its thread as running that function;
+- botocore's event hooks (`before-parameter-build`, `after-call`, `after-call-error`) record the
+  calls made on such a thread. They are registered with botocore's built-in handlers, which every
+  botocore session hands to the clients it makes (moto reaches every client the same way), once,
+  when this module is imported: clients made earlier in the process are not metered.
 """
 
 from __future__ import annotations
@@ -20,11 +21,45 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import botocore.client
+from botocore import handlers as botocore_handlers
 
 from workflows.cost.model import FunctionProfile, Units, lambda_billed_ms, units_of_call
 
 _local = threading.local()
+_CALL = "fleet_metered_call"  # where a metered call's request waits for its answer (the request context)
+
+
+def _before_call(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+    meter, function = getattr(_local, "meter", None), getattr(_local, "function", None)
+    if meter is not None and function is not None:
+        context[_CALL] = (meter, function, model.service_model.service_name, model.name, params)
+
+
+def _after_call(parsed: dict[str, Any], context: dict[str, Any], http_response: Any = None, **_: Any) -> None:
+    call = context.pop(_CALL, None)
+    if call is not None:
+        meter, function, service, operation, params = call
+        answered = http_response is not None and http_response.status_code < 300
+        meter._record(function, service, operation, params, parsed if answered else None)  # a failed call is billed too
+
+
+def _after_call_error(context: dict[str, Any], **_: Any) -> None:
+    call = context.pop(_CALL, None)
+    if call is not None:
+        meter, function, service, operation, params = call
+        meter._record(function, service, operation, params, None)
+
+
+_HOOKS = (("before-parameter-build", _before_call), ("after-call", _after_call), ("after-call-error", _after_call_error))
+
+
+def _register_hooks() -> None:
+    for hook in _HOOKS:
+        if hook not in botocore_handlers.BUILTIN_HANDLERS:
+            botocore_handlers.BUILTIN_HANDLERS.append(hook)
+
+
+_register_hooks()
 
 
 class Meter:
@@ -35,7 +70,6 @@ class Meter:
         self._calls: dict[str, dict[str, int]] = {}
         self._in_flight = 0
         self._original_handler_for: Callable | None = None
-        self._original_api_call: Callable | None = None
 
     def __enter__(self) -> Meter:
         runtime = self.cloud.runtime
@@ -52,35 +86,17 @@ class Meter:
             return timed
 
         runtime.handler_for = handler_for  # on this instance only
-        original_api_call = botocore.client.BaseClient._make_api_call
-        self._original_api_call = original_api_call
-
-        def make_api_call(client: Any, operation_name: str, api_params: dict) -> Any:
-            function = getattr(_local, "function", None)
-            if function is None:
-                return original_api_call(client, operation_name, api_params)
-            service = client.meta.service_model.service_name
-            response: Any = None
-            try:
-                response = original_api_call(client, operation_name, api_params)
-                return response
-            finally:  # a failed call (a condition not met) is billed too
-                meter._record(function, service, operation_name, api_params, response)
-
-        botocore.client.BaseClient._make_api_call = make_api_call
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        if self._original_api_call is not None:
-            botocore.client.BaseClient._make_api_call = self._original_api_call
         if self._original_handler_for is not None:
             self.cloud.runtime.__dict__.pop("handler_for", None)
 
     # --- recording ------------------------------------------------------------------------
 
     def _run(self, function: str, handler: Callable, event: Any, context: Any) -> Any:
-        outer = getattr(_local, "function", None)
-        _local.function = function
+        outer = getattr(_local, "function", None), getattr(_local, "meter", None)
+        _local.function, _local.meter = function, self
         with self._lock:
             self._in_flight += 1
         started = time.perf_counter()
@@ -88,7 +104,7 @@ class Meter:
             return handler(event, context)
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            _local.function = outer
+            _local.function, _local.meter = outer
             with self._lock:
                 self._in_flight -= 1
                 p = self._profiles.setdefault(function, FunctionProfile(function))

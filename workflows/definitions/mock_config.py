@@ -1,7 +1,7 @@
 """Step Functions Local's mock configuration file, `statemachines/MockConfigFile.json`.
 
 One file, two readers: AWS Step Functions Local reads it itself (`SFN_MOCK_CONFIG`), and the local
-cloud reads it through this module (`workflows.local.moto_adapter` hands a test case to moto's
+cloud reads it through this module (`workflows.local.adapter` hands a test case to moto's
 engine). Either way a test case runs when an execution is started on `<stateMachineArn>#<TestCase>`.
 
     {"StateMachines": {"<state machine name>": {"TestCases": {"<TestCase>": {"<State>": "<MockedResponse>"}}}},

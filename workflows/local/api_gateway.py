@@ -20,7 +20,8 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from workflows.definitions import catalog
-from workflows.local.lambda_runtime import ACCOUNT_ID, LambdaRuntime
+from workflows.local.lambda_runtime import LambdaRuntime
+from workflows.local.local_aws import ACCOUNT_ID
 from workflows.local.server import read_at_most
 
 log = logging.getLogger("local.api")
@@ -45,6 +46,7 @@ def proxy_event(request: Request, body: bytes, request_id: str, stage: str = "lo
     is_text = not body or any(content_type.startswith(t) for t in _TEXT_TYPES)
     path = request.path
     now = time.time()
+    text: str | None
     if body and is_text:
         # A text body that is not valid UTF-8 is passed on with U+FFFD for the bytes that are not
         # (the function's JSON parsing then refuses it): never a crash of the front.

@@ -22,36 +22,15 @@ from workflows.definitions import catalog
 from workflows.definitions.catalog import Ref
 from workflows.local import local_aws
 from workflows.local.clock import Clock, make_clock
-from workflows.local.lambda_runtime import FaultHook, LambdaRuntime, function_arn
-from workflows.local.local_aws import ACCOUNT_ID, REGION
+from workflows.local.lambda_runtime import FaultHook, LambdaRuntime
+from workflows.local.local_aws import ACCOUNT_ID
+from workflows.local.names import function_arn, resolve
 
 STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/fleet-state-machine"
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 _lock = threading.Lock()
 _active: LocalCloud | None = None
-
-
-def resolve(ref: Ref) -> str:
-    """A catalog reference as the local cloud names it (moto's account and region)."""
-    if ref.kind == "function":
-        f = catalog.function(ref.logical_id)
-        return function_arn(f) if ref.attribute == "arn" else f.function_name
-    if ref.kind == "table":
-        t = catalog.table(ref.logical_id)
-        return f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{t.table_name}" if ref.attribute == "arn" else t.table_name
-    if ref.kind == "queue":
-        q = next(q for q in catalog.QUEUES if q.logical_id == ref.logical_id)
-        if ref.attribute == "url":
-            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{q.queue_name}"
-        return f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{q.queue_name}" if ref.attribute == "arn" else q.queue_name
-    if ref.kind == "bus":
-        b = next(b for b in catalog.BUSES if b.logical_id == ref.logical_id)
-        return f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{b.bus_name}" if ref.attribute == "arn" else b.bus_name
-    if ref.kind == "state_machine":
-        sm = catalog.state_machine(ref.logical_id)
-        return f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{sm.name}" if ref.attribute == "arn" else sm.name
-    raise KeyError(f"cannot resolve {ref}")
 
 
 def definition(sm: catalog.StateMachine) -> str:
@@ -90,12 +69,12 @@ class LocalCloud:
         local_aws.isolate_process()
         from moto import mock_aws
 
-        from workflows.local import moto_adapter
+        from workflows.local import adapter
 
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         self._session = local_aws.session()  # made now: moto's mock hooks into sessions made after it starts
-        moto_adapter.install(self.runtime, self.clock, on_async_failure=self._async_failure,
+        adapter.install(self.runtime, self.clock, on_async_failure=self._async_failure,
                              mock_config_path=self.mock_config)
         self.deploy()
         # What is loaded by now (modules, moto's backends, the deployed resources) lives as long as
@@ -109,13 +88,13 @@ class LocalCloud:
         if self._mock is not None:
             # Executions still running are stopped, and their threads waited for, before the
             # backends are reset: a straggler must not write into the next local cloud.
-            from workflows.local import moto_adapter
+            from workflows.local import adapter
 
             self._stop_running_executions()
-            moto_adapter.interrupt_waits()
-            if not moto_adapter.wait_for_executions(timeout_s=10):
-                moto_adapter.abandon_stragglers()
-            moto_adapter.forget_ended()
+            adapter.interrupt_waits()
+            if not adapter.wait_for_executions(timeout_s=10):
+                adapter.abandon_stragglers()
+            adapter.forget_ended()
             self._mock.stop()
             self._mock = None
         self.runtime.shutdown()
@@ -220,10 +199,10 @@ class LocalCloud:
 
     def wait(self, execution_arn: str, timeout_s: float = 30.0) -> dict:
         """Wait for the execution's end (on an event: no polling), then describe it."""
-        from workflows.local import moto_adapter
+        from workflows.local import adapter
         from workflows.targets.stepfunctions import wait_for_execution
 
-        moto_adapter.wait_for_execution_end(execution_arn, timeout_s)
+        adapter.wait_for_execution_end(execution_arn, timeout_s)
         return wait_for_execution(self.client("stepfunctions"), execution_arn, timeout_s)
 
 

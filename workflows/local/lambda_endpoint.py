@@ -34,7 +34,9 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from workflows.definitions import catalog
-from workflows.local.lambda_runtime import ACCOUNT_ID, REGION, LambdaRuntime, function_arn
+from workflows.local.lambda_runtime import LambdaRuntime
+from workflows.local.local_aws import ACCOUNT_ID, REGION
+from workflows.local.names import function_arn
 
 log = logging.getLogger("local.lambda")
 

@@ -30,7 +30,8 @@ from typing import Any
 from workflows.definitions import catalog
 from workflows.definitions.catalog import Function
 from workflows.local.clock import Clock, RealClock
-from workflows.local.local_aws import ACCOUNT_ID, REGION, SANDBOX_AWS_ENV
+from workflows.local.local_aws import SANDBOX_AWS_ENV
+from workflows.local.names import function_arn, resolve
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's limit on a synchronous invocation's request payload
 # Asynchronous invocation: a throttled event is retried from 1 s to 5 min apart for up to 6 hours.
@@ -80,10 +81,6 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - self._clock.now()) * 1000))
-
-
-def function_arn(function: Function) -> str:
-    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function.function_name}"
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:
@@ -169,9 +166,10 @@ class LambdaRuntime:
 
     def _admit(self, function: Function, queued: bool = False) -> bool:
         with self._in_flight_lock:
-            if queued and function.reserved_concurrency is not None:
+            limit = function.reserved_concurrency
+            if queued and limit is not None:
                 self._capacity_freed.wait_for(
-                    lambda: self._stopping.is_set() or self._in_flight.get(function.logical_id, 0) < function.reserved_concurrency,
+                    lambda: self._stopping.is_set() or self._in_flight.get(function.logical_id, 0) < limit,
                     timeout=THROTTLE_RETRY_MAX_S)
             running = self._in_flight.get(function.logical_id, 0)
             if function.reserved_concurrency is not None and running >= function.reserved_concurrency:
@@ -352,8 +350,6 @@ def sandbox_environment() -> dict[str, str]:
     """The functions' environment from the catalog, with local names for the resources. In one
     process all functions share os.environ, so the catalog's values must agree across functions;
     they do, as they name the same resources."""
-    from workflows.local.cloud import resolve
-
     env = dict(_SANDBOX_ENV)
     # Handler logs go to this process's stdout; quiet unless asked (FLEET_LOG_LEVEL=INFO).
     env["POWERTOOLS_LOG_LEVEL"] = os.environ.get("FLEET_LOG_LEVEL", "WARNING")
