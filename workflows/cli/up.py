@@ -19,7 +19,20 @@ def register(sub: Any) -> None:
     up.add_argument("--aws-port", type=int, default=4566, help="AWS-compatible endpoint port (default 4566)")
     up.add_argument("--api-port", type=int, default=8080, help="REST API port, served as API Gateway would (default 8080)")
     up.add_argument("--faults", metavar="FILE", help="inject faults from a JSON file (off unless given)")
+    up.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                    help="another Host name to answer to (default: IP addresses, localhost, host.docker.internal)")
+    up.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN", type=_origin,
+                    help="a browser origin allowed to call both servers (default: only the console's own)")
     up.set_defaults(handler=cmd_up)
+
+
+def _origin(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise argparse.ArgumentTypeError(f"not an origin (scheme://host[:port]): {text!r}")
+    return text.rstrip("/")
 
 
 def faults_from(path: str | None) -> Any:
@@ -36,6 +49,7 @@ def faults_from(path: str | None) -> Any:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from workflows.cli import render
+    from workflows.local.admission import Admission, origins_of
     from workflows.local.api_gateway import ApiGateway
     from workflows.local.cloud import LocalCloud, resolve
     from workflows.local.server import Servers, bind, bind_aws_endpoint, url
@@ -44,11 +58,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     cloud = LocalCloud(virtual_time=False, fault_hook=faults)  # started once the ports are ours
     gateway = ApiGateway(cloud.runtime)
     try:
-        aws = bind_aws_endpoint(args.host, args.aws_port)
+        # The console's pages may call the AWS endpoint; other origins only when allowed.
+        aws = bind_aws_endpoint(args.host, args.aws_port, Admission.for_server(
+            args.host, args.allow_host, [*origins_of(args.host, args.api_port), *args.cors_origin]))
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.aws_port}: {exc.strerror or exc}") from None
     try:
-        api = bind(args.host, args.api_port, gateway)
+        api = bind(args.host, args.api_port, gateway, Admission.for_server(args.host, args.allow_host, args.cors_origin))
     except OSError as exc:
         aws.server_close()
         raise UsageError(f"cannot listen on {args.host}:{args.api_port}: {exc.strerror or exc}") from None
