@@ -100,7 +100,7 @@ def _non_loopback_address() -> str | None:
 def test_the_aws_endpoint_refuses_a_body_over_its_limit_unread(stack):
     status, body = raw(stack.aws_endpoint, aws_request("AWSStepFunctions.ListStateMachines", b"")
                        .replace(b"Content-Length: 0", f"Content-Length: {MAX_AWS_BODY_BYTES + 1}".encode()))
-    assert status == 413 and json.loads(body)["__type"] == "RequestEntityTooLargeException"
+    assert status == 413 and not internals_in(body.decode("utf-8", "replace"))
 
 
 def test_the_aws_endpoint_refuses_a_chunked_body_over_its_limit(stack):
@@ -110,14 +110,14 @@ def test_the_aws_endpoint_refuses_a_chunked_body_over_its_limit(stack):
     chunk = b"x" * (1024 * 1024)
     chunks = iter([f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"] * 17 + [b"0\r\n\r\n"])
     status, body = raw(stack.aws_endpoint, head, chunks)
-    assert status == 413 and json.loads(body)["__type"] == "RequestEntityTooLargeException"
+    assert status == 413 and not internals_in(body.decode("utf-8", "replace"))
 
 
-def test_the_api_refuses_a_body_over_6_mb_unread(stack):
+def test_the_api_refuses_a_body_over_api_gateways_10_mb_unread(stack):
     request = (f"POST /cars HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-               f"Content-Length: {6 * 1024 * 1024 + 1}\r\nConnection: close\r\n\r\n").encode()
+               f"Content-Length: {10 * 1024 * 1024 + 1}\r\nConnection: close\r\n\r\n").encode()
     status, body = raw(stack.api_url, request)
-    assert status == 413 and set(json.loads(body)) == {"message", "request_id"}
+    assert status == 413 and not internals_in(body.decode("utf-8", "replace"))
 
 
 # --- malformed requests: clear errors, no internals ---------------------------------------------
