@@ -32,8 +32,8 @@ class Stack:
         return self.process.wait(timeout=20)
 
 
-def fleet_up(*extra: str, env: dict | None = None) -> Stack:
-    aws_port, api_port = free_port(), free_port()
+def fleet_up(*extra: str, env: dict | None = None, ports: tuple[int, int] | None = None) -> Stack:
+    aws_port, api_port = ports or (free_port(), free_port())
     proc = subprocess.Popen(
         [sys.executable, "-m", "workflows", "up", "--aws-port", str(aws_port), "--api-port", str(api_port), *extra],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})},

@@ -29,9 +29,9 @@ def call(stack, method: str, path: str, body: Any = None, headers: dict | None =
                                  headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status, _body(resp.read()), dict(resp.headers)
+            return resp.status, _body(resp.read()), resp.headers  # case-insensitive, as HTTP header names are
     except urllib.error.HTTPError as err:
-        return err.code, _body(err.read()), dict(err.headers)
+        return err.code, _body(err.read()), err.headers
 
 
 def _body(data: bytes) -> Any:

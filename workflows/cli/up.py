@@ -19,7 +19,20 @@ def register(sub: Any) -> None:
     up.add_argument("--aws-port", type=int, default=4566, help="AWS-compatible endpoint port (default 4566)")
     up.add_argument("--api-port", type=int, default=8080, help="REST API port, served as API Gateway would (default 8080)")
     up.add_argument("--faults", metavar="FILE", help="inject faults from a JSON file (off unless given)")
+    up.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                    help="another Host name to answer to (default: IP addresses, localhost, host.docker.internal)")
+    up.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN", type=_origin,
+                    help="a browser origin allowed to call both servers (default: only the console's own)")
     up.set_defaults(handler=cmd_up)
+
+
+def _origin(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise argparse.ArgumentTypeError(f"not an origin (scheme://host[:port]): {text!r}")
+    return text.rstrip("/")
 
 
 def faults_from(path: str | None) -> Any:
@@ -36,7 +49,8 @@ def faults_from(path: str | None) -> Any:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from workflows.cli import render
-    from workflows.local.api_gateway import ApiGateway
+    from workflows.local.admission import Admission, origins_of
+    from workflows.local.api_gateway import SERVER_LIMITS, ApiGateway
     from workflows.local.cloud import LocalCloud, resolve
     from workflows.local.server import Servers, bind, bind_aws_endpoint, url
 
@@ -44,16 +58,20 @@ def cmd_up(args: argparse.Namespace) -> int:
     cloud = LocalCloud(virtual_time=False, fault_hook=faults)  # started once the ports are ours
     gateway = ApiGateway(cloud.runtime)
     try:
-        aws = bind_aws_endpoint(args.host, args.aws_port)
+        # The console's pages may call the AWS endpoint; other origins only when allowed.
+        aws = bind_aws_endpoint(args.host, args.aws_port, Admission.for_server(
+            args.host, args.allow_host, [*origins_of(args.host, args.api_port), *args.cors_origin]))
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.aws_port}: {exc.strerror or exc}") from None
     try:
-        api = bind(args.host, args.api_port, gateway)
+        api = bind(args.host, args.api_port, gateway, Admission.for_server(args.host, args.allow_host, args.cors_origin),
+                   limits=SERVER_LIMITS)
     except OSError as exc:
         aws.server_close()
         raise UsageError(f"cannot listen on {args.host}:{args.api_port}: {exc.strerror or exc}") from None
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("local.api").setLevel(logging.INFO)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth is N": normal under load
 
     stop = stop_on_signals()
     servers = Servers()
@@ -77,7 +95,20 @@ def cmd_up(args: argparse.Namespace) -> int:
         if faults:
             render.console.print(f"faults        {args.faults}")
         serve_until(stop, servers)
+    exit_now(0)
     return 0
+
+
+def exit_now(code: int) -> None:
+    """Everything is stopped and written: end the process without the interpreter's teardown,
+    which spends seconds collecting moto's backends object by object (a new `fleet up` could bind
+    the ports already; this is for whoever waits on the process)."""
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 def stop_on_signals() -> threading.Event:
@@ -95,5 +126,8 @@ def serve_until(stop: threading.Event, servers: Any) -> None:
     render.console.print("ready; Ctrl-C to stop", markup=False)
     sys.stdout.flush()
     stop.wait()
-    render.console.print("stopping", markup=False)
+    render.console.print("stopping: new connections refused, answering the requests in flight", markup=False)
+    sys.stdout.flush()
+    if not servers.drain():
+        render.console.print("some requests were still running at the drain's deadline: their connections close", markup=False)
     servers.shutdown()

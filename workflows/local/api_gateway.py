@@ -20,14 +20,19 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from workflows.definitions import catalog
+from workflows.local.http_server import ServerLimits
 from workflows.local.lambda_runtime import LambdaRuntime
 from workflows.local.local_aws import ACCOUNT_ID
 from workflows.local.server import read_at_most
 
 log = logging.getLogger("local.api")
 
-# API Gateway rejects payloads over 10 MB; Lambda's synchronous invoke takes at most 6 MB.
+# API Gateway refuses a payload over 10 MB (the server, from its Content-Length, unread); the
+# function's synchronous invoke takes at most 6 MB (the front refuses more, in the API's error shape).
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 MAX_BODY_BYTES = 6 * 1024 * 1024
+# `?wait` requests hold a thread for up to 29 s; the function's own concurrency bounds the rest.
+SERVER_LIMITS = ServerLimits(threads=64, max_body_bytes=MAX_PAYLOAD_BYTES)
 _TEXT_TYPES = ("application/json", "text/", "application/xml", "application/x-www-form-urlencoded")
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]

@@ -11,45 +11,54 @@ import io
 import json
 import logging
 import re
-import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
+from workflows.local.admission import Admission, ErrorRenderer
+from workflows.local.http_server import DEFAULT_LIMITS, HttpServer, ServerLimits
 from workflows.local.local_aws import REGION
 
 log = logging.getLogger("local.up")
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        log.debug("%s %s %s", self.command, self.path, code)
+def bind(host: str, port: int, app: Any, admission: Admission | None = None,
+         error: ErrorRenderer | None = None, limits: ServerLimits = DEFAULT_LIMITS) -> HttpServer:
+    """Bind now (so a busy port fails before anything starts); serve later. Raises OSError.
+    The app answers only requests its admission lets through (by default: this machine's clients
+    and same-origin pages, workflows/local/admission.py); refusals in `error`'s shape."""
+    admitted = (admission or Admission.for_server(host)).wrap(app, error or json_error)
+    return HttpServer(admitted, host, port, limits)
 
 
-def bind(host: str, port: int, app: Any) -> BaseWSGIServer:
-    """Bind now (so a busy port fails before anything starts); serve later. Raises OSError."""
-    # werkzeug reports a busy port by printing advice and exiting; probe first to say it in one line.
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        # As the server binds (SO_REUSEADDR): a port whose last server has just stopped (its
-        # connections in TIME_WAIT) is free at once; one with a listener is still refused.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))
-    return make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-
-
-def bind_aws_endpoint(host: str, port: int) -> BaseWSGIServer:
+def bind_aws_endpoint(host: str, port: int, admission: Admission | None = None) -> HttpServer:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return bind(host, port, AwsEndpointGuard(DomainDispatcherApplication(create_backend_app)))
+    return bind(host, port, AwsEndpointGuard(DomainDispatcherApplication(create_backend_app)), admission,
+                error=lambda start_response, status, message: _aws_error(start_response, status, "AccessDeniedException", message),
+                limits=AWS_ENDPOINT_LIMITS)
+
+
+def json_error(start_response: Any, status: int, message: str) -> list[bytes]:
+    """A refusal as the REST API words its errors: {"message", "request_id"}."""
+    request_id = str(uuid.uuid4())
+    body = json.dumps({"message": message, "request_id": request_id}).encode()
+    start_response(f"{status} {HTTPStatus(status).phrase}", [
+        ("Content-Type", "application/json"), ("Content-Length", str(len(body))), ("x-amzn-RequestId", request_id)])
+    return [body]
 
 
 # Far above any real request to these services (DynamoDB's largest is ~16 MB: BatchWriteItem of
 # 25 items of 400 KB plus overhead; SQS, EventBridge and Step Functions take at most 1 MB).
 MAX_AWS_BODY_BYTES = 16 * 1024 * 1024
+# The functions' SDK calls, the CLI's and the console's: short requests (moto answers DynamoDB one
+# at a time anyway), a few long polls.
+AWS_ENDPOINT_LIMITS = ServerLimits(threads=32, max_body_bytes=MAX_AWS_BODY_BYTES)
+# moto's own API (reset, state dumps, its dashboard) and its EC2 instance metadata: not AWS's.
+_MOTO_OWN_PATHS = ("/moto-api", "/latest/meta-data", "/latest/api", "/latest/dynamic", "/latest/user-data")
 _INTERNAL_FAILURE = "The request processing has failed because of an unknown error, exception or failure."
 
 
@@ -59,6 +68,8 @@ class AwsEndpointGuard:
     - a body over MAX_AWS_BODY_BYTES is refused with 413, unread;
     - a JSON-protocol request (application/x-amz-json-*) whose body is not a JSON object is
       refused with 400 SerializationException, as AWS does, before moto parses it;
+    - moto's own endpoints (`/moto-api/...`: reset, state dumps) answer 404 like any path that
+      is no AWS operation;
     - every request is served by the local cloud's one region (us-east-1), whatever region the
       client signed it for: an AWS CLI configured for eu-west-1 sees the fleet's tables too;
     - moto failing on a request (a parameter missing or of the wrong type, an action it does not
@@ -72,6 +83,8 @@ class AwsEndpointGuard:
         self.max_body_bytes = max_body_bytes
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").startswith(_MOTO_OWN_PATHS):
+            return _aws_error(start_response, 404, "UnknownOperationException", "No such AWS operation")
         pin_region(environ)
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -176,27 +189,41 @@ def _aws_error(start_response: Any, status: int, error_type: str, message: str) 
     return [body]
 
 
+# How long a stop waits for requests already received (a `?wait` request runs up to 29 s).
+DRAIN_TIMEOUT_S = 30.0
+
+
 @dataclass
 class Servers:
     """The HTTP servers of one `fleet up`, each on its own thread."""
 
-    servers: list[BaseWSGIServer] = field(default_factory=list)
+    servers: list[HttpServer] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
 
-    def serve(self, server: BaseWSGIServer, name: str) -> None:
+    def serve(self, server: HttpServer, name: str) -> None:
         thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
         thread.start()
         self.servers.append(server)
         self.threads.append(thread)
 
+    def stop_accepting(self) -> None:
+        """New connections are refused (and the ports free for a new `fleet up`) from now on."""
+        for server in self.servers:
+            server.stop_accepting()
+
+    def drain(self, timeout_s: float = DRAIN_TIMEOUT_S) -> bool:
+        """Every request already received gets its answer (within timeout_s): True if all did."""
+        self.stop_accepting()
+        deadline = time.monotonic() + timeout_s
+        return all([server.drain(max(0.0, deadline - time.monotonic())) for server in self.servers])
+
     def shutdown(self) -> None:
         for server in self.servers:
             server.shutdown()
-            server.server_close()
         for thread in self.threads:
             thread.join(timeout=5)
 
 
-def url(server: BaseWSGIServer) -> str:
-    host, port = server.socket.getsockname()[:2]
+def url(server: HttpServer) -> str:
+    host, port = server.server_address
     return f"http://{host}:{port}"
