@@ -27,7 +27,7 @@ def test_every_seam_is_in_place(cloud):
     seams = adapter.seams()
     assert seams == {name: True for name in seams}, seams
     by_purpose = {p: [s.name for s in adapter.SEAMS if s.purpose is p] for p in adapter.Purpose}
-    expected = {adapter.Purpose.DESIGN: 6, adapter.Purpose.FIXES: 9, adapter.Purpose.SPEEDUPS: 9}
+    expected = {adapter.Purpose.DESIGN: 6, adapter.Purpose.FIXES: 14, adapter.Purpose.SPEEDUPS: 9}
     assert {p: len(names) for p, names in by_purpose.items()} == expected, by_purpose
     if adapter.seam.speedups_enabled():
         assert len(seams) == sum(expected.values())
@@ -43,6 +43,11 @@ def test_one_naming_scheme_seam_name_is_its_module():
         assert purpose == seam.purpose.value
         assert importlib.import_module(f"workflows.local.adapter.{seam.name}").SEAM is seam
         assert seam.why and (seam.corrects is not None) == (seam.purpose is adapter.Purpose.FIXES)
+
+
+def test_the_adapter_lists_every_seam_it_installs():
+    listed = adapter.__doc__ or ""
+    assert [s.name for s in adapter.SEAMS if s.name.split(".", 1)[1] not in listed] == []
 
 
 def test_a_seam_whose_attribute_moto_no_longer_has_fails_loudly():

@@ -13,9 +13,20 @@ design/     what the local cloud needs from the engine
   table_faults                injected DynamoDB throughput faults per table
 fixes/      where moto 5.2.5 answers differently from AWS; each names the behaviour it corrects,
             written so it could go upstream
-  context_start_time_text, early_token_answer, sfn_start_execution_parameters,
-  dynamodb_request_isolation, heartbeat_timeout_error_name, mocked_dynamodb_error_name,
-  cancelled_task_ends_quietly, history_include_execution_data, engine_threads_released
+  cancelled_task_ends_quietly     a task cancelled mid-run ends quietly, not with States.Runtime
+  context_start_time_text         $$.Execution.StartTime is ISO 8601 text
+  dynamodb_request_isolation      DynamoDB requests one at a time: conditional writes atomic
+  early_token_answer              a token answered before its heartbeat wait starts is kept
+  engine_threads_released         finished engine threads are not kept forever
+  eventbridge_event_delivered_whole  a target without an input transformer gets the whole event
+  execution_name_generated        an unnamed execution gets a UUID, not `None`
+  execution_status_change_events  Standard executions publish Execution Status Change events
+  heartbeat_timeout_error_name    a lost heartbeat is States.HeartbeatTimeout
+  history_include_execution_data  GetExecutionHistory honours includeExecutionData=false
+  mocked_dynamodb_error_name      a mocked DynamoDB task error keeps its name
+  sfn_start_execution_parameters  states:startExecution takes the ASL's PascalCase fields
+  state_machine_type              an EXPRESS machine's executions are EXPRESS
+  stop_execution                  StopExecution keeps error and cause, ends token waits
 speedups/   the same answers, cheaper; FLEET_ENGINE_SPEEDUPS=0 leaves every one out (CI runs
             the workflow tests once that way: `make test-engine-plain`)
   lazy_batch_package, service_client_cache, parsed_program_cache, path_parse_cache,

@@ -48,11 +48,12 @@ def wait_for_execution_end(execution_arn: str, timeout_s: float) -> bool:
         return _running.wait_for(lambda: execution_arn in _ended, timeout=timeout_s)
 
 
-def interrupt_waits() -> None:
-    """Wake every task of a running execution that waits for a token (the executions have been
+def interrupt_waits(execution_arn: str | None = None) -> None:
+    """Wake every task that waits for a token, of one execution or of all (they have been
     stopped): stock moto leaves such a thread waiting out its TimeoutSeconds."""
     with _running:
-        workers = list(_running_workers)
+        workers = [w for w in _running_workers
+                   if execution_arn is None or w._evaluation_details.execution_details.arn == execution_arn]
     for worker in workers:
         env = getattr(worker, "env", None)
         pool = getattr(getattr(env, "callback_pool_manager", None), "_pool", {}) if env is not None else {}
