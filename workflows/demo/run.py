@@ -115,10 +115,10 @@ def run_lifecycle(cloud: LocalCloud) -> None:
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from fleet_domain import resume
-    from fleet_domain.fleet_cars import FleetCarRepository
-    from fleet_domain.maintenance_repository import MaintenanceJobRepository
-    from fleet_domain.ride_repository import RideRepository
+    from fleet_domain.control import resume
+    from fleet_domain.data.fleet_cars import FleetCarRepository
+    from fleet_domain.data.jobs import MaintenanceJobRepository
+    from fleet_domain.data.rides import RideRepository
 
     sfn, ddb = cloud.client("stepfunctions"), cloud.client("dynamodb")
     tables = {t.logical_id: t.table_name for t in catalog.TABLES}
@@ -204,7 +204,7 @@ def run_lifecycle(cloud: LocalCloud) -> None:
         for c in cars.all()
     ])
     time.sleep(0.2)  # the audit consumer runs asynchronously, as on AWS
-    from fleet_domain.lifecycle_store import Store
+    from fleet_domain.data.base import Store
 
     store = Store(ddb)
     history = list(store.query(TableName=tables["CarHistory"], KeyConditionExpression="car_id = :car",
