@@ -10,11 +10,11 @@ Raises RideValidationError("<field>: <rule>"), which the dispatch workflow catch
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.data.fleet_cars import FleetCarRepository
+from fleet_domain.data.cars import CarRepository
 from fleet_domain.logic.dispatch import find_candidates
 from fleet_domain.platform.observability import lambda_handler, logger, metrics
 
-cars = FleetCarRepository()
+cars = CarRepository()
 
 
 @lambda_handler()

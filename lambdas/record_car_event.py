@@ -9,7 +9,7 @@ Out: {car_id, version, recorded}; recorded is false when that version was alread
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.data.cars import CarHistoryRepository
+from fleet_domain.data.car_history import CarHistoryRepository
 from fleet_domain.models.car import CarStatusChanged
 from fleet_domain.platform.observability import lambda_handler, logger, metrics
 

@@ -15,7 +15,8 @@ from fleet_api.executions import execution_link
 from fleet_api.idempotency import once
 from fleet_api.schemas import CONFLICT, INVALID, NOT_COMPLETED, NOT_FOUND, Accepted, Links, WaitSeconds, response
 from fleet_domain.control import workflows
-from fleet_domain.data.cars import CarHistoryRepository, CarRepository
+from fleet_domain.data.car_history import CarHistoryRepository
+from fleet_domain.data.cars import CarRepository
 from fleet_domain.models.base import DomainModel
 from fleet_domain.models.car import Car, CarEvent, CarRegistration, CarStatus
 from fleet_domain.platform.observability import metrics

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -13,6 +12,7 @@ from fleet_api.schemas import INVALID, response
 from fleet_domain.control import workflows
 from fleet_domain.control.dlq import DeadLetterQueue
 from fleet_domain.models.base import DomainModel
+from fleet_domain.platform.settings import settings
 
 router = Router()
 
@@ -58,7 +58,7 @@ class RedriveReport(DomainModel):
 
 
 def _dlq() -> DeadLetterQueue:
-    return DeadLetterQueue(workflows.sqs(), os.environ["DLQ_URL"])
+    return DeadLetterQueue(workflows.sqs(), settings().required("dlq_url"))
 
 
 @router.get("/dlq", summary="Operational failures waiting in the DLQ",

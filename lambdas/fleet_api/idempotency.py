@@ -7,12 +7,12 @@ natural key (the execution name derived from the request) still prevents a secon
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from fleet_api.errors import Conflict, Invalid
+from fleet_domain.platform.settings import settings
 
 # Powertools' persistence layer keeps per-call state on itself (it is configured by each call),
 # which is right for a Lambda sandbox serving one request at a time. The local runtime serves
@@ -28,13 +28,13 @@ def _setup() -> tuple[Any, Any]:
 
         _local.config = IdempotencyConfig(event_key_jmespath="[scope, key]", payload_validation_jmespath="request",
                                           expires_after_seconds=24 * 3600)
-        _local.persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"],
+        _local.persistence = DynamoDBPersistenceLayer(table_name=settings().required("idempotency_table"),
                                                       boto3_client=dynamodb())
     return _local.config, _local.persistence
 
 
 def register_lambda_context(context: Any) -> None:
-    if os.environ.get("IDEMPOTENCY_TABLE"):
+    if settings().idempotency_table:
         config, _ = _setup()
         config.register_lambda_context(context)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fleet_domain.data import base as repositories
-from fleet_domain.data.cars import CarHistoryRepository, CarRepository
+from fleet_domain.data.car_history import CarHistoryRepository
+from fleet_domain.data.cars import CarRepository
 from fleet_domain.models.car import Car, CarEvent, CarStatus
 from workflows.definitions import catalog
 

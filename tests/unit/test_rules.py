@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from fleet_domain.models.car import FleetCar, Location
+from fleet_domain.models.car import Car, CarReadings, CarSnapshot, Location
 from fleet_domain.models.errors import MaintenanceRequestError, RideValidationError, TripReportError
-from fleet_domain.models.maintenance import CarSnapshot
-from fleet_domain.models.ride import CarBeforeTrip, Route, TripReport
+from fleet_domain.models.ride import Route, TripReport
 from fleet_domain.rules.dispatch import (
     MAX_CANDIDATES,
     choose_candidates,
@@ -31,12 +30,12 @@ PICKUP = {"lat": 52.52, "lon": 13.405}
 RIDE = {"ride_id": "r-1", "pickup": PICKUP, "dropoff": {"lat": 52.50, "lon": 13.35}, "passengers": 2}
 
 
-def car(n: int, km_from_pickup: float = 0.0, **overrides) -> FleetCar:
+def car(n: int, km_from_pickup: float = 0.0, **overrides) -> Car:
     values = {"car_id": f"car-{n}", "vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4,
               "location": {"lat": PICKUP["lat"] + km_from_pickup / 111.2, "lon": PICKUP["lon"]},
               "battery_pct": 90.0, "odometer_km": 1000, "status": "AVAILABLE", "version": 2,
               "created_at": "2026-11-24T18:00:00Z", "updated_at": "2026-11-24T18:00:00Z", **overrides}
-    return FleetCar.model_validate(values)
+    return Car.model_validate(values)
 
 
 def test_distance_between_two_berlin_landmarks():
@@ -78,7 +77,7 @@ def test_route_and_eta():
 
 
 def test_a_finished_trip_takes_the_report_or_estimates_from_the_route():
-    before = CarBeforeTrip(odometer_km=1000, battery_pct=80, km_since_service=500)
+    before = CarReadings(odometer_km=1000, battery_pct=80, km_since_service=500)
     route = Route(pickup_km=1, trip_km=9.2, distance_km=10.2, eta_min=21)
     estimated = finish_trip(before, route, TripReport())
     assert (estimated.odometer_km, estimated.battery_pct, estimated.km_since_service) == (1011, 78.0, 511)

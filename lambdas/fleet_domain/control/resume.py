@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fleet_domain.data.fleet_cars import FleetCarRepository
+from fleet_domain.data.cars import CarRepository
 from fleet_domain.data.jobs import MaintenanceJobRepository
 from fleet_domain.data.rides import RideRepository
 
@@ -62,7 +62,7 @@ def complete_trip(sfn: Any, dynamodb: Any, ride_id: str, odometer_km: int | None
         raise NotWaiting(f"ride {ride_id} is {ride.status.value}, not waiting for its trip to complete"
                          + (" (its completion was already reported)" if ride.trip_report else ""))
     if odometer_km is not None and ride.car_id:
-        car = FleetCarRepository(dynamodb, cars_table=cars_table).get(ride.car_id)
+        car = CarRepository(dynamodb, cars_table=cars_table).get(ride.car_id)
         if car is not None and odometer_km < car.odometer_km:
             raise ValueError(f"odometer_km {odometer_km} is below the {car.odometer_km} km car {car.car_id} had "
                              "before the trip")

@@ -7,13 +7,13 @@ code drives the local cloud and AWS.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from fleet_domain.control.executions import Started, execution_name, start_execution
 from fleet_domain.platform import clients
+from fleet_domain.platform.settings import settings
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -21,20 +21,17 @@ TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 @dataclass(frozen=True)
 class Workflow:
     name: str  # register | dispatch | maintenance: also the execution-name prefix
-    arn_env: str  # the environment variable that holds its state machine ARN
+    setting: str  # the setting that holds its state machine ARN (platform/settings.py)
     business_key: str
 
     @property
     def state_machine_arn(self) -> str:
-        arn = os.environ.get(self.arn_env)
-        if not arn:
-            raise LookupError(f"{self.arn_env} is not set: the {self.name} workflow is not deployed with this API")
-        return arn
+        return settings().required(self.setting, f"the {self.name} workflow is not deployed with this API")
 
 
-REGISTER = Workflow("register", "REGISTER_CAR_STATE_MACHINE_ARN", "vin")
-DISPATCH = Workflow("dispatch", "DISPATCH_CAR_STATE_MACHINE_ARN", "ride_id")
-MAINTENANCE = Workflow("maintenance", "MAINTAIN_CAR_STATE_MACHINE_ARN", "car_id")
+REGISTER = Workflow("register", "register_car_state_machine_arn", "vin")
+DISPATCH = Workflow("dispatch", "dispatch_car_state_machine_arn", "ride_id")
+MAINTENANCE = Workflow("maintenance", "maintain_car_state_machine_arn", "car_id")
 WORKFLOWS = {w.name: w for w in (REGISTER, DISPATCH, MAINTENANCE)}
 
 def sfn() -> Any:

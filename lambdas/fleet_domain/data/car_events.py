@@ -8,7 +8,6 @@ consumer keeps the first copy of a version and ignores the rest.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fleet_domain.models.car import CarChange, CarEvent, CarStatus
 from fleet_domain.models.errors import EventPublishError
 from fleet_domain.platform import clients
+from fleet_domain.platform.settings import settings
 
 SOURCE = "fleet.cars"
 DETAIL_TYPE = "CarStatusChanged"
@@ -28,7 +28,7 @@ def events_client() -> Any:
 def publish(changes: Iterable[CarEvent], client: Any = None, bus_name: str | None = None) -> None:
     """Put the changes on the fleet's bus, in order; EventPublishError when any is not taken."""
     entries = [{
-        "EventBusName": bus_name or os.environ["FLEET_BUS_NAME"],
+        "EventBusName": bus_name or settings().required("fleet_bus_name"),
         "Source": SOURCE,
         "DetailType": DETAIL_TYPE,
         "Detail": change.model_dump_json(exclude_none=True),

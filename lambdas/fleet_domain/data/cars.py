@@ -1,109 +1,90 @@
-"""The Cars and CarHistory tables as the API and the audit consumer read and write them.
+"""The Cars table: one item per car, keyed by car_id, with a status index.
 
-Table names come from the function's environment (CARS_TABLE, CAR_HISTORY_TABLE), read at call
-time. The DynamoDB client is the process's one (fleet_domain.platform.clients).
+The one place in Python that writes a car's status: `status_change` builds the conditional update
+of a legal transition (rules/transitions.py), conditional on the status and version it leaves and
+on who holds the car; the ride and job layers put it in the transaction of the ride or job it
+belongs with. (The ASL's direct writes are checked against the same table by
+tests/unit/test_status_writes.py.)
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import Mapping
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
-
-from fleet_domain.data.base import dynamodb, utf8_checked
-from fleet_domain.models.car import Car, CarEvent, CarStatus
-from fleet_domain.models.errors import UnstorableItemError
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+from fleet_domain.data.base import Repository, values
+from fleet_domain.models.car import Car, CarChange, CarStatus
+from fleet_domain.rules.transitions import HOLDER, is_legal
 
 
-def _to_item(values: dict[str, Any]) -> dict[str, Any]:
-    """Attributes that are None are left out: DynamoDB stores absence, not NULL."""
-    try:
-        return {k: _serializer.serialize(utf8_checked(v)) for k, v in values.items() if v is not None}
-    except (TypeError, ArithmeticError, UnicodeError) as exc:  # NaN, a number out of range, a lone surrogate
-        raise UnstorableItemError(f"DynamoDB cannot store this item: {exc}") from None
-
-
-def _from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
-
-
-def _query(**kwargs: Any) -> Iterator[dict[str, Any]]:
-    for page in dynamodb().get_paginator("query").paginate(**kwargs):
-        for item in page["Items"]:
-            yield _from_item(item)
-
-
-class CarRepository:
-    """The Cars table: one item per car, keyed by car_id, with a status index."""
-
+class CarRepository(Repository):
     STATUS_INDEX = "status-index"
 
-    def __init__(self, table_name: str | None = None):
-        self._table_name = table_name
+    def __init__(self, client: Any = None, cars_table: str | None = None):
+        super().__init__(client, cars=cars_table)
 
-    @property
-    def table_name(self) -> str:
-        return self._table_name or os.environ["CARS_TABLE"]
+    # --- reads ---------------------------------------------------------------------------
 
     def get(self, car_id: str) -> Car | None:
-        resp = dynamodb().get_item(TableName=self.table_name, Key={"car_id": {"S": car_id}}, ConsistentRead=True)
-        return Car.model_validate(_from_item(resp["Item"])) if "Item" in resp else None
+        found = self.read("cars", {"car_id": car_id})
+        return Car.model_validate(found) if found else None
 
     def list_by_status(self, status: CarStatus | str) -> list[Car]:
         """Cars in one status, ordered by car_id: a Query on the status index, never a Scan.
         The index is eventually consistent, as every GSI is."""
-        items = _query(
-            TableName=self.table_name,
-            IndexName=self.STATUS_INDEX,
-            KeyConditionExpression="#status = :status",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":status": {"S": CarStatus(status).value}},
-        )
-        return [Car.model_validate(item) for item in items]
+        items = self.query("cars", IndexName=self.STATUS_INDEX, KeyConditionExpression="#status = :status",
+                           ExpressionAttributeNames={"#status": "status"},
+                           ExpressionAttributeValues={":status": {"S": CarStatus(status).value}})
+        return [Car.model_validate(found) for found in items]
+
+    def available(self) -> list[Car]:
+        return self.list_by_status(CarStatus.AVAILABLE)
+
+    def all(self) -> list[Car]:
+        """Every car (a Scan: for operators' listings, never on a workflow's path)."""
+        return sorted((Car.model_validate(found) for found in self.scan("cars")), key=lambda c: c.car_id)
+
+    # --- the status write ----------------------------------------------------------------
+
+    def status_change(self, car_id: str, held: CarStatus, to: CarStatus, version: int, at: str,
+                      holder: str | None = None, fields: Mapping[str, Any] | None = None,
+                      ) -> tuple[dict[str, Any], CarChange]:
+        """The Update (for TransactWriteItems) that moves the car `held` -> `to`, conditional on
+        `held` at `version` and, where a ride or job holds the car in `held`, on `holder` being
+        it; `to` taking the car sets the holder, leaving it releases the car. With the change
+        it makes (what gets published as CarStatusChanged)."""
+        if not is_legal(held, to):
+            raise ValueError(f"{held.value} -> {to.value} is not a legal car status change")
+        held_by, taken_by = HOLDER.get(held), HOLDER.get(to)
+        condition = "#status = :held AND #version = :version"
+        sets = ["#status = :to", "#version = #version + :one", "updated_at = :at"]
+        removes = []
+        if held_by:
+            condition += f" AND {held_by} = :holder"
+        if taken_by and taken_by != held_by:
+            sets.append(f"{taken_by} = :holder")
+        if held_by and taken_by != held_by:
+            sets.append(f"last_{held_by} = :holder")
+            removes.append(held_by)
+        extra = dict(fields or {})
+        sets += [f"#set_{k} = :set_{k}" for k in extra]
+        update = {
+            "TableName": self.table("cars"), "Key": {"car_id": {"S": car_id}},
+            "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#status": "status", "#version": "version", **{f"#set_{k}": k for k in extra}},
+            "ExpressionAttributeValues": {
+                **values(to=to.value, one=1, at=at, held=held.value, version=version),
+                **(values(holder=holder) if holder is not None and (held_by or taken_by) else {}),
+                **values(**{f"set_{k}": v for k, v in extra.items()}),
+            },
+        }
+        return {"Update": update}, CarChange(car_id, held.value, to.value, version + 1)
 
 
-class CarHistoryRepository:
-    """The CarHistory table: each car's status changes, keyed by (car_id, version)."""
-
-    def __init__(self, table_name: str | None = None):
-        self._table_name = table_name
-
-    @property
-    def table_name(self) -> str:
-        return self._table_name or os.environ["CAR_HISTORY_TABLE"]
-
-    def record(self, event: CarEvent) -> bool:
-        """Keep one status change. A version already recorded is left alone (an event delivered
-        twice is a no-op): returns False then, True when this call wrote it."""
-        item = _to_item(event.model_dump(mode="json"))
-        try:
-            dynamodb().put_item(
-                TableName=self.table_name,
-                Item=item,
-                ConditionExpression="attribute_not_exists(#version)",
-                ExpressionAttributeNames={"#version": "version"},
-            )
-        except dynamodb().exceptions.ConditionalCheckFailedException:
-            return False
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ValidationException":
-                raise UnstorableItemError(f"DynamoDB refused the event: {exc.response['Error'].get('Message', '')[:300]}") from None
-            raise
-        return True
-
-    def history(self, car_id: str) -> list[CarEvent]:
-        """The car's status changes, oldest first (by version)."""
-        items = _query(
-            TableName=self.table_name,
-            KeyConditionExpression="car_id = :car_id",
-            ExpressionAttributeValues={":car_id": {"S": car_id}},
-            ScanIndexForward=True,
-            ConsistentRead=True,
-        )
-        return [CarEvent.model_validate(item) for item in items]
+def as_found(car: Car | None) -> str:
+    """A car as a conflict found it, for the error's message."""
+    if car is None:
+        return "missing"
+    holder = f" (ride_id {car.ride_id})" if car.ride_id else f" (job_id {car.job_id})" if car.job_id else ""
+    return f"{car.status.value} v{car.version}{holder}"

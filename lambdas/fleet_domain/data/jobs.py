@@ -14,57 +14,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet_domain.data.base import Cancelled, Store, plain, value, values
+from fleet_domain.data.base import Cancelled, Repository, item, values
+from fleet_domain.data.cars import CarRepository, as_found
 from fleet_domain.models.car import CarChange, CarStatus
 from fleet_domain.models.errors import CarStateConflict
 from fleet_domain.models.maintenance import ACTIVE_JOB_STATUSES, JobStatus, MaintenanceJob
 
 
-class MaintenanceJobRepository(Store):
+class MaintenanceJobRepository(Repository):
     CAR_INDEX = "car-index"
 
     def __init__(self, client: Any = None, jobs_table: str | None = None, cars_table: str | None = None):
-        super().__init__(client, maintenance_jobs=jobs_table, cars=cars_table)
+        super().__init__(client, maintenance_jobs=jobs_table)
+        self.cars = CarRepository(client, cars_table=cars_table)
 
     # --- reads ---------------------------------------------------------------------------
 
     def get(self, job_id: str) -> MaintenanceJob | None:
-        item = self.read("maintenance_jobs", {"job_id": job_id})
-        return MaintenanceJob.model_validate(item) if item else None
+        found = self.read("maintenance_jobs", {"job_id": job_id})
+        return MaintenanceJob.model_validate(found) if found else None
 
     def for_car(self, car_id: str) -> list[MaintenanceJob]:
-        items = self.query(TableName=self.table("maintenance_jobs"), IndexName=self.CAR_INDEX,
-                           KeyConditionExpression="car_id = :car", ExpressionAttributeValues=values(car=car_id))
+        items = self.query("maintenance_jobs", IndexName=self.CAR_INDEX, KeyConditionExpression="car_id = :car",
+                           ExpressionAttributeValues=values(car=car_id))
         return sorted((MaintenanceJob.model_validate(i) for i in items), key=lambda j: j.opened_at)
 
     def all(self) -> list[MaintenanceJob]:
         """Every job (a Scan: for operators and tests, never on a workflow's path)."""
-        jobs = []
-        for page in self.client.get_paginator("scan").paginate(TableName=self.table("maintenance_jobs")):
-            jobs += [MaintenanceJob.model_validate(plain(item)) for item in page["Items"]]
-        return sorted(jobs, key=lambda j: j.opened_at)
+        return sorted((MaintenanceJob.model_validate(found) for found in self.scan("maintenance_jobs")),
+                      key=lambda j: j.opened_at)
 
     # --- the job -------------------------------------------------------------------------
 
     def open(self, job: MaintenanceJob, available_version: int) -> CarChange:
         """AVAILABLE (at the version read) -> IN_MAINTENANCE held by the job, and the job OPEN.
         Cancelled when the car changed since it was read or the job exists."""
-        change = CarChange(job.car_id, CarStatus.AVAILABLE.value, CarStatus.IN_MAINTENANCE.value,
-                           available_version + 1)
-        item = job.model_dump(exclude_none=True, mode="json")
+        car_update, change = self.cars.status_change(job.car_id, CarStatus.AVAILABLE, CarStatus.IN_MAINTENANCE,
+                                                     available_version, job.opened_at, holder=job.job_id)
         self.transact(
-            {"Update": {
-                "TableName": self.table("cars"), "Key": {"car_id": {"S": job.car_id}},
-                "UpdateExpression": "SET #status = :to, #version = #version + :one, job_id = :job, updated_at = :at",
-                "ConditionExpression": "#status = :available AND #version = :version",
-                "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
-                "ExpressionAttributeValues": values(to=CarStatus.IN_MAINTENANCE.value, one=1, job=job.job_id,
-                                                    at=job.opened_at, available=CarStatus.AVAILABLE.value,
-                                                    version=available_version),
-            }},
+            car_update,
             {"Put": {
                 "TableName": self.table("maintenance_jobs"),
-                "Item": {k: value(v) for k, v in item.items()},
+                "Item": item(job.model_dump(mode="json")),
                 "ConditionExpression": "attribute_not_exists(job_id)",
             }},
         )
@@ -88,33 +79,28 @@ class MaintenanceJobRepository(Store):
               car_set: dict[str, Any] | None = None, job_set: dict[str, Any] | None = None) -> CarChange:
         """IN_MAINTENANCE (version, held by the job) -> car_to, and the job closed as job_to.
         Run again after it took effect, it answers with the same change."""
-        change = CarChange(car_id, CarStatus.IN_MAINTENANCE.value, car_to.value, version + 1)
+        car_update, change = self.cars.status_change(car_id, CarStatus.IN_MAINTENANCE, car_to, version, at,
+                                                     holder=job_id, fields=car_set)
         try:
-            self.transact(
-                self._car_update(job_id, car_id, version, car_to, at, car_set or {}),
-                self._job_close(job_id, job_to, at, version + 1, job_set or {}),
-            )
+            self.transact(car_update, self._job_close(job_id, job_to, at, version + 1, job_set or {}))
             return change
         except Cancelled:
             pass
         job = self.get(job_id)
         if job and job.status is job_to and job.closed_car_version == version + 1:
             return change
-        car = self.read("cars", {"car_id": car_id}) or {}
         raise CarStateConflict(
             f"cannot close job {job_id}: expected car {car_id} IN_MAINTENANCE for it at version {version}; found the "
-            f"car {car.get('status')} v{car.get('version')} (job_id {car.get('job_id')}) and the job "
-            f"{job.status.value if job else 'missing'}")
+            f"car {as_found(self.cars.get(car_id))} and the job {job.status.value if job else 'missing'}")
 
     def fail(self, job_id: str, car_id: str, version: int, reason: str, at: str) -> CarChange | None:
         """The job FAILED and the car it holds (at version) OUT_OF_SERVICE. A car the job no longer
         holds is left alone. Returns the car change (again on a repeated call), or None."""
-        change = CarChange(car_id, CarStatus.IN_MAINTENANCE.value, CarStatus.OUT_OF_SERVICE.value, version + 1)
+        car_update, change = self.cars.status_change(car_id, CarStatus.IN_MAINTENANCE, CarStatus.OUT_OF_SERVICE,
+                                                     version, at, holder=job_id)
         try:
-            self.transact(
-                self._car_update(job_id, car_id, version, CarStatus.OUT_OF_SERVICE, at, {}),
-                self._job_close(job_id, JobStatus.FAILED, at, version + 1, {"reason_closed": reason}),
-            )
+            self.transact(car_update, self._job_close(job_id, JobStatus.FAILED, at, version + 1,
+                                                      {"reason_closed": reason}))
             return change
         except Cancelled as cancelled:
             if not cancelled.failed(1):  # the job is still open but the car is not ours: close the job only
@@ -150,21 +136,6 @@ class MaintenanceJobRepository(Store):
         )
 
     # --- items ---------------------------------------------------------------------------
-
-    def _car_update(self, job_id: str, car_id: str, version: int, to: CarStatus, at: str,
-                    car_set: dict[str, Any]) -> dict[str, Any]:
-        sets = "".join(f", {k} = :set_{k}" for k in car_set)
-        return {"Update": {
-            "TableName": self.table("cars"), "Key": {"car_id": {"S": car_id}},
-            "UpdateExpression": f"SET #status = :to, #version = #version + :one, updated_at = :at, "
-                                f"last_job_id = :job{sets} REMOVE job_id",
-            "ConditionExpression": "#status = :held AND #version = :version AND job_id = :job",
-            "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
-            "ExpressionAttributeValues": {
-                **values(to=to.value, one=1, at=at, job=job_id, held=CarStatus.IN_MAINTENANCE.value, version=version),
-                **values(**{f"set_{k}": v for k, v in car_set.items()}),
-            },
-        }}
 
     def _job_close(self, job_id: str, to: JobStatus, at: str, car_version: int | None,
                    job_set: dict[str, Any]) -> dict[str, Any]:

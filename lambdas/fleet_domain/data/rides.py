@@ -14,33 +14,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet_domain.data.base import Cancelled, Store, plain, value, values
+from fleet_domain.data.base import Cancelled, Repository, attribute, values
+from fleet_domain.data.cars import CarRepository, as_found
 from fleet_domain.models.car import CarChange, CarStatus, Location
 from fleet_domain.models.errors import CarStateConflict
 from fleet_domain.models.ride import CarAfterTrip, Ride, RideStatus, Route
 
-_NAMES = {"#status": "status", "#version": "version"}
 
-
-class RideRepository(Store):
+class RideRepository(Repository):
     def __init__(self, client: Any = None, rides_table: str | None = None, cars_table: str | None = None):
-        super().__init__(client, rides=rides_table, cars=cars_table)
+        super().__init__(client, rides=rides_table)
+        self.cars = CarRepository(client, cars_table=cars_table)
 
     # --- reads ---------------------------------------------------------------------------
 
     def get(self, ride_id: str) -> Ride | None:
-        item = self.read("rides", {"ride_id": ride_id})
-        return Ride.model_validate(item) if item else None
+        found = self.read("rides", {"ride_id": ride_id})
+        return Ride.model_validate(found) if found else None
 
     def all(self) -> list[Ride]:
         """Every ride (a Scan: for operators and tests, never on a workflow's path)."""
-        rides = []
-        for page in self.client.get_paginator("scan").paginate(TableName=self.table("rides")):
-            rides += [Ride.model_validate(plain(item)) for item in page["Items"]]
-        return sorted(rides, key=lambda r: r.requested_at)
-
-    def _car(self, car_id: str) -> dict[str, Any]:
-        return self.read("cars", {"car_id": car_id}) or {}
+        return sorted((Ride.model_validate(found) for found in self.scan("rides")), key=lambda r: r.requested_at)
 
     # --- the trip ------------------------------------------------------------------------
 
@@ -48,10 +42,11 @@ class RideRepository(Store):
         """RESERVED (version, held by the ride) -> ON_TRIP, and the ride ON_TRIP with the car,
         the route and the task token. Run again after it took effect, it only stores the new
         token (a retried attempt has a new one)."""
-        change = CarChange(car_id, CarStatus.RESERVED.value, CarStatus.ON_TRIP.value, version + 1)
+        car_update, change = self.cars.status_change(car_id, CarStatus.RESERVED, CarStatus.ON_TRIP, version, at,
+                                                     holder=ride_id)
         try:
             self.transact(
-                self._car_update(car_id, CarStatus.RESERVED, version, ride_id, CarStatus.ON_TRIP, at),
+                car_update,
                 {"Update": {
                     "TableName": self.table("rides"), "Key": {"ride_id": {"S": ride_id}},
                     "UpdateExpression": "SET #status = :on_trip, car_id = :car, #route = :route, task_token = :token, "
@@ -66,9 +61,9 @@ class RideRepository(Store):
             return change
         except Cancelled:
             pass
-        ride, car = self.get(ride_id), self._car(car_id)
-        if (ride and ride.status is RideStatus.ON_TRIP and ride.car_id == car_id and car.get("ride_id") == ride_id
-                and car.get("status") == CarStatus.ON_TRIP.value and car.get("version") == version + 1):
+        ride, car = self.get(ride_id), self.cars.get(car_id)
+        if (ride and ride.status is RideStatus.ON_TRIP and ride.car_id == car_id and car and car.ride_id == ride_id
+                and car.status is CarStatus.ON_TRIP and car.version == version + 1):
             self.update(
                 TableName=self.table("rides"), Key={"ride_id": {"S": ride_id}},
                 UpdateExpression="SET task_token = :token",
@@ -79,26 +74,20 @@ class RideRepository(Store):
             return change
         raise CarStateConflict(
             f"cannot start the trip of ride {ride_id}: expected car {car_id} RESERVED for it at version {version} "
-            f"and the ride REQUESTED; found the car {car.get('status')} v{car.get('version')} "
-            f"(ride_id {car.get('ride_id')}) and the ride {ride.status.value if ride else 'missing'}")
+            f"and the ride REQUESTED; found the car {as_found(car)} and the ride {ride.status.value if ride else 'missing'}")
 
     def complete_trip(self, ride_id: str, car_id: str, version: int, after: CarAfterTrip, dropoff: Location,
                       at: str) -> tuple[CarChange, CarAfterTrip]:
         """ON_TRIP (version, held by the ride) -> AVAILABLE at the dropoff with the odometer and
         battery after the trip, and the ride COMPLETED. Run again after it took effect, it
         answers with what the first run stored."""
-        change = CarChange(car_id, CarStatus.ON_TRIP.value, CarStatus.AVAILABLE.value, version + 1)
+        car_update, change = self.cars.status_change(
+            car_id, CarStatus.ON_TRIP, CarStatus.AVAILABLE, version, at, holder=ride_id,
+            fields={"odometer_km": after.odometer_km, "battery_pct": after.battery_pct,
+                    "km_since_service": after.km_since_service, "location": dropoff.model_dump()})
         try:
             self.transact(
-                self._car_update(
-                    car_id, CarStatus.ON_TRIP, version, ride_id, CarStatus.AVAILABLE, at,
-                    extra_set="odometer_km = :odometer, battery_pct = :battery, km_since_service = :since, "
-                              "#location = :dropoff, last_ride_id = :ride",
-                    extra_names={"#location": "location"},
-                    extra_values=values(odometer=after.odometer_km, battery=after.battery_pct,
-                                        since=after.km_since_service, dropoff=dropoff.model_dump()),
-                    release=True,
-                ),
+                car_update,
                 {"Update": {
                     "TableName": self.table("rides"), "Key": {"ride_id": {"S": ride_id}},
                     "UpdateExpression": "SET #status = :completed, trip = :trip, completed_at = :at, updated_at = :at "
@@ -115,11 +104,9 @@ class RideRepository(Store):
         ride = self.get(ride_id)
         if ride and ride.status is RideStatus.COMPLETED and ride.car_id == car_id and ride.trip is not None:
             return change, ride.trip
-        car = self._car(car_id)
         raise CarStateConflict(
             f"cannot complete the trip of ride {ride_id}: expected car {car_id} ON_TRIP for it at version {version}; "
-            f"found the car {car.get('status')} v{car.get('version')} and the ride "
-            f"{ride.status.value if ride else 'missing'}")
+            f"found the car {as_found(self.cars.get(car_id))} and the ride {ride.status.value if ride else 'missing'}")
 
     def fail_ride(self, ride_id: str, car_id: str | None, available_version: int | None, reason: str,
                   at: str) -> CarChange | None:
@@ -130,13 +117,9 @@ class RideRepository(Store):
         if car_id is not None and available_version is not None:
             for held, held_version, to in ((CarStatus.ON_TRIP, available_version + 2, CarStatus.OUT_OF_SERVICE),
                                            (CarStatus.RESERVED, available_version + 1, CarStatus.AVAILABLE)):
-                change = CarChange(car_id, held.value, to.value, held_version + 1)
+                car_update, change = self.cars.status_change(car_id, held, to, held_version, at, holder=ride_id)
                 try:
-                    self.transact(
-                        self._car_update(car_id, held, held_version, ride_id, to, at,
-                                         extra_set="last_ride_id = :ride", release=True),
-                        self._ride_failure(ride_id, reason, at, change),
-                    )
+                    self.transact(car_update, self._ride_failure(ride_id, reason, at, change))
                     return change
                 except Cancelled as cancelled:
                     if cancelled.failed(1):
@@ -172,30 +155,12 @@ class RideRepository(Store):
 
     # --- items ---------------------------------------------------------------------------
 
-    def _car_update(self, car_id: str, held: CarStatus, version: int, ride_id: str, to: CarStatus, at: str,
-                    extra_set: str = "", extra_names: dict[str, str] | None = None,
-                    extra_values: dict[str, Any] | None = None, release: bool = False) -> dict[str, Any]:
-        """The car moves held -> to, conditional on being `held` at `version` for this ride."""
-        update = "SET #status = :to, #version = #version + :one, updated_at = :at"
-        if extra_set:
-            update += ", " + extra_set
-        if release:
-            update += " REMOVE ride_id"
-        return {"Update": {
-            "TableName": self.table("cars"), "Key": {"car_id": {"S": car_id}},
-            "UpdateExpression": update,
-            "ConditionExpression": "#status = :held AND #version = :version AND ride_id = :ride",
-            "ExpressionAttributeNames": {**_NAMES, **(extra_names or {})},
-            "ExpressionAttributeValues": {**values(to=to.value, one=1, at=at, held=held.value, version=version,
-                                                   ride=ride_id), **(extra_values or {})},
-        }}
-
     def _ride_failure(self, ride_id: str, reason: str, at: str, change: CarChange | None) -> dict[str, Any]:
         update = "SET #status = :failed, reason = :reason, updated_at = :at"
-        extra = {}
+        extra: dict[str, Any] = {}
         if change is not None:
             update += ", car_outcome = :outcome"
-            extra[":outcome"] = value(change.__dict__)
+            extra[":outcome"] = attribute(change.__dict__)
         return {"Update": {
             "TableName": self.table("rides"), "Key": {"ride_id": {"S": ride_id}},
             "UpdateExpression": update + " REMOVE task_token",
@@ -205,3 +170,4 @@ class RideRepository(Store):
                                                    requested=RideStatus.REQUESTED.value,
                                                    on_trip=RideStatus.ON_TRIP.value), **extra},
         }}
+

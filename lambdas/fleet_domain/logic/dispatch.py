@@ -11,12 +11,12 @@ from pydantic import ValidationError
 
 from fleet_domain.data import car_events
 from fleet_domain.data.car_events import Publish, car_event
-from fleet_domain.data.fleet_cars import FleetCarRepository
+from fleet_domain.data.cars import CarRepository
 from fleet_domain.data.rides import RideRepository
+from fleet_domain.models.car import CarSnapshot
 from fleet_domain.models.errors import TripReportError
 from fleet_domain.models.ride import (
     Candidates,
-    CarAfterCompletion,
     RideFailed,
     RideFailure,
     TripCompleted,
@@ -30,7 +30,7 @@ from fleet_domain.rules.dispatch import choose_candidates, finish_trip, maintena
 # --- FindCandidates ------------------------------------------------------------------------------
 
 
-def find_candidates(event: Any, cars: FleetCarRepository) -> Candidates:
+def find_candidates(event: Any, cars: CarRepository) -> Candidates:
     ride = validate_ride(event)
     found = choose_candidates(ride, cars.available())
     return Candidates(ride=ride, candidates=found, count=len(found))
@@ -61,9 +61,9 @@ def complete_trip(request: TripCompletion, rides: RideRepository,
                                         request.at)
     publish([car_event(change, request.at, request.execution_arn, f"trip of ride {request.ride_id} completed")])
     return TripCompleted(
-        car=CarAfterCompletion(car_id=request.car_id, status=change.status, version=change.version,
-                               odometer_km=after.odometer_km, battery_pct=after.battery_pct,
-                               km_since_service=after.km_since_service),
+        car=CarSnapshot(car_id=request.car_id, status=change.status, version=change.version,
+                        odometer_km=after.odometer_km, battery_pct=after.battery_pct,
+                        km_since_service=after.km_since_service),
         maintenance=maintenance_due(after.battery_pct, after.km_since_service),
     )
 

@@ -11,13 +11,12 @@ from typing import Any
 from fleet_domain.data import car_events
 from fleet_domain.data.base import Cancelled
 from fleet_domain.data.car_events import Publish, car_event
-from fleet_domain.data.fleet_cars import FleetCarRepository
+from fleet_domain.data.cars import CarRepository
 from fleet_domain.data.jobs import MaintenanceJobRepository
-from fleet_domain.models.car import CarChange, CarStatus, FleetCar
+from fleet_domain.models.car import CarChange, CarSnapshot, CarStatus
 from fleet_domain.models.errors import CarNotFoundError, CarStateConflict
 from fleet_domain.models.maintenance import (
     CarRetirement,
-    CarSnapshot,
     Closed,
     Entered,
     JobRef,
@@ -34,16 +33,10 @@ from fleet_domain.rules.maintenance import validate_request
 ENTER_ATTEMPTS = 3
 
 
-def snapshot(car: FleetCar) -> CarSnapshot:
-    return CarSnapshot(car_id=car.car_id, status=car.status.value, version=car.version, model=car.model,
-                       year=car.year, odometer_km=car.odometer_km, battery_pct=car.battery_pct,
-                       km_since_service=car.km_since_service)
-
-
 # --- EnterMaintenance ----------------------------------------------------------------------------
 
 
-def enter_maintenance(entry: MaintenanceEntry, cars: FleetCarRepository, jobs: MaintenanceJobRepository,
+def enter_maintenance(entry: MaintenanceEntry, cars: CarRepository, jobs: MaintenanceJobRepository,
                       publish: Publish = car_events.publish) -> Entered:
     request = validate_request(entry.request)
     ref = JobRef(job_id=entry.job_id, car_id=request.car_id, reason=request.reason, ride_id=request.ride_id)
@@ -56,9 +49,9 @@ def enter_maintenance(entry: MaintenanceEntry, cars: FleetCarRepository, jobs: M
             # An earlier attempt of this step opened the job: answer as it did, publish again.
             change = CarChange(car.car_id, CarStatus.AVAILABLE.value, CarStatus.IN_MAINTENANCE.value, car.version)
             publish([car_event(change, entry.at, entry.execution_arn, reason)])
-            return Entered(entered=True, job=ref, car=snapshot(car))
+            return Entered(entered=True, job=ref, car=CarSnapshot.of(car))
         if car.status is not CarStatus.AVAILABLE:
-            return Entered(entered=False, job=ref, car=snapshot(car))
+            return Entered(entered=False, job=ref, car=CarSnapshot.of(car))
         job = MaintenanceJob(job_id=entry.job_id, car_id=car.car_id, reason=request.reason, status=JobStatus.OPEN,
                              opened_at=entry.at, updated_at=entry.at, execution_arn=entry.execution_arn,
                              ride_id=request.ride_id, car_version=car.version + 1)
@@ -69,7 +62,7 @@ def enter_maintenance(entry: MaintenanceEntry, cars: FleetCarRepository, jobs: M
                 raise CarStateConflict(f"job {entry.job_id} exists, but car {car.car_id} is not in maintenance for it") from None
             continue  # the car changed since it was read: read it again
         publish([car_event(change, entry.at, entry.execution_arn, reason)])
-        entered = snapshot(car).model_copy(update={"status": change.status, "version": change.version})
+        entered = CarSnapshot.of(car, status=change.status, version=change.version)
         return Entered(entered=True, job=ref, car=entered)
     raise CarStateConflict(f"car {request.car_id} changed {ENTER_ATTEMPTS} times while entering maintenance")
 

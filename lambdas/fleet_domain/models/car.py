@@ -120,23 +120,43 @@ class CarDetails(StoredModel):
 
 
 class Car(CarDetails):
-    """A car as stored in the Cars table."""
+    """A car as stored in the Cars table: the one model of a car's record, read by the API, the
+    dispatch and the maintenance workflows alike."""
 
     status: CarStatus
     version: Annotated[int, Field(ge=1)]
     created_at: str
     updated_at: str
-
-
-class FleetCar(Car):
-    """A car as the dispatch and maintenance workflows read it: the stored car plus the fields they
-    maintain on it."""
-
     km_since_service: int = 0
-    ride_id: str | None = None  # while RESERVED or ON_TRIP
+    ride_id: str | None = None  # while RESERVED or ON_TRIP (rules/transitions.py HOLDER)
     job_id: str | None = None  # while IN_MAINTENANCE
     last_ride_id: str | None = None
     last_job_id: str | None = None
+
+
+class CarReadings(DomainModel):
+    """A car's meters: what a trip changes and what maintenance looks at."""
+
+    odometer_km: int
+    battery_pct: float
+    km_since_service: int = 0
+
+
+class CarSnapshot(DomainModel):
+    """A view of a car as a workflow carries it from state to state (maintenance; a trip's end)."""
+
+    car_id: str
+    status: str
+    version: int
+    model: str | None = None
+    year: int | None = None
+    odometer_km: int | None = None
+    battery_pct: float | None = None
+    km_since_service: int | None = None
+
+    @classmethod
+    def of(cls, car: Car, **changes: Any) -> CarSnapshot:
+        return cls(**{**car.model_dump(include=set(cls.model_fields)), "status": car.status.value, **changes})
 
 
 @dataclass(frozen=True)

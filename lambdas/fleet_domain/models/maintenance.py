@@ -20,6 +20,7 @@ from fleet_domain.models.base import (
     Timestamp,
     Version,
 )
+from fleet_domain.models.car import CarSnapshot
 
 
 class JobStatus(str, Enum):
@@ -48,19 +49,6 @@ class MaintenanceRequest(DomainModel):
     ride_id: str | None = None  # the trip after which a dispatch found maintenance due
     started_by: str | None = Field(None, alias="AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID")
     correlation_id: Annotated[str, Field(strict=True, max_length=128)] | None = None
-
-
-class CarSnapshot(DomainModel):
-    """The car as the maintenance workflow carries it from state to state."""
-
-    car_id: str
-    status: str
-    version: int
-    model: str | None = None
-    year: int | None = None
-    odometer_km: int | None = None
-    battery_pct: float | None = None
-    km_since_service: int | None = None
 
 
 class CheckResult(DomainModel):

@@ -18,7 +18,7 @@ from fleet_domain.models.base import (
     Timestamp,
     Version,
 )
-from fleet_domain.models.car import Location
+from fleet_domain.models.car import Car, CarReadings, CarSnapshot, Location
 
 RIDE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"  # it becomes part of execution names
 
@@ -53,17 +53,18 @@ class RideRequest(DomainModel):
         return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
-class Candidate(DomainModel):
+class Candidate(CarReadings):
     """A car that can take the ride, as read at `version`: ReserveCar is conditional on it."""
 
     car_id: str
     version: int
     seats: int
     location: Location
-    battery_pct: float
-    odometer_km: int
-    km_since_service: int
     distance_km: float  # to the pickup
+
+    @classmethod
+    def of(cls, car: Car, distance_km: float) -> Candidate:
+        return cls(**car.model_dump(include=set(cls.model_fields)), distance_km=distance_km)
 
 
 class Route(DomainModel):
@@ -82,16 +83,9 @@ class TripReport(DomainModel):
     battery_pct: Annotated[float, Field(ge=0, le=100)] | None = None
 
 
-class CarBeforeTrip(DomainModel):
-    odometer_km: int
-    battery_pct: float
-    km_since_service: int = 0
+class CarAfterTrip(CarReadings):
+    """The car's meters after a trip (kept on the ride), and how far it drove."""
 
-
-class CarAfterTrip(DomainModel):
-    odometer_km: int
-    battery_pct: float
-    km_since_service: int
     driven_km: int
 
 
@@ -172,7 +166,7 @@ class TripCompletion(DomainModel):
     ride_id: Key
     car_id: Key
     version: Version  # the car's ON_TRIP version
-    before: CarBeforeTrip
+    before: CarReadings
     route: Route
     dropoff: Location
     report: Any = None  # what the car sent back through the task token
@@ -180,17 +174,8 @@ class TripCompletion(DomainModel):
     execution_arn: ExecutionArn | None = None
 
 
-class CarAfterCompletion(DomainModel):
-    car_id: str
-    status: str
-    version: int
-    odometer_km: int
-    battery_pct: float
-    km_since_service: int
-
-
 class TripCompleted(DomainModel):
-    car: CarAfterCompletion
+    car: CarSnapshot
     maintenance: MaintenanceDue
 
 

@@ -8,14 +8,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import ValidationError
-
-from fleet_domain.models.car import FleetCar, Location
+from fleet_domain.models.car import Car, CarReadings, Location
 from fleet_domain.models.errors import RideValidationError, TripReportError
 from fleet_domain.models.ride import (
     Candidate,
     CarAfterTrip,
-    CarBeforeTrip,
     MaintenanceDue,
     RideRequest,
     Route,
@@ -23,6 +20,7 @@ from fleet_domain.models.ride import (
     TripReport,
 )
 from fleet_domain.rules.geo import distance_km
+from fleet_domain.rules.requests import validated
 
 #: FindCandidates returns at most this many cars: the bound of the state machine's reservation loop.
 MAX_CANDIDATES = 5
@@ -37,26 +35,25 @@ MAINTENANCE_BATTERY_PCT = 20.0
 #: ... or after this many km since its last service.
 SERVICE_INTERVAL_KM = 10_000
 
+_RIDE_RULES = {
+    "ride_id": "must be 1 to 40 letters, digits, '-' or '_'",
+    "passengers": "must be a whole number from 1 to 9",
+    "pickup": "must be an object {lat, lon}",
+    "dropoff": "must be an object {lat, lon}",
+}
+
+
+def _ride_rule(field: str) -> str | None:
+    if field.endswith(".lat"):
+        return "must be a number from -90 to 90"
+    if field.endswith(".lon"):
+        return "must be a number from -180 to 180"
+    return _RIDE_RULES.get(field)
+
+
 def validate_ride(event: Any) -> RideRequest:
     """The ride a dispatch request describes, or RideValidationError naming the first field at fault."""
-    try:
-        return RideRequest.model_validate(event)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "request"
-        if error["type"] == "missing":
-            raise RideValidationError(field, "is required") from None
-        if error["type"] == "extra_forbidden":
-            raise RideValidationError(field, "is not a field of a ride request") from None
-        rules = {
-            "ride_id": "must be 1 to 40 letters, digits, '-' or '_'",
-            "passengers": "must be a whole number from 1 to 9",
-            "pickup": "must be an object {lat, lon}",
-            "dropoff": "must be an object {lat, lon}",
-        }
-        rule = rules.get(field) or ("must be a number from -90 to 90" if field.endswith(".lat") else
-                                    "must be a number from -180 to 180" if field.endswith(".lon") else error["msg"])
-        raise RideValidationError(field, rule) from None
+    return validated(RideRequest, event, RideValidationError, "ride request", _ride_rule)
 
 
 def battery_needed_pct(km: float) -> float:
@@ -71,7 +68,7 @@ def maintenance_due(battery_pct: float, km_since_service: int) -> MaintenanceDue
     return MaintenanceDue(due=False)
 
 
-def choose_candidates(ride: RideRequest, cars: list[FleetCar]) -> list[Candidate]:
+def choose_candidates(ride: RideRequest, cars: list[Car]) -> list[Candidate]:
     """AVAILABLE cars that seat the passengers, are not due for maintenance and have the battery
     for the drive to the pickup and the trip, nearest to the pickup first (ties by car_id)."""
     trip_km = distance_km(ride.pickup, ride.dropoff)
@@ -82,11 +79,7 @@ def choose_candidates(ride: RideRequest, cars: list[FleetCar]) -> list[Candidate
             continue
         if car.battery_pct < battery_needed_pct(to_pickup + trip_km):
             continue
-        candidates.append(Candidate(
-            car_id=car.car_id, version=car.version, seats=car.seats, location=car.location,
-            battery_pct=car.battery_pct, odometer_km=car.odometer_km, km_since_service=car.km_since_service,
-            distance_km=to_pickup,
-        ))
+        candidates.append(Candidate.of(car, distance_km=to_pickup))
     candidates.sort(key=lambda c: (c.distance_km, c.car_id))
     return candidates[:MAX_CANDIDATES]
 
@@ -99,7 +92,7 @@ def plan_route(start: Location, pickup: Location, dropoff: Location) -> Route:
                  eta_min=max(1, math.ceil(total / AVERAGE_SPEED_KMH * 60)))
 
 
-def finish_trip(before: CarBeforeTrip, route: Route, report: TripReport) -> CarAfterTrip:
+def finish_trip(before: CarReadings, route: Route, report: TripReport) -> CarAfterTrip:
     """The car after the trip: the reported odometer and battery, or estimates from the route."""
     odometer = report.odometer_km if report.odometer_km is not None else before.odometer_km + math.ceil(route.distance_km)
     if odometer < before.odometer_km:

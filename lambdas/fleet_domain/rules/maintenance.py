@@ -8,19 +8,18 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from pydantic import ValidationError
-
+from fleet_domain.models.car import CarSnapshot
 from fleet_domain.models.errors import MaintenanceRequestError
 from fleet_domain.models.maintenance import (
     CHECKS,
     Booking,
-    CarSnapshot,
     CheckResult,
     MaintenanceRequest,
     PartsOrder,
     RoadTestResult,
 )
 from fleet_domain.rules.dispatch import MAINTENANCE_BATTERY_PCT, SERVICE_INTERVAL_KM
+from fleet_domain.rules.requests import validated
 
 #: Past this odometer reading a car fails its road test: it has reached the end of its service life.
 SERVICE_LIFE_KM = 400_000
@@ -33,18 +32,12 @@ PARTS_FOR_CHECK = dict(zip(CHECKS, ("high-voltage battery module", "brake pad se
                                     "shock absorber pair"), strict=True))
 
 
+_REQUEST_RULES = {"car_id": "must be a car id (car-<VIN>)", "reason": "must be 1 to 200 characters"}
+
+
 def validate_request(event: Any) -> MaintenanceRequest:
-    try:
-        return MaintenanceRequest.model_validate(event)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "request"
-        if error["type"] == "missing":
-            raise MaintenanceRequestError(field, "is required") from None
-        if error["type"] == "extra_forbidden":
-            raise MaintenanceRequestError(field, "is not a field of a maintenance request") from None
-        rules = {"car_id": "must be a car id (car-<VIN>)", "reason": "must be 1 to 200 characters"}
-        raise MaintenanceRequestError(field, rules.get(field, error["msg"])) from None
+    """The maintenance a request asks for, or MaintenanceRequestError naming the first field at fault."""
+    return validated(MaintenanceRequest, event, MaintenanceRequestError, "maintenance request", _REQUEST_RULES.get)
 
 
 def diagnose(car: CarSnapshot, reason: str) -> list[str]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
-
 from fleet_domain.models.car import MIN_YEAR, CarDetails, CarRegistration, max_year
 from fleet_domain.models.errors import CarValidationError
+from fleet_domain.rules.requests import validated
 
 # What each field must be, in the words the caller reads after "<field>: ".
 _RULES: dict[str, Callable[[], str]] = {
+    "request": lambda: "must be a JSON object",
     "vin": lambda: "must be 17 characters of the VIN alphabet (digits and A-Z except I, O, Q)",
     "model": lambda: "must be 1 to 64 printable characters",
     "year": lambda: f"must be between {MIN_YEAR} and {max_year()}",
@@ -30,26 +30,15 @@ def car_id_for(vin: str) -> str:
     return f"car-{vin.upper()}"
 
 
+def _rule(field: str) -> str | None:
+    rule = _RULES.get(field)
+    return rule() if rule else None
+
+
 def validate_registration(event: Any) -> CarDetails:
     """The car a register request describes, or CarValidationError naming the first field at fault."""
-    try:
-        request = CarRegistration.model_validate(event)
-    except ValidationError as exc:
-        raise _explain(exc) from None
+    request = validated(CarRegistration, event, CarValidationError, "car registration", _rule)
     return CarDetails(
         car_id=car_id_for(request.vin),
         **request.model_dump(include={"vin", "model", "year", "seats", "location", "battery_pct", "odometer_km"}),
     )
-
-
-def _explain(exc: ValidationError) -> CarValidationError:
-    error = exc.errors()[0]
-    field = ".".join(str(part) for part in error["loc"]) or "request"
-    if error["type"] == "missing":
-        return CarValidationError(field, "is required")
-    if error["type"] == "extra_forbidden":
-        return CarValidationError(field, "is not a field of a car registration")
-    if field == "request":
-        return CarValidationError(field, "must be a JSON object")
-    rule = _RULES.get(field)
-    return CarValidationError(field, rule() if rule else error["msg"])

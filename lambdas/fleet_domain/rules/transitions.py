@@ -1,4 +1,6 @@
-"""The car status transition table: a car's legal status changes, as data (DESIGN.md, Domain)."""
+"""The car status transition table: a car's legal status changes, as data (DESIGN.md, Domain).
+Every conditional write of a car's status is built from it (data/cars.py) or checked against it
+(the ASL's, by tests/unit/test_status_writes.py, which parses the Python writes too)."""
 
 from __future__ import annotations
 
@@ -45,3 +47,13 @@ def predecessors(new: CarStatus | str) -> frozenset[CarStatus]:
     """The statuses from which a car may move to `new` (for conditional writes)."""
     new = CarStatus(new)
     return frozenset(prev for prev, nexts in TRANSITIONS.items() if new in nexts)
+
+
+#: Who holds a car in a status: the attribute naming its ride or its job. A car leaving one of
+#: these statuses is released (the attribute goes, `last_<attribute>` keeps it); a car entering
+#: one is taken (the attribute is set).
+HOLDER: Mapping[CarStatus, str] = MappingProxyType({
+    S.RESERVED: "ride_id",
+    S.ON_TRIP: "ride_id",
+    S.IN_MAINTENANCE: "job_id",
+})
