@@ -190,12 +190,12 @@ def markdown(meta: dict[str, Any], results: dict[str, Any], verdicts_: list[dict
     for wf, title, how in (
             ("dispatch", "Dispatch with trip completion",
              "a ride dispatched to the nearest of the fleet's cars; as soon as its trip waits for the report (the "
-             "engine takes a heartbeat for the task token), the car completes it through fleet_domain.resume "
+             "engine takes a heartbeat for the task token), the car completes it through fleet_domain.control.resume "
              "(as `fleet trip complete` does); to the execution's end"),
             ("maintenance", "Maintenance with sign-off",
              "a newly registered car sent to maintenance (diagnose, parts and technician in parallel, a Map of "
              "checks); as soon as its job awaits the sign-off the technician signs it off through "
-             "fleet_domain.resume (as `fleet maintenance sign-off` does); road test, back in service")):
+             "fleet_domain.control.resume (as `fleet maintenance sign-off` does); road test, back in service")):
         if r := _measured(results, wf):
             lines += [
                 "", f"## {title}", "",

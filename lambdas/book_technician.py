@@ -5,8 +5,9 @@ Out: {technician, slot}
 """
 
 
-from fleet_domain.maintenance import TechnicianRequest, book_technician
-from fleet_domain.observability import lambda_handler, logger
+from fleet_domain.models.maintenance import TechnicianRequest
+from fleet_domain.platform.observability import lambda_handler, logger
+from fleet_domain.rules.maintenance import book_technician
 
 
 @lambda_handler()

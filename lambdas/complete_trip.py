@@ -11,9 +11,10 @@ cannot be true raises TripReportError.
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.observability import lambda_handler, logger, metrics
-from fleet_domain.ride_repository import RideRepository
-from fleet_domain.trips import TripCompletion, complete_trip
+from fleet_domain.data.rides import RideRepository
+from fleet_domain.logic.dispatch import complete_trip
+from fleet_domain.models.ride import TripCompletion
+from fleet_domain.platform.observability import lambda_handler, logger, metrics
 
 rides = RideRepository()
 

@@ -5,8 +5,9 @@ Out: {job_id, checks: [str]}
 """
 
 
-from fleet_domain.maintenance import Diagnosis, diagnose
-from fleet_domain.observability import lambda_handler, logger
+from fleet_domain.models.maintenance import Diagnosis
+from fleet_domain.platform.observability import lambda_handler, logger
+from fleet_domain.rules.maintenance import diagnose
 
 
 @lambda_handler()

@@ -10,12 +10,13 @@ then the CarStatusChanged event. Raises MaintenanceRequestError or CarNotFoundEr
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.fleet_cars import FleetCarRepository
-from fleet_domain.maintenance_repository import MaintenanceJobRepository
-from fleet_domain.observability import lambda_handler, logger, metrics
-from fleet_domain.workshop import MaintenanceEntry, enter_maintenance
+from fleet_domain.data.cars import CarRepository
+from fleet_domain.data.jobs import MaintenanceJobRepository
+from fleet_domain.logic.maintenance import enter_maintenance
+from fleet_domain.models.maintenance import MaintenanceEntry
+from fleet_domain.platform.observability import lambda_handler, logger, metrics
 
-cars = FleetCarRepository()
+cars = CarRepository()
 jobs = MaintenanceJobRepository()
 
 

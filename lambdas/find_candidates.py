@@ -4,17 +4,17 @@ In:  the dispatch request {ride_id, pickup {lat, lon}, dropoff {lat, lon}, passe
 Out: {ride (normalised), candidates: [{car_id, version, seats, location, battery_pct, odometer_km,
      km_since_service, distance_km}], count}: AVAILABLE cars (a Query on the status index) that
      seat the passengers, are not due for maintenance and have the battery for the drive, nearest
-     to the pickup first, at most fleet_domain.dispatch.MAX_CANDIDATES.
+     to the pickup first, at most fleet_domain.rules.dispatch.MAX_CANDIDATES.
 Raises RideValidationError("<field>: <rule>"), which the dispatch workflow catches by name.
 """
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.fleet_cars import FleetCarRepository
-from fleet_domain.observability import lambda_handler, logger, metrics
-from fleet_domain.trips import find_candidates
+from fleet_domain.data.cars import CarRepository
+from fleet_domain.logic.dispatch import find_candidates
+from fleet_domain.platform.observability import lambda_handler, logger, metrics
 
-cars = FleetCarRepository()
+cars = CarRepository()
 
 
 @lambda_handler()

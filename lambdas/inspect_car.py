@@ -9,9 +9,9 @@ retried by the register workflow.
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.inspection import inspect
-from fleet_domain.models import CarDetails
-from fleet_domain.observability import lambda_handler, logger, metrics
+from fleet_domain.models.car import CarDetails
+from fleet_domain.platform.observability import lambda_handler, logger, metrics
+from fleet_domain.rules.inspection import inspect
 
 
 @lambda_handler()

@@ -7,9 +7,10 @@ Out: {job_id, car_id, car_status}: the job FAILED and the car OUT_OF_SERVICE, if
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.maintenance_repository import MaintenanceJobRepository
-from fleet_domain.observability import lambda_handler, logger, metrics
-from fleet_domain.workshop import MaintenanceFailure, mark_maintenance_failed
+from fleet_domain.data.jobs import MaintenanceJobRepository
+from fleet_domain.logic.maintenance import mark_maintenance_failed
+from fleet_domain.models.maintenance import MaintenanceFailure
+from fleet_domain.platform.observability import lambda_handler, logger, metrics
 
 jobs = MaintenanceJobRepository()
 

@@ -8,9 +8,10 @@ Out: {ride_id, car_id, car_status}: the ride FAILED; a car the ride holds OUT_OF
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.observability import lambda_handler, logger, metrics
-from fleet_domain.ride_repository import RideRepository
-from fleet_domain.trips import RideFailure, mark_ride_failed
+from fleet_domain.data.rides import RideRepository
+from fleet_domain.logic.dispatch import mark_ride_failed
+from fleet_domain.models.ride import RideFailure
+from fleet_domain.platform.observability import lambda_handler, logger, metrics
 
 rides = RideRepository()
 

@@ -5,8 +5,9 @@ Out: {order_id, parts: [str]}
 """
 
 
-from fleet_domain.maintenance import PartsRequest, order_parts
-from fleet_domain.observability import lambda_handler, logger
+from fleet_domain.models.maintenance import PartsRequest
+from fleet_domain.platform.observability import lambda_handler, logger
+from fleet_domain.rules.maintenance import order_parts
 
 
 @lambda_handler()

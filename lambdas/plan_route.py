@@ -6,8 +6,9 @@ TransientRoutingError (a routing service's hiccup) is retried by the dispatch wo
 """
 
 
-from fleet_domain.dispatch import RouteRequest, route_for
-from fleet_domain.observability import lambda_handler, logger
+from fleet_domain.models.ride import RouteRequest
+from fleet_domain.platform.observability import lambda_handler, logger
+from fleet_domain.rules.dispatch import route_for
 
 
 @lambda_handler()

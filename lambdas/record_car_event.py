@@ -9,9 +9,9 @@ Out: {car_id, version, recorded}; recorded is false when that version was alread
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.models import CarStatusChanged
-from fleet_domain.observability import lambda_handler, logger, metrics
-from fleet_domain.repositories import CarHistoryRepository
+from fleet_domain.data.car_history import CarHistoryRepository
+from fleet_domain.models.car import CarStatusChanged
+from fleet_domain.platform.observability import lambda_handler, logger, metrics
 
 history = CarHistoryRepository()
 

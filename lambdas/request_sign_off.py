@@ -1,15 +1,16 @@
 """RequestSignOff: stores the sign-off task token on the job for the technician.
 
 Called with `.waitForTaskToken`: the maintenance waits for {passed, notes} sent with that token
-(fleet_domain.resume.sign_off), not for this function's result.
+(fleet_domain.control.resume.sign_off), not for this function's result.
 In:  {job_id, car_id, checks, parts, technician, task_token, at}
 Out: {job_id, status: AWAITING_SIGN_OFF}. Run again, it stores the new token.
 """
 
 
-from fleet_domain.maintenance_repository import MaintenanceJobRepository
-from fleet_domain.observability import lambda_handler, logger
-from fleet_domain.workshop import SignOffRequest, request_sign_off
+from fleet_domain.data.jobs import MaintenanceJobRepository
+from fleet_domain.logic.maintenance import request_sign_off
+from fleet_domain.models.maintenance import SignOffRequest
+from fleet_domain.platform.observability import lambda_handler, logger
 
 jobs = MaintenanceJobRepository()
 

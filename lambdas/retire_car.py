@@ -8,9 +8,10 @@ One transaction: car IN_MAINTENANCE -> RETIRED, job RETIRED; then the CarStatusC
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.maintenance_repository import MaintenanceJobRepository
-from fleet_domain.observability import lambda_handler, logger, metrics
-from fleet_domain.workshop import CarRetirement, retire_car
+from fleet_domain.data.jobs import MaintenanceJobRepository
+from fleet_domain.logic.maintenance import retire_car
+from fleet_domain.models.maintenance import CarRetirement
+from fleet_domain.platform.observability import lambda_handler, logger, metrics
 
 jobs = MaintenanceJobRepository()
 

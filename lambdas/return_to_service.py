@@ -8,9 +8,10 @@ then the CarStatusChanged event. Run again, it answers with the same change and 
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.maintenance_repository import MaintenanceJobRepository
-from fleet_domain.observability import lambda_handler, logger, metrics
-from fleet_domain.workshop import ServiceReturn, return_to_service
+from fleet_domain.data.jobs import MaintenanceJobRepository
+from fleet_domain.logic.maintenance import return_to_service
+from fleet_domain.models.maintenance import ServiceReturn
+from fleet_domain.platform.observability import lambda_handler, logger, metrics
 
 jobs = MaintenanceJobRepository()
 

@@ -7,8 +7,9 @@ TransientRoadTestError (an interrupted test) is retried by the maintenance workf
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.maintenance import RoadTestRequest, road_test
-from fleet_domain.observability import lambda_handler, logger, metrics
+from fleet_domain.models.maintenance import RoadTestRequest
+from fleet_domain.platform.observability import lambda_handler, logger, metrics
+from fleet_domain.rules.maintenance import road_test
 
 
 @lambda_handler()

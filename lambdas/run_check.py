@@ -7,8 +7,9 @@ TransientCheckError (a rig's hiccup) is retried by the Map's iterator.
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.maintenance import CheckRequest, run_check
-from fleet_domain.observability import lambda_handler, logger, metrics
+from fleet_domain.models.maintenance import CheckRequest
+from fleet_domain.platform.observability import lambda_handler, logger, metrics
+from fleet_domain.rules.maintenance import run_check
 
 
 @lambda_handler()

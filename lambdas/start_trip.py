@@ -1,7 +1,7 @@
 """StartTrip: hands the trip to the car and stores the task token on the ride.
 
 Called with `.waitForTaskToken`: the dispatch waits for the trip report sent with that token
-(fleet_domain.resume.complete_trip), not for this function's result.
+(fleet_domain.control.resume.complete_trip), not for this function's result.
 In:  {ride_id, car_id, version (RESERVED), route, task_token, at, execution_arn}
 Out: {ride_id, car_id, version (ON_TRIP)}
 One transaction: car RESERVED -> ON_TRIP, ride REQUESTED -> ON_TRIP with the token; then the
@@ -10,9 +10,10 @@ CarStatusChanged event. Run again, it stores the new token and publishes again.
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.observability import lambda_handler, logger, metrics
-from fleet_domain.ride_repository import RideRepository
-from fleet_domain.trips import TripStart, start_trip
+from fleet_domain.data.rides import RideRepository
+from fleet_domain.logic.dispatch import start_trip
+from fleet_domain.models.ride import TripStart
+from fleet_domain.platform.observability import lambda_handler, logger, metrics
 
 rides = RideRepository()
 

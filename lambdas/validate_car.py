@@ -7,8 +7,8 @@ Raises CarValidationError("<field>: <rule>"), which the register workflow catche
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fleet_domain.observability import lambda_handler, logger, metrics
-from fleet_domain.registration import validate_registration
+from fleet_domain.platform.observability import lambda_handler, logger, metrics
+from fleet_domain.rules.registration import validate_registration
 
 
 @lambda_handler(correlation_id_path="correlation_id")

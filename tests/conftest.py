@@ -46,7 +46,7 @@ class Fleet:
 
     def dlq(self) -> list[dict[str, Any]]:
         """Every DLQ message body, oldest first, left in the queue (read, then made visible again)."""
-        from fleet_domain.dlq import DeadLetterQueue
+        from fleet_domain.control.dlq import DeadLetterQueue
 
         return [letter.body for letter in DeadLetterQueue(self.sqs, resolve(Ref("queue", "Dlq", "url"))).list()]
 

@@ -286,7 +286,7 @@ def internals_in(text: str) -> list[str]:
 
 def domain_error_names() -> set[str]:
     """Every domain error class name (fleet_domain's FleetError and its subclasses)."""
-    from fleet_domain import errors, lifecycle_errors  # noqa: F401 - registers the subclasses
+    from fleet_domain.models import errors
 
     names, todo = set(), [errors.FleetError]
     while todo:
@@ -324,7 +324,7 @@ def settle(cloud: Any, execution_arn: str, timeout_s: float = 20.0, input_is_obj
     named domain outcome, a user error, an operational failure that is in the DLQ exactly once,
     or Step Functions' data limit (or States.Runtime, for input that is not a JSON object).
     Returns a one-word description for the caller's statistics."""
-    from fleet_domain.dlq import DeadLetterQueue
+    from fleet_domain.control.dlq import DeadLetterQueue
     from workflows.definitions.catalog import Ref
     from workflows.local import adapter
     from workflows.local.cloud import resolve

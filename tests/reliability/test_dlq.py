@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleet_domain.dlq import DeadLetterQueue, redrive_name
+from fleet_domain.control.dlq import DeadLetterQueue, redrive_name
 from workflows.definitions.catalog import Ref
 from workflows.local.cloud import resolve
 from workflows.local.faults import FaultRule

@@ -2,7 +2,7 @@
 Lambda's contract (JSON in, JSON out, errors as {errorType, errorMessage, stackTrace}).
 
 Each event either succeeds (hostile but valid: a domain outcome), or fails with a named error: a
-domain error (fleet_domain.errors.FleetError and its subclasses) or the validation error of the
+domain error (fleet_domain.models.errors.FleetError and its subclasses) or the validation error of the
 event's model; never a KeyError/TypeError/AttributeError/... from the code, never a timeout, never
 a write that stays behind when the event was refused.
 """

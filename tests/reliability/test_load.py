@@ -15,7 +15,7 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from fleet_domain.models import VIN_PATTERN
+from fleet_domain.models.car import VIN_PATTERN
 from tests.servers import ROOT, Stack, fleet_up
 from workflows.cli.entry import main
 from workflows.load import driver

@@ -143,7 +143,7 @@ def settle(cloud: LocalCloud, _deadline: float, phase_s: float = PHASE_S) -> lis
 
 def recovered(execution_arn: str, final: dict[str, str]) -> bool:
     """Whether a failed execution's redrive chain (each redrive of a redrive) ended SUCCEEDED."""
-    from fleet_domain.dlq import DeadLetter, redrive_name
+    from fleet_domain.control.dlq import DeadLetter, redrive_name
 
     current = execution_arn
     for _ in range(10):

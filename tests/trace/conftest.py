@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from fleet_domain import resume
+from fleet_domain.control import resume
 from tests.conftest import Fleet
 from workflows.definitions import catalog
 from workflows.local.cloud import STATE_MACHINE_ROLE, LocalCloud
@@ -116,7 +116,7 @@ def _trip_waiting(fleet: Fleet, ride_id: str) -> bool:
 
 
 def _job_waiting(fleet: Fleet, car_id: str) -> str | None:
-    from fleet_domain.maintenance_repository import MaintenanceJobRepository
+    from fleet_domain.data.jobs import MaintenanceJobRepository
 
     jobs = MaintenanceJobRepository(fleet.ddb, jobs_table=JOBS)
     return next((j.job_id for j in jobs.for_car(car_id) if j.waiting), None)

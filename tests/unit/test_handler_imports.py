@@ -50,7 +50,7 @@ def test_a_pure_function_loads_no_aws_sdk_client_or_repository(module):
         print(json.dumps(sorted(m for m in sys.modules if m == "boto3" or m.startswith(("boto3.", "fleet_domain.")))))
     """)
     assert "boto3" not in loaded
-    assert not [m for m in loaded if m.endswith(("_repository", "repositories", "fleet_cars", "aws_clients"))], loaded
+    assert not [m for m in loaded if m.startswith("fleet_domain.data") or m == "fleet_domain.platform.clients"], loaded
 
 
 @pytest.mark.parametrize("module", ["validate_car", "run_check", "start_trip", "record_car_event"])
@@ -61,8 +61,8 @@ def test_with_active_tracing_the_sdk_is_patched_for_xray_only_where_aws_is_calle
         import json, sys
         import {module}
         loaded = "botocore.client" in sys.modules
-        if "fleet_domain.aws_clients" in sys.modules:  # a function that calls AWS: its first client
-            sys.modules["fleet_domain.aws_clients"].client("dynamodb")
+        if "fleet_domain.platform.clients" in sys.modules:  # a function that calls AWS: its first client
+            sys.modules["fleet_domain.platform.clients"].client("dynamodb")
         patched = getattr(sys.modules.get("botocore.client"), "_xray_enabled", False)
         print(json.dumps({{"botocore.client at import": loaded, "patched": bool(patched)}}))
     """, traced=True)
@@ -76,8 +76,8 @@ def test_the_cli_making_aws_clients_loads_no_powertools():
     """The CLI shares the domain package and its client factory, not the functions' Tracer."""
     found = fresh("""
         import json, sys
-        from fleet_domain import aws_clients
-        aws_clients.client("dynamodb")
+        from fleet_domain.platform import clients
+        clients.client("dynamodb")
         print(json.dumps({"powertools": "aws_lambda_powertools" in sys.modules}))
     """, traced=True)
     assert found == {"powertools": False}
@@ -90,7 +90,7 @@ def test_importing_every_handler_builds_no_model_schema():
         import pydantic
         for module in {HANDLER_MODULES!r}:
             __import__(module)
-        from fleet_domain.models import DomainModel
+        from fleet_domain.models.base import DomainModel
 
         def models(cls):
             for sub in cls.__subclasses__():
@@ -117,7 +117,7 @@ def test_a_deferred_model_validates_right_when_threads_first_use_it_at_once():
     outcome = fresh("""
         import json, threading
         from pydantic import ValidationError
-        from fleet_domain.maintenance import MaintenanceRequest
+        from fleet_domain.models.maintenance import MaintenanceRequest
 
         start = threading.Barrier(16)
         results = []

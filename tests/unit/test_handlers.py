@@ -9,7 +9,7 @@ import pytest
 import record_car_event
 import validate_car
 
-from fleet_domain.errors import CarValidationError
+from fleet_domain.models.errors import CarValidationError
 from workflows.definitions import catalog
 
 REQUEST = {"vin": "1hgcm82633a004352", "model": "Robotaxi S", "year": 2024, "seats": 4, "battery_pct": 88,
@@ -91,7 +91,7 @@ def test_inspect_car_reports_findings_as_a_result_not_an_error(lambda_context, c
 
 
 def test_record_car_event_keeps_the_history_and_ignores_redelivery(dynamodb, lambda_context, capsys, metrics_on):
-    from fleet_domain.repositories import CarHistoryRepository
+    from fleet_domain.data.car_history import CarHistoryRepository
 
     second = status_changed(2, "AVAILABLE", "REGISTERING")
     assert record_car_event.handler(second, lambda_context) == {"car_id": CAR["car_id"], "version": 2,

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from fleet_domain.errors import FleetError, TransientInspectionError
-from fleet_domain.inspection import inspect
-from fleet_domain.models import CarDetails
+from fleet_domain.models.car import CarDetails
+from fleet_domain.models.errors import FleetError, TransientInspectionError
+from fleet_domain.rules.inspection import inspect
 
 CAR = {"car_id": "car-1HGCM82633A004352", "vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024,
        "seats": 4, "location": {"lat": 52.52, "lon": 13.405}, "battery_pct": 88, "odometer_km": 1200}

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from fleet_domain.models import Car, CarEvent, CarStatus, CarStatusChanged, Location
+from fleet_domain.models.car import Car, CarEvent, CarStatus, CarStatusChanged, Location
 
 STORED_CAR = {  # as boto3 deserialises a Cars item, including attributes the model does not name
     "car_id": "car-1HGCM82633A004352", "vin": "1HGCM82633A004352", "model": "Robotaxi S",

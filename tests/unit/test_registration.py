@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fleet_domain.errors import CarValidationError, FleetError
-from fleet_domain.registration import car_id_for, validate_registration
+from fleet_domain.models.errors import CarValidationError, FleetError
+from fleet_domain.rules.registration import car_id_for, validate_registration
 
 VIN = "1HGCM82633A004352"
 GOOD = {"vin": VIN, "model": "Robotaxi S", "year": 2024, "seats": 4}
@@ -159,7 +159,7 @@ def test_validation_error_is_a_value_error_and_a_fleet_error_with_a_stable_name(
 
 
 def test_integral_floats_are_integers_as_in_json_schema():
-    from fleet_domain.registration import validate_registration
+    from fleet_domain.rules.registration import validate_registration
 
     car = validate_registration({"vin": "1HGCM82633A004352", "model": "M", "year": 2024.0, "seats": 4.0})
     assert (car.year, car.seats) == (2024, 4) and type(car.year) is int
@@ -168,7 +168,7 @@ def test_integral_floats_are_integers_as_in_json_schema():
 def test_numbers_are_kept_inside_what_dynamodb_stores():
     """Found by schemathesis: a battery of 1.5e-275 % reached DynamoDB, which refuses magnitudes
     under 1e-130. Positions keep micro-degrees, the battery two decimals."""
-    from fleet_domain.registration import validate_registration
+    from fleet_domain.rules.registration import validate_registration
 
     car = validate_registration({"vin": "1HGCM82633A004352", "model": "M", "year": 2024, "seats": 4,
                                  "battery_pct": 1.5e-275, "location": {"lat": 52.123456789, "lon": 1e-200}})

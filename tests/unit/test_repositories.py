@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fleet_domain import repositories
-from fleet_domain.models import Car, CarEvent, CarStatus
-from fleet_domain.repositories import CarHistoryRepository, CarRepository
+from fleet_domain.data import base as repositories
+from fleet_domain.data.car_history import CarHistoryRepository
+from fleet_domain.data.cars import CarRepository
+from fleet_domain.models.car import Car, CarEvent, CarStatus
 from workflows.definitions import catalog
 
 from .conftest import create_table

@@ -2,7 +2,7 @@
 
 - every car's status is a CarStatus, every ride's a RideStatus, every job's a JobStatus;
 - each car's audit history is complete and in order: versions 1..version with no gap, the first
-  REGISTERING, each change legal from the one before (fleet_domain.lifecycle.is_legal) and naming
+  REGISTERING, each change legal from the one before (fleet_domain.rules.transitions.is_legal) and naming
   it as previous_status, the last one the car's current status and version;
 - who holds a car agrees on both sides: a RESERVED or ON_TRIP car names an active ride (an
   ON_TRIP car's ride is ON_TRIP with that car), an ON_TRIP ride's car is ON_TRIP for it, so no
@@ -19,10 +19,10 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
-from fleet_domain.dispatch import ACTIVE_RIDE_STATUSES, RideStatus
-from fleet_domain.lifecycle import is_legal
-from fleet_domain.maintenance import ACTIVE_JOB_STATUSES, JobStatus
-from fleet_domain.models import CarStatus
+from fleet_domain.models.car import CarStatus
+from fleet_domain.models.maintenance import ACTIVE_JOB_STATUSES, JobStatus
+from fleet_domain.models.ride import ACTIVE_RIDE_STATUSES, RideStatus
+from fleet_domain.rules.transitions import is_legal
 
 HISTORY_DRAIN_S = 10.0  # generous: the consumer is asynchronous and the machine may be busy
 

@@ -3,7 +3,7 @@
 Each test asserts four things: final status and output, the states visited (from
 GetExecutionHistory), the DynamoDB items, and the DLQ content. The invariants over the whole
 tables (tests/workflows/invariants.py) are checked after each test by tests/workflows/conftest.py.
-Trips are completed the way the CLI and the API do it: fleet_domain.resume.
+Trips are completed the way the CLI and the API do it: fleet_domain.control.resume.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from collections import Counter
 
 import pytest
 
-from fleet_domain import resume
+from fleet_domain.control import resume
 from workflows.local.faults import FaultRule
 from workflows.targets import stepfunctions
 
+from .fleet_steps import RIDES, TripCompleter, car_id, car_request, complete, register, ride, wait_until_waiting
 from .invariants import drained_history
-from .lifecycle import RIDES, TripCompleter, car_id, car_request, complete, register, ride, wait_until_waiting
 
 TRIP = ["FindCandidates", "RecordRide", "CandidateLeft", "PickCandidate", "ReserveCar", "PublishCarReserved",
         "PlanRoute", "StartTrip", "CompleteTrip", "MaintenanceDue"]
@@ -350,7 +350,7 @@ def test_maintenance_due_after_a_trip_is_started_once(fleet):
     child = maintenance["execution"]["execution_arn"]
     assert child.endswith(f":maintenance-{car}-r-1") and maintenance["execution"]["already_started"] is False
 
-    from .lifecycle import sign_off, wait_for_job
+    from .fleet_steps import sign_off, wait_for_job
 
     job_id = wait_for_job(fleet, car)
     assert job_id == f"maintenance-{car}-r-1"
@@ -420,7 +420,7 @@ def test_resuming_a_trip_that_is_not_waiting_is_refused(fleet):
 
 
 def test_a_failed_ride_redriven_from_the_dlq_is_dispatched_again(faulty_fleet):
-    from fleet_domain.dlq import DeadLetterQueue
+    from fleet_domain.control.dlq import DeadLetterQueue
     from workflows.definitions.catalog import Ref
     from workflows.local.cloud import resolve
 

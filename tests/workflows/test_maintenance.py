@@ -3,7 +3,7 @@
 Each test asserts four things: final status and output, the states visited (from
 GetExecutionHistory), the DynamoDB items, and the DLQ content. The invariants over the whole
 tables are checked after each test (tests/workflows/conftest.py). The technician signs off the
-way the CLI and the API do: fleet_domain.resume.sign_off.
+way the CLI and the API do: fleet_domain.control.resume.sign_off.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import json
 
 import pytest
 
-from fleet_domain import resume
+from fleet_domain.control import resume
 from workflows.local.faults import FaultRule
 from workflows.targets import stepfunctions
 
+from .fleet_steps import JOBS, car_request, complete, register, ride, sign_off, wait_for_job, wait_until_waiting
 from .invariants import drained_history
-from .lifecycle import JOBS, car_request, complete, register, ride, sign_off, wait_for_job, wait_until_waiting
 
 CHECKS = ["brakes", "tires", "sensors"]
 BEFORE_SIGN_OFF = ["EnterMaintenance", "EnteredMaintenance", "Diagnose", "PrepareRepair", "OrderParts",

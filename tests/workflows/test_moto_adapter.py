@@ -109,8 +109,9 @@ def test_a_token_answered_before_the_heartbeat_wait_starts_is_not_lost(fleet):
     set up its heartbeat wait. Stock moto then waits out HeartbeatSeconds; the adapter must not."""
     import time
 
-    from fleet_domain import repositories, resume
-    from fleet_domain.ride_repository import RideRepository
+    from fleet_domain.control import resume
+    from fleet_domain.data import base as repositories
+    from fleet_domain.data.rides import RideRepository
 
     assert fleet.run("register", {"vin": "5YJ3E1EA7KF317123", "model": "M", "year": 2024, "seats": 4,
                                   "location": {"lat": 48.1, "lon": 11.5}}).status == "SUCCEEDED"

@@ -27,7 +27,7 @@ def register(sub: Any) -> None:
 
 
 def _clients(endpoint_url: str | None) -> tuple[Any, Any, str]:
-    from fleet_domain.dlq import DeadLetterQueue
+    from fleet_domain.control.dlq import DeadLetterQueue
 
     endpoint = stepfunctions.endpoint_url(endpoint_url)
     sfn = stepfunctions.sfn_client(endpoint)

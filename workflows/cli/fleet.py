@@ -6,7 +6,7 @@
     fleet cars [--status S]
     fleet car <car_id>
 
-Resuming goes through fleet_domain.resume, the same code as the REST API. A ride or job that is
+Resuming goes through fleet_domain.control.resume, the same code as the REST API. A ride or job that is
 not waiting (unknown, not started, already resumed or over) is one line on stderr and exit 1;
 bad input or no stack is exit 2, as everywhere in `fleet`.
 """
@@ -61,7 +61,7 @@ def register(sub: Any) -> None:
 
 
 def _statuses() -> list[str]:
-    from fleet_domain.models import CarStatus
+    from fleet_domain.models.car import CarStatus
 
     return [s.value for s in CarStatus]
 
@@ -85,7 +85,7 @@ def _guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
     def run(args: argparse.Namespace) -> int:
         from botocore.exceptions import ClientError, EndpointConnectionError
 
-        from fleet_domain.resume import NotWaiting
+        from fleet_domain.control.resume import NotWaiting
         from workflows.cli.errors import UsageError
 
         try:
@@ -120,7 +120,7 @@ def _show_execution(stack: Stack, execution_arn: str | None, wait: bool) -> int:
 
 @_guarded
 def cmd_trip_complete(args: argparse.Namespace) -> int:
-    from fleet_domain import resume
+    from fleet_domain.control import resume
     from workflows.cli import render
 
     stack = Stack(args.endpoint_url)
@@ -135,7 +135,7 @@ def cmd_trip_complete(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_trip_heartbeat(args: argparse.Namespace) -> int:
-    from fleet_domain import resume
+    from fleet_domain.control import resume
     from workflows.cli import render
 
     stack = Stack(args.endpoint_url)
@@ -149,7 +149,7 @@ def cmd_trip_heartbeat(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_sign_off(args: argparse.Namespace) -> int:
-    from fleet_domain import resume
+    from fleet_domain.control import resume
     from workflows.cli import render
 
     stack = Stack(args.endpoint_url)
@@ -166,15 +166,15 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_cars(args: argparse.Namespace) -> int:
-    from fleet_domain.fleet_cars import FleetCarRepository
+    from fleet_domain.data.cars import CarRepository
     from workflows.cli import render
     from workflows.cli.errors import UsageError
 
     if args.status and args.status not in _statuses():
         raise UsageError(f"--status must be one of {', '.join(_statuses())}, got {args.status!r}")
     stack = Stack(args.endpoint_url)
-    repo = FleetCarRepository(stack.dynamodb, cars_table=stack.tables["Cars"])
-    cars = repo.with_status(args.status) if args.status else repo.all()
+    repo = CarRepository(stack.dynamodb, cars_table=stack.tables["Cars"])
+    cars = repo.list_by_status(args.status) if args.status else repo.all()
     title = f"cars{' ' + args.status if args.status else ''} ({len(cars)})"
     render.table(title, ["car_id", "model", "seats", "status", "version", "battery %", "odometer km",
                          "km since service", "ride / job"], [
@@ -187,14 +187,14 @@ def cmd_cars(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_car(args: argparse.Namespace) -> int:
-    from fleet_domain.fleet_cars import FleetCarRepository
-    from fleet_domain.maintenance_repository import MaintenanceJobRepository
-    from fleet_domain.ride_repository import RideRepository
+    from fleet_domain.data.cars import CarRepository
+    from fleet_domain.data.jobs import MaintenanceJobRepository
+    from fleet_domain.data.rides import RideRepository
     from workflows.cli import render
     from workflows.cli.errors import UsageError
 
     stack = Stack(args.endpoint_url)
-    car = FleetCarRepository(stack.dynamodb, cars_table=stack.tables["Cars"]).get(args.car_id)
+    car = CarRepository(stack.dynamodb, cars_table=stack.tables["Cars"]).get(args.car_id)
     if car is None:
         raise UsageError(f"no car {args.car_id} (see `fleet cars`)")
     print_record(car.model_dump(mode="json"))
@@ -219,13 +219,9 @@ def cmd_car(args: argparse.Namespace) -> int:
 
 
 def _history(stack: Stack, car_id: str) -> list[Any]:
-    from fleet_domain.lifecycle_store import Store
-    from fleet_domain.models import CarEvent
+    from fleet_domain.data.car_history import CarHistoryRepository
 
-    store = Store(stack.dynamodb, car_history=stack.tables["CarHistory"])
-    items = store.query(TableName=store.table("car_history"), KeyConditionExpression="car_id = :car",
-                        ExpressionAttributeValues={":car": {"S": car_id}}, ConsistentRead=True)
-    return [CarEvent.model_validate(item) for item in items]
+    return list(CarHistoryRepository(stack.dynamodb, car_history_table=stack.tables["CarHistory"]).history(car_id))
 
 
 def print_record(record: dict[str, Any]) -> None:

@@ -115,10 +115,10 @@ def run_lifecycle(cloud: LocalCloud) -> None:
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from fleet_domain import resume
-    from fleet_domain.fleet_cars import FleetCarRepository
-    from fleet_domain.maintenance_repository import MaintenanceJobRepository
-    from fleet_domain.ride_repository import RideRepository
+    from fleet_domain.control import resume
+    from fleet_domain.data.cars import CarRepository
+    from fleet_domain.data.jobs import MaintenanceJobRepository
+    from fleet_domain.data.rides import RideRepository
 
     sfn, ddb = cloud.client("stepfunctions"), cloud.client("dynamodb")
     tables = {t.logical_id: t.table_name for t in catalog.TABLES}
@@ -135,7 +135,7 @@ def run_lifecycle(cloud: LocalCloud) -> None:
                     continue
                 try:
                     resume.heartbeat_trip(sfn, ddb, r.ride_id, rides_table=tables["Rides"])
-                    car = FleetCarRepository(ddb, cars_table=tables["Cars"]).get(r.car_id or "")
+                    car = CarRepository(ddb, cars_table=tables["Cars"]).get(r.car_id or "")
                     driven = int(-(-(r.route.distance_km if r.route else 1) // 1))
                     resume.complete_trip(sfn, ddb, r.ride_id, odometer_km=car.odometer_km + driven if car else None,
                                          battery_pct=round(car.battery_pct - driven * 0.25, 1) if car else None,
@@ -173,7 +173,7 @@ def run_lifecycle(cloud: LocalCloud) -> None:
         render.console.print(f"  {ride_id:12} {render.states_line(r)}", markup=False)
 
     # One car goes to the workshop: diagnosed, parts and technician booked, checks run, signed off.
-    cars = FleetCarRepository(ddb, cars_table=tables["Cars"])
+    cars = CarRepository(ddb, cars_table=tables["Cars"])
     workshop_car = next(c for c in cars.available() if c.model == "City Pod") if any(
         c.model == "City Pod" for c in cars.available()) else cars.available()[0]
     maintenance = catalog.workflow("maintenance")
@@ -204,11 +204,9 @@ def run_lifecycle(cloud: LocalCloud) -> None:
         for c in cars.all()
     ])
     time.sleep(0.2)  # the audit consumer runs asynchronously, as on AWS
-    from fleet_domain.lifecycle_store import Store
+    from fleet_domain.data.car_history import CarHistoryRepository
 
-    store = Store(ddb)
-    history = list(store.query(TableName=tables["CarHistory"], KeyConditionExpression="car_id = :car",
-                               ExpressionAttributeValues={":car": {"S": workshop_car.car_id}}, ConsistentRead=True))
+    history = CarHistoryRepository(ddb, car_history_table=tables["CarHistory"]).history(workshop_car.car_id)
     render.table(f"history of {workshop_car.car_id}", ["version", "status", "reason"], [
-        (h["version"], h["status"], h.get("reason", "")) for h in history
+        (h.version, h.status.value, h.reason or "") for h in history
     ])

@@ -2,7 +2,7 @@
 dispatched and its trip completed by the car, a car maintained and signed off by its technician.
 
 Used by the cost model's sample (`fleet cost` without --execution) and by the benchmarks
-(bench/). The car's and the technician's side go through fleet_domain.resume, the same code as
+(bench/). The car's and the technician's side go through fleet_domain.control.resume, the same code as
 the CLI and the REST API.
 
     with LocalCloud(virtual_time=True) as cloud:
@@ -83,7 +83,7 @@ class Scenarios:
     def dispatch(self, battery_pct: float = 90.0) -> str:
         """One ride: dispatched, its trip started, completed by the car (battery reported, so the
         fleet stays fit for the next rides), the execution waited for."""
-        from fleet_domain import resume
+        from fleet_domain.control import resume
 
         self.ensure_fleet(2)
         ride_id = f"ride-{self.prefix.lower()}-{self.next_number()}"
@@ -112,8 +112,8 @@ class Scenarios:
 
     def maintenance(self, passed: bool = True) -> str:
         """A newly registered car maintained: diagnosed, repaired, signed off, road-tested."""
-        from fleet_domain import resume
-        from fleet_domain.maintenance_repository import MaintenanceJobRepository
+        from fleet_domain.control import resume
+        from fleet_domain.data.jobs import MaintenanceJobRepository
 
         car = self.car_id_of(self.register())
         request = {"car_id": car, "reason": "scheduled service"}

@@ -193,7 +193,7 @@ class LocalCloud:
         return resolve(Ref("state_machine", catalog.workflow(workflow).logical_id, "arn"))
 
     def start_execution(self, workflow: str, payload: dict, name: str) -> str:
-        from fleet_domain.executions import start_execution
+        from fleet_domain.control.executions import start_execution
 
         return start_execution(self.client("stepfunctions"), self.state_machine_arn(workflow), name, payload).execution_arn
 

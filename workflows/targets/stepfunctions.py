@@ -12,8 +12,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from fleet_domain import executions
-from fleet_domain.executions import MAX_INPUT_BYTES  # noqa: F401 - re-exported for the CLI
+from fleet_domain.control import executions
+from fleet_domain.control.executions import MAX_INPUT_BYTES  # noqa: F401 - re-exported for the CLI
 from workflows.definitions.catalog import StateMachine
 from workflows.trace.model import StateVisit, json_or_text, visits_from_history
 
@@ -42,7 +42,7 @@ def local_client(service: str, endpoint: str, read_timeout: float = 60) -> Any:
 
 
 def execution_name(sm: StateMachine, payload: dict, test_case: str | None = None) -> str:
-    """The name a request's execution gets (see fleet_domain.executions). A test case's run of the
+    """The name a request's execution gets (see fleet_domain.control.executions). A test case's run of the
     same request is another execution, so the test case is part of the name's hash."""
     return executions.execution_name(sm.workflow, sm.business_key, payload, salt=f"#{test_case}" if test_case else "")
 

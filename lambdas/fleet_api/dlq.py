@@ -1,0 +1,75 @@
+"""/dlq: operational failures waiting in the dead-letter queue, and their redrive (for operators)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import ConfigDict, Field
+
+from fleet_api.schemas import INVALID, response
+from fleet_domain.control import workflows
+from fleet_domain.control.dlq import DeadLetterQueue
+from fleet_domain.models.base import DomainModel
+from fleet_domain.platform.settings import settings
+
+router = Router()
+
+
+class DeadLetterSummary(DomainModel):
+    id: str
+    execution_arn: str
+    workflow: str
+    failed_state: str | None = None
+    error: str | None = None
+    age_s: float
+
+
+class DeadLetters(DomainModel):
+    messages: list[DeadLetterSummary]
+
+
+class RedriveAll(DomainModel):
+    model_config = ConfigDict(extra="forbid")
+
+    all: Literal[True]
+    dry_run: bool = False
+
+
+class RedriveSome(DomainModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(min_length=1, max_length=100)
+    dry_run: bool = False
+
+
+class RedriveOutcome(DomainModel):
+    id: str
+    execution_arn: str | None = None
+    started: bool
+    deleted: bool
+    dry_run: bool
+    error: str | None = None
+
+
+class RedriveReport(DomainModel):
+    results: list[RedriveOutcome]
+
+
+def _dlq() -> DeadLetterQueue:
+    return DeadLetterQueue(workflows.sqs(), settings().required("dlq_url"))
+
+
+@router.get("/dlq", summary="Operational failures waiting in the DLQ",
+            responses={200: response("the messages, oldest first", DeadLetters), **INVALID})
+def list_dead_letters() -> DeadLetters:
+    return DeadLetters(messages=[DeadLetterSummary(**x.summary()) for x in _dlq().list()])
+
+
+@router.post("/dlq/redrive", summary="Restart failed executions from their original input",
+             responses={200: response("what was started", RedriveReport), **INVALID})
+def redrive(request: Annotated[RedriveAll | RedriveSome, Body()]) -> RedriveReport:
+    ids = request.ids if isinstance(request, RedriveSome) else None
+    results = _dlq().redrive(workflows.sfn(), ids, dry_run=request.dry_run)
+    return RedriveReport(results=[RedriveOutcome(**r.as_dict()) for r in results])

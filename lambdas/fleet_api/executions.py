@@ -1,0 +1,61 @@
+"""/executions: an execution's status; and how the routes that start one answer (202 while it runs,
+its outcome with ?wait)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from fleet_api.app import json_response
+from fleet_api.errors import ApiError, NotFound
+from fleet_api.schemas import INVALID, NOT_FOUND, Accepted, response
+from fleet_domain.control import workflows
+from fleet_domain.models.base import DomainModel
+
+router = Router()
+
+
+class ExecutionStatus(DomainModel):
+    execution_arn: str
+    name: str
+    workflow: str
+    status: str
+    input: Any = None
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    start_date: str
+    stop_date: str | None = None
+    states: list[str]
+
+
+@router.get("/executions/<execution_id>", summary="An execution: status, input, output or error, states visited",
+            responses={200: response("the execution", ExecutionStatus), **NOT_FOUND, **INVALID})
+def get_execution(execution_id: Annotated[str, Path(max_length=2048)]) -> ExecutionStatus:
+    try:
+        view = workflows.describe(workflows.execution_arn_for(execution_id))
+    except KeyError:
+        raise NotFound(f"no execution {execution_id}") from None
+    return ExecutionStatus(**view.as_dict())
+
+
+def execution_link(execution_arn: str) -> str:
+    return f"/executions/{execution_arn.rsplit(':', 1)[-1]}"
+
+
+def follow(execution_arn: str, wait: int | None, body: Accepted) -> Response[Any]:
+    """202 while running; with ?wait, the outcome once the execution ends within the wait."""
+    if not wait:
+        return json_response(202, body)
+    view = workflows.wait(execution_arn, wait)
+    body.status = view.status
+    if view.status == "RUNNING":
+        return json_response(202, body)
+    if view.status == "SUCCEEDED":
+        body.outcome, body.output = (view.output or {}).get("outcome"), view.output
+        return json_response(200, body)
+    raise ApiError(f"the workflow did not complete: {view.error or view.status}",
+                   [{"execution_arn": view.execution_arn}], status=502)

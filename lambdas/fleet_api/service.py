@@ -1,0 +1,27 @@
+"""The service's own routes: liveness and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from fleet_api.app import TITLE, VERSION, app
+from fleet_domain.models.base import DomainModel
+
+router = Router()
+
+
+class Health(DomainModel):
+    status: str
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi() -> Response[Any]:
+    return Response(200, "application/json", app.get_openapi_json_schema(title=TITLE, version=VERSION))
+
+
+@router.get("/health", summary="Liveness")
+def health() -> Health:
+    return Health(status="ok")

@@ -1,0 +1,173 @@
+"""The Rides table, and the car side of every change a trip makes: a car and its ride change
+together, in one TransactWriteItems, each item conditional on the state it leaves (status,
+version, who holds the car). Nothing here reads and then writes blindly: a read only ever
+follows a cancelled transaction, to tell "an earlier attempt of this very step already did it"
+(answered idempotently) from "someone else changed it" (CarStateConflict).
+
+Ride items: ride_id, status (RideStatus), pickup, dropoff, passengers, requested_at, updated_at,
+dispatched_by (the execution), car_id and route once the trip starts, task_token while the trip
+runs, trip (the car after it) when COMPLETED, reason when REJECTED or FAILED, car_outcome when a
+failure changed the car.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fleet_domain.data.base import Cancelled, Repository, attribute, values
+from fleet_domain.data.cars import CarRepository, as_found
+from fleet_domain.models.car import CarChange, CarStatus, Location
+from fleet_domain.models.errors import CarStateConflict
+from fleet_domain.models.ride import CarAfterTrip, Ride, RideStatus, Route
+
+
+class RideRepository(Repository):
+    def __init__(self, client: Any = None, rides_table: str | None = None, cars_table: str | None = None):
+        super().__init__(client, rides=rides_table)
+        self.cars = CarRepository(client, cars_table=cars_table)
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def get(self, ride_id: str) -> Ride | None:
+        found = self.read("rides", {"ride_id": ride_id})
+        return Ride.model_validate(found) if found else None
+
+    def all(self) -> list[Ride]:
+        """Every ride (a Scan: for operators and tests, never on a workflow's path)."""
+        return sorted((Ride.model_validate(found) for found in self.scan("rides")), key=lambda r: r.requested_at)
+
+    # --- the trip ------------------------------------------------------------------------
+
+    def start_trip(self, ride_id: str, car_id: str, version: int, route: Route, token: str, at: str) -> CarChange:
+        """RESERVED (version, held by the ride) -> ON_TRIP, and the ride ON_TRIP with the car,
+        the route and the task token. Run again after it took effect, it only stores the new
+        token (a retried attempt has a new one)."""
+        car_update, change = self.cars.status_change(car_id, CarStatus.RESERVED, CarStatus.ON_TRIP, version, at,
+                                                     holder=ride_id)
+        try:
+            self.transact(
+                car_update,
+                {"Update": {
+                    "TableName": self.table("rides"), "Key": {"ride_id": {"S": ride_id}},
+                    "UpdateExpression": "SET #status = :on_trip, car_id = :car, #route = :route, task_token = :token, "
+                                        "started_at = :at, updated_at = :at",
+                    "ConditionExpression": "#status = :requested",
+                    "ExpressionAttributeNames": {"#status": "status", "#route": "route"},
+                    "ExpressionAttributeValues": values(on_trip=RideStatus.ON_TRIP.value, car=car_id,
+                                                        route=route.model_dump(), token=token, at=at,
+                                                        requested=RideStatus.REQUESTED.value),
+                }},
+            )
+            return change
+        except Cancelled:
+            pass
+        ride, car = self.get(ride_id), self.cars.get(car_id)
+        if (ride and ride.status is RideStatus.ON_TRIP and ride.car_id == car_id and car and car.ride_id == ride_id
+                and car.status is CarStatus.ON_TRIP and car.version == version + 1):
+            self.update(
+                TableName=self.table("rides"), Key={"ride_id": {"S": ride_id}},
+                UpdateExpression="SET task_token = :token",
+                ConditionExpression="#status = :on_trip AND car_id = :car",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values(token=token, on_trip=RideStatus.ON_TRIP.value, car=car_id),
+            )
+            return change
+        raise CarStateConflict(
+            f"cannot start the trip of ride {ride_id}: expected car {car_id} RESERVED for it at version {version} "
+            f"and the ride REQUESTED; found the car {as_found(car)} and the ride {ride.status.value if ride else 'missing'}")
+
+    def complete_trip(self, ride_id: str, car_id: str, version: int, after: CarAfterTrip, dropoff: Location,
+                      at: str) -> tuple[CarChange, CarAfterTrip]:
+        """ON_TRIP (version, held by the ride) -> AVAILABLE at the dropoff with the odometer and
+        battery after the trip, and the ride COMPLETED. Run again after it took effect, it
+        answers with what the first run stored."""
+        car_update, change = self.cars.status_change(
+            car_id, CarStatus.ON_TRIP, CarStatus.AVAILABLE, version, at, holder=ride_id,
+            fields={"odometer_km": after.odometer_km, "battery_pct": after.battery_pct,
+                    "km_since_service": after.km_since_service, "location": dropoff.model_dump()})
+        try:
+            self.transact(
+                car_update,
+                {"Update": {
+                    "TableName": self.table("rides"), "Key": {"ride_id": {"S": ride_id}},
+                    "UpdateExpression": "SET #status = :completed, trip = :trip, completed_at = :at, updated_at = :at "
+                                        "REMOVE task_token",
+                    "ConditionExpression": "#status = :on_trip AND car_id = :car",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": values(completed=RideStatus.COMPLETED.value, trip=after.model_dump(),
+                                                        at=at, on_trip=RideStatus.ON_TRIP.value, car=car_id),
+                }},
+            )
+            return change, after
+        except Cancelled:
+            pass
+        ride = self.get(ride_id)
+        if ride and ride.status is RideStatus.COMPLETED and ride.car_id == car_id and ride.trip is not None:
+            return change, ride.trip
+        raise CarStateConflict(
+            f"cannot complete the trip of ride {ride_id}: expected car {car_id} ON_TRIP for it at version {version}; "
+            f"found the car {as_found(self.cars.get(car_id))} and the ride {ride.status.value if ride else 'missing'}")
+
+    def fail_ride(self, ride_id: str, car_id: str | None, available_version: int | None, reason: str,
+                  at: str) -> CarChange | None:
+        """The ride FAILED and, if it holds a car, the car with it: OUT_OF_SERVICE when it was on
+        the trip (available_version + 2), back to AVAILABLE when it was only reserved
+        (available_version + 1). A car the ride does not hold is left alone. Returns the car
+        change (again on a repeated call, so it is published), or None."""
+        if car_id is not None and available_version is not None:
+            for held, held_version, to in ((CarStatus.ON_TRIP, available_version + 2, CarStatus.OUT_OF_SERVICE),
+                                           (CarStatus.RESERVED, available_version + 1, CarStatus.AVAILABLE)):
+                car_update, change = self.cars.status_change(car_id, held, to, held_version, at, holder=ride_id)
+                try:
+                    self.transact(car_update, self._ride_failure(ride_id, reason, at, change))
+                    return change
+                except Cancelled as cancelled:
+                    if cancelled.failed(1):
+                        break  # the ride is no longer active: nothing to do, or done before
+        if self.update(**self._ride_failure(ride_id, reason, at, None)["Update"]):
+            return None
+        ride = self.get(ride_id)
+        if ride and ride.status is RideStatus.FAILED and ride.car_outcome:
+            return CarChange(**ride.car_outcome)  # an earlier attempt changed the car: publish it again
+        return None
+
+    # --- resuming (fleet_domain.control.resume) ---------------------------------------------------
+
+    def claim_trip_report(self, ride_id: str, token: str, report: dict[str, Any], at: str) -> bool:
+        """Take the ride's task token for this report, so no second report can use it."""
+        return self.update(
+            TableName=self.table("rides"), Key={"ride_id": {"S": ride_id}},
+            UpdateExpression="SET trip_report = :report, reported_at = :at REMOVE task_token",
+            ConditionExpression="#status = :on_trip AND task_token = :token",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values(report=report, at=at, on_trip=RideStatus.ON_TRIP.value, token=token),
+        )
+
+    def reopen_trip_report(self, ride_id: str, token: str) -> bool:
+        """Give the token back after the report could not be delivered for a passing reason."""
+        return self.update(
+            TableName=self.table("rides"), Key={"ride_id": {"S": ride_id}},
+            UpdateExpression="SET task_token = :token REMOVE trip_report, reported_at",
+            ConditionExpression="#status = :on_trip AND attribute_not_exists(task_token)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values(token=token, on_trip=RideStatus.ON_TRIP.value),
+        )
+
+    # --- items ---------------------------------------------------------------------------
+
+    def _ride_failure(self, ride_id: str, reason: str, at: str, change: CarChange | None) -> dict[str, Any]:
+        update = "SET #status = :failed, reason = :reason, updated_at = :at"
+        extra: dict[str, Any] = {}
+        if change is not None:
+            update += ", car_outcome = :outcome"
+            extra[":outcome"] = attribute(change.__dict__)
+        return {"Update": {
+            "TableName": self.table("rides"), "Key": {"ride_id": {"S": ride_id}},
+            "UpdateExpression": update + " REMOVE task_token",
+            "ConditionExpression": "#status IN (:requested, :on_trip)",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {**values(failed=RideStatus.FAILED.value, reason=reason, at=at,
+                                                   requested=RideStatus.REQUESTED.value,
+                                                   on_trip=RideStatus.ON_TRIP.value), **extra},
+        }}
+

@@ -1,0 +1,83 @@
+"""The dispatch workflow's use cases, one per Lambda: find candidates, start, complete and fail a
+trip. Each takes its typed input, applies the rules (rules/dispatch.py), writes through the data
+layer and publishes the car's status changes. Every one is safe to run twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from fleet_domain.data import car_events
+from fleet_domain.data.car_events import Publish, car_event
+from fleet_domain.data.cars import CarRepository
+from fleet_domain.data.rides import RideRepository
+from fleet_domain.models.car import CarSnapshot
+from fleet_domain.models.errors import TripReportError
+from fleet_domain.models.ride import (
+    Candidates,
+    RideFailed,
+    RideFailure,
+    TripCompleted,
+    TripCompletion,
+    TripReport,
+    TripStart,
+    TripStarted,
+)
+from fleet_domain.rules.dispatch import choose_candidates, finish_trip, maintenance_due, validate_ride
+
+# --- FindCandidates ------------------------------------------------------------------------------
+
+
+def find_candidates(event: Any, cars: CarRepository) -> Candidates:
+    ride = validate_ride(event)
+    found = choose_candidates(ride, cars.available())
+    return Candidates(ride=ride, candidates=found, count=len(found))
+
+
+# --- StartTrip -----------------------------------------------------------------------------------
+
+
+def start_trip(request: TripStart, rides: RideRepository, publish: Publish = car_events.publish) -> TripStarted:
+    change = rides.start_trip(request.ride_id, request.car_id, request.version, request.route, request.task_token,
+                              request.at)
+    publish([car_event(change, request.at, request.execution_arn, f"on a trip for ride {request.ride_id}")])
+    return TripStarted(ride_id=request.ride_id, car_id=request.car_id, version=change.version)
+
+
+# --- CompleteTrip --------------------------------------------------------------------------------
+
+
+def complete_trip(request: TripCompletion, rides: RideRepository,
+                  publish: Publish = car_events.publish) -> TripCompleted:
+    try:
+        report = TripReport.model_validate(request.report or {})
+    except ValidationError as exc:
+        raise TripReportError(f"the trip report is not valid: {exc.errors()[0]['msg']} "
+                              f"({'.'.join(map(str, exc.errors()[0]['loc']))})") from None
+    after = finish_trip(request.before, request.route, report)
+    change, after = rides.complete_trip(request.ride_id, request.car_id, request.version, after, request.dropoff,
+                                        request.at)
+    publish([car_event(change, request.at, request.execution_arn, f"trip of ride {request.ride_id} completed")])
+    return TripCompleted(
+        car=CarSnapshot(car_id=request.car_id, status=change.status, version=change.version,
+                        odometer_km=after.odometer_km, battery_pct=after.battery_pct,
+                        km_since_service=after.km_since_service),
+        maintenance=maintenance_due(after.battery_pct, after.km_since_service),
+    )
+
+
+# --- MarkRideFailed ------------------------------------------------------------------------------
+
+
+def mark_ride_failed(request: RideFailure, rides: RideRepository, publish: Publish = car_events.publish) -> RideFailed:
+    reason = f"{request.failed_state}: {request.error}"
+    candidate = request.candidate
+    change = rides.fail_ride(request.ride_id, candidate.car_id if candidate else None,
+                             candidate.version if candidate else None, reason, request.at)
+    if change is None:
+        return RideFailed(ride_id=request.ride_id)
+    what = "taken out of service" if change.status == "OUT_OF_SERVICE" else "reservation released"
+    publish([car_event(change, request.at, request.execution_arn, f"{what}: ride {request.ride_id} failed ({reason})")])
+    return RideFailed(ride_id=request.ride_id, car_id=change.car_id, car_status=change.status)

@@ -1,0 +1,1 @@
+"""What every function stands on: the AWS clients and Powertools (logging, tracing, metrics)."""
