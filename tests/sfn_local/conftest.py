@@ -68,10 +68,10 @@ def sfn_local() -> Any:
     """A Step Functions client for Step Functions Local, the fleet's state machines deployed there."""
     if not SFN_LOCAL_ENDPOINT:
         pytest.skip(SFN_LOCAL_SKIP)
-    from workflows.cli.sfn_local import deploy
-    from workflows.targets import stepfunctions
+    from workflows.targets import StepFunctionsLocalTarget
+    from workflows.targets.sfn_local import deploy
 
-    sfn = stepfunctions.sfn_client(SFN_LOCAL_ENDPOINT)
+    sfn = StepFunctionsLocalTarget(SFN_LOCAL_ENDPOINT).client("stepfunctions")
     deploy(sfn)
     return sfn
 

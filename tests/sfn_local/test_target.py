@@ -23,11 +23,11 @@ from botocore.config import Config
 
 from tests.servers import ROOT, fleet_up, free_port
 from workflows import cli
-from workflows.cli.sfn_local import deploy, with_dependencies
 from workflows.definitions import catalog
 from workflows.local.cloud import definition
 from workflows.local.server import bind_aws_endpoint, url
-from workflows.targets import stepfunctions
+from workflows.targets import EndpointTarget, stepfunctions
+from workflows.targets.sfn_local import deploy, with_dependencies
 
 CAR = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4,
        "location": {"lat": 52.52, "lon": 13.405}, "battery_pct": 88}
@@ -45,7 +45,7 @@ def stand_in(shared_fleet) -> Iterator[str]:
 
 
 def test_deploy_creates_what_is_missing_updates_what_changed_and_leaves_the_rest(stand_in):
-    sfn = stepfunctions.sfn_client(stand_in)
+    sfn = EndpointTarget(stand_in).client("stepfunctions")
     arns = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
     sfn.delete_state_machine(stateMachineArn=arns["fleet-register-car"])
     sfn.update_state_machine(stateMachineArn=arns["fleet-dispatch-car"],
@@ -73,7 +73,7 @@ def test_a_run_deploys_the_state_machine_and_what_it_starts():
 
 
 def test_run_on_the_target_creates_the_state_machine_on_first_use_and_reports(stand_in, capsys):
-    sfn = stepfunctions.sfn_client(stand_in)
+    sfn = EndpointTarget(stand_in).client("stepfunctions")
     sfn.delete_state_machine(stateMachineArn=stepfunctions.state_machine_arn(sfn, REGISTER))
 
     code = cli.main(["run", "register", "--target", "sfn-local", "--endpoint-url", stand_in,

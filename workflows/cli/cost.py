@@ -16,6 +16,7 @@ import argparse
 import json
 from typing import Any
 
+from workflows.cli.targeting import add_target_options, target_from
 from workflows.cost.model import (
     ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
@@ -37,9 +38,8 @@ def register(sub: Any) -> None:
     p.add_argument("--per-month", type=int, default=DEFAULT_PER_MONTH, metavar="N",
                    help=f"executions of each workflow per month (default {DEFAULT_PER_MONTH:,})")
     p.add_argument("--execution", metavar="ARN",
-                   help="price this execution (its history at --endpoint-url) instead of a local sample")
-    p.add_argument("--endpoint-url",
-                   help="where --execution runs (default $FLEET_ENDPOINT_URL or http://127.0.0.1:4566)")
+                   help="price this execution (its history at the target) instead of a local sample")
+    add_target_options(p)
     p.add_argument("--free-tier", action=argparse.BooleanOptionalAction, default=True,
                    help="take the monthly free tier off the total (default: on)")
     p.add_argument("--arch", choices=ARCHITECTURES, default=DEFAULT_ARCHITECTURE,
@@ -68,7 +68,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
         except KeyError as exc:
             raise UsageError(str(exc.args[0])) from None
     if args.execution:
-        executions, profiles, source = _from_execution(args.execution, args.endpoint_url)
+        executions, profiles, source = _from_execution(args)
         if workflows and executions and next(iter(executions)) not in workflows:
             raise UsageError(f"{args.execution} is an execution of {next(iter(executions))}, not {workflows[0]}")
     else:
@@ -87,22 +87,15 @@ def cmd_cost(args: argparse.Namespace) -> int:
     return 0
 
 
-def _from_execution(arn: str, endpoint_url: str | None) -> tuple[dict[str, list[ExecutionUsage]],
-                                                                 dict[str, FunctionProfile], dict]:
-    from botocore.exceptions import ClientError, EndpointConnectionError
-
+def _from_execution(args: argparse.Namespace) -> tuple[dict[str, list[ExecutionUsage]],
+                                                     dict[str, FunctionProfile], dict]:
     from workflows.cli.errors import UsageError
     from workflows.cost.sample import load_execution, run_sample
-    from workflows.targets import stepfunctions
 
-    endpoint = stepfunctions.endpoint_url(endpoint_url)
-    sfn = stepfunctions.sfn_client(endpoint)
+    arn = args.execution
+    target = target_from(args)
     try:
-        execution = load_execution(sfn, arn)
-    except EndpointConnectionError:
-        raise UsageError(f"no local cloud answers at {endpoint}: start one with `fleet up`") from None
-    except ClientError as exc:
-        raise UsageError(exc.response["Error"].get("Message") or str(exc)) from None
+        execution = load_execution(target.client("stepfunctions"), arn)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     profiles: dict[str, FunctionProfile] = {}
@@ -111,7 +104,7 @@ def _from_execution(arn: str, endpoint_url: str | None) -> tuple[dict[str, list[
         # What the Lambdas do inside is not in a history: measured on a small local sample.
         profiles = run_sample([execution.workflow], {execution.workflow: 3}).profiles
         measured = execution.workflow
-    source = {"kind": "execution", "execution_arn": arn, "endpoint": endpoint, "profiles_from_sample_of": measured}
+    source = {"kind": "execution", "execution_arn": arn, "endpoint": target.where, "profiles_from_sample_of": measured}
     return {execution.workflow: [execution]}, profiles, source
 
 

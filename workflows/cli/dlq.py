@@ -6,8 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from workflows.definitions import catalog
-from workflows.targets import stepfunctions
+from workflows.cli.targeting import add_target_options, target_from
 
 
 def register(sub: Any) -> None:
@@ -16,7 +15,7 @@ def register(sub: Any) -> None:
     for name, help_text in (("list", "failed executions waiting in the DLQ"), ("show", "one message in full"),
                             ("redrive", "restart failed executions from their original input")):
         p = dlq_sub.add_parser(name, help=help_text)
-        p.add_argument("--endpoint-url", help="local cloud endpoint (default $FLEET_ENDPOINT_URL or http://127.0.0.1:4566)")
+        add_target_options(p)
         p.set_defaults(handler=_COMMANDS[name])
         if name == "show":
             p.add_argument("id", help="the message id from `fleet dlq list`")
@@ -26,41 +25,18 @@ def register(sub: Any) -> None:
             p.add_argument("--dry-run", action="store_true", help="say what would be started, change nothing")
 
 
-def _clients(endpoint_url: str | None) -> tuple[Any, Any, str]:
-    from fleet_domain.control.dlq import DeadLetterQueue
+def _clients(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The DLQ and the Step Functions client at the target the options select."""
+    from fleet_domain.dlq import DeadLetterQueue
 
-    endpoint = stepfunctions.endpoint_url(endpoint_url)
-    sfn = stepfunctions.sfn_client(endpoint)
-    sqs = stepfunctions.local_client("sqs", endpoint)
-    queue = next(q for q in catalog.QUEUES if q.logical_id == "Dlq")
-    url = sqs.get_queue_url(QueueName=queue.queue_name)["QueueUrl"]
-    return DeadLetterQueue(sqs, url), sfn, endpoint
+    target = target_from(args)
+    return DeadLetterQueue(target.client("sqs"), target.queue_url("Dlq")), target.client("stepfunctions")
 
 
-def _guard(fn):
-    """Connection problems and unknown ids are one line, exit 2 (the CLI's convention)."""
-
-    def run(args: argparse.Namespace) -> int:
-        from botocore.exceptions import ClientError, EndpointConnectionError
-
-        from workflows.cli.errors import UsageError
-
-        try:
-            return fn(args)
-        except EndpointConnectionError:
-            endpoint = stepfunctions.endpoint_url(args.endpoint_url)
-            raise UsageError(f"no local cloud answers at {endpoint}: start one with `fleet up`") from None
-        except ClientError as exc:
-            raise UsageError(exc.response["Error"].get("Message") or str(exc)) from None
-
-    return run
-
-
-@_guard
 def cmd_list(args: argparse.Namespace) -> int:
     from workflows.cli import render
 
-    dlq, _, _ = _clients(args.endpoint_url)
+    dlq, _ = _clients(args)
     letters = dlq.list()
     render.table(f"dead-letter queue ({len(letters)})", ["id", "execution", "workflow", "failed state", "error", "age"],
                  [(x.message_id, x.execution_arn.rsplit(":", 1)[-1], x.workflow, x.body.get("failed_state"),
@@ -68,12 +44,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guard
 def cmd_show(args: argparse.Namespace) -> int:
     from workflows.cli import render
     from workflows.cli.errors import UsageError
 
-    dlq, _, _ = _clients(args.endpoint_url)
+    dlq, _ = _clients(args)
     try:
         letter = dlq.show(args.id)
     except KeyError:
@@ -82,7 +57,6 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guard
 def cmd_redrive(args: argparse.Namespace) -> int:
     from workflows.cli import render
     from workflows.cli.errors import UsageError
@@ -91,7 +65,7 @@ def cmd_redrive(args: argparse.Namespace) -> int:
         raise UsageError("say which messages to redrive: ids, or --all")
     if args.all and args.ids:
         raise UsageError("give ids or --all, not both")
-    dlq, sfn, _ = _clients(args.endpoint_url)
+    dlq, sfn = _clients(args)
     results = dlq.redrive(sfn, None if args.all else args.ids, dry_run=args.dry_run)
     verb = "would start" if args.dry_run else "started"
     render.table(f"redrive{' (dry run)' if args.dry_run else ''}", ["id", "execution", "result"], [

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from workflows.cli import cost, demo, dlq, fleet, load, run, sfn_local, trace, up
 from workflows.cli.errors import Parser, UsageError
+from workflows.cli.targeting import in_use
 
 # Each command group adds its subcommands (and their handlers) to the parser.
 COMMAND_GROUPS = (up, run, demo, sfn_local, dlq, trace, fleet, cost, load)
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args: argparse.Namespace | None = None
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args))
@@ -34,6 +36,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from workflows.targets import explain
+
+        target = in_use(args)
+        why = explain(exc, target) if target is not None else None
+        if why is None:
+            raise
+        print(f"fleet: {why}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

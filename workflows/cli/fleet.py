@@ -6,7 +6,7 @@
     fleet cars [--status S]
     fleet car <car_id>
 
-Resuming goes through fleet_domain.control.resume, the same code as the REST API. A ride or job that is
+Resuming goes through fleet_domain.resume, the same code as the REST API. A ride or job that is
 not waiting (unknown, not started, already resumed or over) is one line on stderr and exit 1;
 bad input or no stack is exit 2, as everywhere in `fleet`.
 """
@@ -18,10 +18,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from workflows.definitions import catalog
+from workflows.cli.targeting import add_target_options, target_from
 from workflows.targets import stepfunctions
-
-_ENDPOINT_HELP = "local cloud endpoint (default $FLEET_ENDPOINT_URL or http://127.0.0.1:4566)"
 
 
 def register(sub: Any) -> None:
@@ -57,11 +55,11 @@ def register(sub: Any) -> None:
     car.set_defaults(handler=cmd_car)
 
     for p in (done, beat, sign, cars, car):
-        p.add_argument("--endpoint-url", help=_ENDPOINT_HELP)
+        add_target_options(p)
 
 
 def _statuses() -> list[str]:
-    from fleet_domain.models.car import CarStatus
+    from fleet_domain.models import CarStatus
 
     return [s.value for s in CarStatus]
 
@@ -70,36 +68,29 @@ def _statuses() -> list[str]:
 
 
 class Stack:
-    """boto3 clients for the stack at an endpoint, and the fleet's table names."""
+    """The target's clients and the fleet's table names there."""
 
-    def __init__(self, endpoint_url: str | None):
-        self.endpoint = stepfunctions.endpoint_url(endpoint_url)
-        self.sfn = stepfunctions.sfn_client(self.endpoint)
-        self.dynamodb = stepfunctions.local_client("dynamodb", self.endpoint)
-        self.tables = {t.logical_id: t.table_name for t in catalog.TABLES}
+    def __init__(self, args: argparse.Namespace):
+        self.target = target_from(args)
+        self.sfn = self.target.client("stepfunctions")
+        self.dynamodb = self.target.client("dynamodb")
+        self.table = self.target.table_name
 
 
 def _guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """No stack is one line, exit 2; a ride or job that is not waiting is one line, exit 1."""
+    """A ride or job that is not waiting is one line, exit 1; a value the domain refuses, exit 2."""
 
     def run(args: argparse.Namespace) -> int:
-        from botocore.exceptions import ClientError, EndpointConnectionError
-
-        from fleet_domain.control.resume import NotWaiting
+        from fleet_domain.resume import NotWaiting
         from workflows.cli.errors import UsageError
 
         try:
             return fn(args)
-        except EndpointConnectionError:
-            raise UsageError(f"no local cloud answers at {stepfunctions.endpoint_url(args.endpoint_url)}: "
-                             "start one with `fleet up`") from None
         except NotWaiting as exc:
             print(f"fleet: {exc}", file=sys.stderr)
             return 1
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        except ClientError as exc:
-            raise UsageError(exc.response["Error"].get("Message") or str(exc)) from None
 
     return run
 
@@ -120,13 +111,13 @@ def _show_execution(stack: Stack, execution_arn: str | None, wait: bool) -> int:
 
 @_guarded
 def cmd_trip_complete(args: argparse.Namespace) -> int:
-    from fleet_domain.control import resume
+    from fleet_domain import resume
     from workflows.cli import render
 
-    stack = Stack(args.endpoint_url)
+    stack = Stack(args)
     resumed = resume.complete_trip(stack.sfn, stack.dynamodb, args.ride_id, odometer_km=args.odometer_km,
-                                   battery_pct=args.battery_pct, rides_table=stack.tables["Rides"],
-                                   cars_table=stack.tables["Cars"])
+                                   battery_pct=args.battery_pct, rides_table=stack.table("Rides"),
+                                   cars_table=stack.table("Cars"))
     report = {k: v for k, v in resumed.sent.items() if k != "reported_at"} or "estimated from the route"
     render.console.print(f"ride {args.ride_id}: trip completed ({report}); dispatch {resumed.execution_arn}",
                          markup=False)
@@ -135,11 +126,11 @@ def cmd_trip_complete(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_trip_heartbeat(args: argparse.Namespace) -> int:
-    from fleet_domain.control import resume
+    from fleet_domain import resume
     from workflows.cli import render
 
-    stack = Stack(args.endpoint_url)
-    resume.heartbeat_trip(stack.sfn, stack.dynamodb, args.ride_id, rides_table=stack.tables["Rides"])
+    stack = Stack(args)
+    resume.heartbeat_trip(stack.sfn, stack.dynamodb, args.ride_id, rides_table=stack.table("Rides"))
     render.console.print(f"ride {args.ride_id}: heartbeat sent", markup=False)
     return 0
 
@@ -149,12 +140,12 @@ def cmd_trip_heartbeat(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_sign_off(args: argparse.Namespace) -> int:
-    from fleet_domain.control import resume
+    from fleet_domain import resume
     from workflows.cli import render
 
-    stack = Stack(args.endpoint_url)
+    stack = Stack(args)
     resumed = resume.sign_off(stack.sfn, stack.dynamodb, args.job_id, args.passed, args.notes,
-                              jobs_table=stack.tables["MaintenanceJobs"])
+                              jobs_table=stack.table("MaintenanceJobs"))
     verdict = "passed (road test next)" if args.passed else "failed (the car will be retired)"
     render.console.print(f"job {args.job_id}: signed off, {verdict}; maintenance {resumed.execution_arn}",
                          markup=False)
@@ -166,15 +157,15 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_cars(args: argparse.Namespace) -> int:
-    from fleet_domain.data.cars import CarRepository
+    from fleet_domain.fleet_cars import FleetCarRepository
     from workflows.cli import render
     from workflows.cli.errors import UsageError
 
     if args.status and args.status not in _statuses():
         raise UsageError(f"--status must be one of {', '.join(_statuses())}, got {args.status!r}")
-    stack = Stack(args.endpoint_url)
-    repo = CarRepository(stack.dynamodb, cars_table=stack.tables["Cars"])
-    cars = repo.list_by_status(args.status) if args.status else repo.all()
+    stack = Stack(args)
+    repo = FleetCarRepository(stack.dynamodb, cars_table=stack.table("Cars"))
+    cars = repo.with_status(args.status) if args.status else repo.all()
     title = f"cars{' ' + args.status if args.status else ''} ({len(cars)})"
     render.table(title, ["car_id", "model", "seats", "status", "version", "battery %", "odometer km",
                          "km since service", "ride / job"], [
@@ -187,23 +178,23 @@ def cmd_cars(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_car(args: argparse.Namespace) -> int:
-    from fleet_domain.data.cars import CarRepository
-    from fleet_domain.data.jobs import MaintenanceJobRepository
-    from fleet_domain.data.rides import RideRepository
+    from fleet_domain.fleet_cars import FleetCarRepository
+    from fleet_domain.maintenance_repository import MaintenanceJobRepository
+    from fleet_domain.ride_repository import RideRepository
     from workflows.cli import render
     from workflows.cli.errors import UsageError
 
-    stack = Stack(args.endpoint_url)
-    car = CarRepository(stack.dynamodb, cars_table=stack.tables["Cars"]).get(args.car_id)
+    stack = Stack(args)
+    car = FleetCarRepository(stack.dynamodb, cars_table=stack.table("Cars")).get(args.car_id)
     if car is None:
         raise UsageError(f"no car {args.car_id} (see `fleet cars`)")
     print_record(car.model_dump(mode="json"))
     if car.ride_id:
-        ride = RideRepository(stack.dynamodb, rides_table=stack.tables["Rides"]).get(car.ride_id)
+        ride = RideRepository(stack.dynamodb, rides_table=stack.table("Rides")).get(car.ride_id)
         if ride is not None:
             waiting = "  (waiting: `fleet trip complete " + ride.ride_id + "`)" if ride.waiting else ""
             render.console.print(f"ride       {ride.ride_id} {ride.status.value}{waiting}", markup=False)
-    jobs = MaintenanceJobRepository(stack.dynamodb, jobs_table=stack.tables["MaintenanceJobs"]).for_car(car.car_id)
+    jobs = MaintenanceJobRepository(stack.dynamodb, jobs_table=stack.table("MaintenanceJobs")).for_car(car.car_id)
     if jobs:
         render.table("maintenance jobs", ["job_id", "status", "reason", "opened", "closed"], [
             (j.job_id, j.status.value + ("  <- `fleet maintenance sign-off`" if j.waiting else ""), j.reason,
@@ -219,9 +210,13 @@ def cmd_car(args: argparse.Namespace) -> int:
 
 
 def _history(stack: Stack, car_id: str) -> list[Any]:
-    from fleet_domain.data.car_history import CarHistoryRepository
+    from fleet_domain.lifecycle_store import Store
+    from fleet_domain.models import CarEvent
 
-    return list(CarHistoryRepository(stack.dynamodb, car_history_table=stack.tables["CarHistory"]).history(car_id))
+    store = Store(stack.dynamodb, car_history=stack.table("CarHistory"))
+    items = store.query(TableName=store.table("car_history"), KeyConditionExpression="car_id = :car",
+                        ExpressionAttributeValues={":car": {"S": car_id}}, ConsistentRead=True)
+    return [CarEvent.model_validate(item) for item in items]
 
 
 def print_record(record: dict[str, Any]) -> None:

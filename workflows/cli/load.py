@@ -67,14 +67,13 @@ def plan_from(args: argparse.Namespace) -> driver.LoadPlan:
 def check_api_url(url: str, allow_remote: bool) -> None:
     """Load stays on this machine unless asked: every address the host resolves to is loopback."""
     from workflows.cli.errors import UsageError
+    from workflows.targets.target import TargetError, check_endpoint_url
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--api-url must be an http(s) URL with a host, got {url!r}")
     try:
-        _ = parts.port
-    except ValueError:
-        raise UsageError(f"--api-url has an invalid port: {url!r}") from None
+        check_endpoint_url(url)
+    except TargetError as exc:
+        raise UsageError(f"--api-url: {exc}") from None
+    parts = urlsplit(url)
     if allow_remote:
         return
     try:

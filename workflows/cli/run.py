@@ -8,23 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from workflows.cli.errors import UsageError
+from workflows.cli.targeting import add_target_options, target_from
 from workflows.definitions import catalog
+from workflows.targets import Target
 
 
 def register(sub: Any) -> None:
     run = sub.add_parser("run", help="start a workflow execution and wait for it")
     run.add_argument("workflow", help="|".join(sm.workflow for sm in catalog.STATE_MACHINES))
     run.add_argument("--input", required=True, help="JSON text, or @file.json")
-    run.add_argument("--endpoint-url", help="local cloud endpoint (default $FLEET_ENDPOINT_URL or http://127.0.0.1:4566)")
+    add_target_options(run)
     run.add_argument("--ephemeral", action="store_true", help="run in a throwaway in-process cloud instead")
     run.add_argument("--no-wait", action="store_true", help="print the execution ARN and return")
     run.add_argument("--name", help="execution name (default: derived from the request, so retries are idempotent)")
     run.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the execution (default 60)")
-    run.add_argument("--target", choices=("local", "sfn-local", "aws"), default="local",
-                     help="local: the local cloud (default); sfn-local: AWS Step Functions Local at --endpoint-url "
-                          "(default $SFN_LOCAL_ENDPOINT or http://localhost:8083), state machines deployed on first use; "
-                          "aws: the deployed stack (--stack), with your AWS credentials")
-    run.add_argument("--stack", help="with --target aws: the stack name (default $FLEET_STACK or CarFleet)")
     run.add_argument("--test-case", metavar="NAME",
                      help="run a test case of statemachines/MockConfigFile.json (mocked service integrations), "
                           "started as <stateMachineArn>#NAME on either target")
@@ -58,7 +55,7 @@ def read_input(text: str) -> dict[str, Any]:
         raise UsageError("--input is not valid JSON: nested too deeply") from None
     if not isinstance(payload, dict):
         raise UsageError(f"--input must be a JSON object, got {_JSON_TYPES.get(type(payload), 'something else')}")
-    from workflows.targets.stepfunctions import MAX_INPUT_BYTES
+    from fleet_domain.executions import MAX_INPUT_BYTES
 
     size = len(json.dumps(payload).encode())
     if size > MAX_INPUT_BYTES:
@@ -75,48 +72,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     from workflows.targets import stepfunctions
 
     name = args.name or stepfunctions.execution_name(sm, payload, test_case=args.test_case)
-    if args.target == "sfn-local":
-        if args.ephemeral:
-            raise UsageError("--ephemeral runs in a throwaway local cloud; it does not combine with --target sfn-local")
-        from workflows.cli import sfn_local
-
-        sfn, endpoint = sfn_local.prepare_run(args.endpoint_url, sm)
-        return _start_and_report(sfn, sm, payload, name, args, endpoint)
-    if args.target == "aws":
-        if args.ephemeral or args.endpoint_url:
-            raise UsageError("--target aws uses the deployed stack; it does not combine with --ephemeral or --endpoint-url")
-        from workflows.targets.aws import AwsStack, TargetError
-
-        try:
-            stack = AwsStack.connect(args.stack)
-            arn = stack.state_machine_arn(sm)
-        except TargetError as exc:
-            raise UsageError(str(exc)) from None
-        return _start_and_report(stack.client("stepfunctions"), sm, payload, name, args, arn=arn)
     if args.ephemeral:
+        if args.target != "local" or args.endpoint_url or args.stack:
+            raise UsageError("--ephemeral runs in a throwaway in-process cloud; it does not combine with "
+                             "--target, --endpoint-url or --stack")
         from workflows.local.cloud import LocalCloud
+        from workflows.targets import InProcessTarget
+        from workflows.targets.local import claim_process_environment
 
+        claim_process_environment()
         with LocalCloud(virtual_time=True) as cloud:
-            return _start_and_report(cloud.client("stepfunctions"), sm, payload, name, args)
-    endpoint = stepfunctions.endpoint_url(args.endpoint_url)
-    return _start_and_report(stepfunctions.sfn_client(endpoint), sm, payload, name, args, endpoint)
+            args.target_in_use = InProcessTarget(cloud)
+            return _start_and_report(args.target_in_use, sm, payload, name, args)
+    return _start_and_report(target_from(args), sm, payload, name, args)
 
 
-def _start_and_report(sfn: Any, sm: catalog.StateMachine, payload: dict, name: str, args: argparse.Namespace,
-                      endpoint: str | None = None, arn: str | None = None) -> int:
-    from botocore.exceptions import ClientError, EndpointConnectionError
-
+def _start_and_report(target: Target, sm: catalog.StateMachine, payload: dict, name: str,
+                      args: argparse.Namespace) -> int:
     from workflows.cli import render
     from workflows.targets import stepfunctions
 
+    target.prepare(sm)
+    sfn = target.client("stepfunctions")
     try:
-        started = stepfunctions.start(sfn, sm, name, payload, test_case=getattr(args, "test_case", None), arn=arn)
-    except EndpointConnectionError:
-        raise UsageError(f"no local cloud answers at {endpoint}: start one with `fleet up`, or pass --ephemeral") from None
+        arn = target.state_machine_arn(sm)
     except LookupError as exc:
         raise UsageError(f"{exc} (is this the fleet's stack?)") from None
-    except ClientError as exc:
-        raise UsageError(f"{sm.workflow} not started: {exc.response['Error'].get('Message') or exc}") from None
+    started = stepfunctions.start(sfn, sm, name, payload, test_case=args.test_case, arn=arn)
     execution_arn = started.execution_arn
     if args.no_wait:
         render.console.print(execution_arn, markup=False)

@@ -14,7 +14,6 @@ and, through `--aws-endpoint-url`, for the functions' own AWS SDK calls. See the
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 from typing import Any
@@ -23,8 +22,8 @@ from urllib.parse import urlparse
 from workflows.cli.errors import UsageError
 from workflows.cli.up import faults_from, serve_until, stop_on_signals
 from workflows.definitions import catalog
+from workflows.targets.target import DEFAULT_SFN_LOCAL_ENDPOINT
 
-DEFAULT_SFN_LOCAL_ENDPOINT = "http://localhost:8083"
 DEFAULT_LAMBDA_PORT = 3001
 
 
@@ -60,82 +59,17 @@ def register(subparsers: Any) -> None:
 # --- Step Functions Local as a target ------------------------------------------------------------
 
 
-def endpoint_url(explicit: str | None = None) -> str:
-    return explicit or os.environ.get("SFN_LOCAL_ENDPOINT") or DEFAULT_SFN_LOCAL_ENDPOINT
-
-
-def deploy(sfn: Any, state_machines: tuple[catalog.StateMachine, ...] = catalog.STATE_MACHINES) -> list[tuple[str, str]]:
-    """Create each state machine, or update it if its definition changed: [(name, what happened)].
-
-    Definitions are substituted exactly as for the local cloud (workflows.local.cloud.definition):
-    Lambda ARNs arn:aws:lambda:us-east-1:123456789012:function:<name>, which Step Functions Local
-    forwards to its LAMBDA_ENDPOINT, and table, queue and bus names as `fleet up` has them.
-    """
-    from workflows.local.cloud import STATE_MACHINE_ROLE, definition
-
-    existing = {m["name"]: m["stateMachineArn"]
-                for page in sfn.get_paginator("list_state_machines").paginate() for m in page["stateMachines"]}
-    done = []
-    for sm in state_machines:
-        text = definition(sm)
-        arn = existing.get(sm.name)
-        if arn is None:
-            sfn.create_state_machine(name=sm.name, definition=text, roleArn=STATE_MACHINE_ROLE, type=sm.type)
-            done.append((sm.name, "created"))
-        elif json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) != json.loads(text):
-            sfn.update_state_machine(stateMachineArn=arn, definition=text, roleArn=STATE_MACHINE_ROLE)
-            done.append((sm.name, "updated"))
-        else:
-            done.append((sm.name, "unchanged"))
-    return done
-
-
-def with_dependencies(sm: catalog.StateMachine) -> tuple[catalog.StateMachine, ...]:
-    """The state machine and those it starts (its ${...StateMachineArn} placeholders), transitively."""
-    found: dict[str, catalog.StateMachine] = {}
-    todo = [sm]
-    while todo:
-        current = todo.pop()
-        if current.logical_id in found:
-            continue
-        found[current.logical_id] = current
-        for key in current.placeholders():
-            ref = catalog.SUBSTITUTIONS.get(key)
-            if ref is not None and ref.kind == "state_machine":
-                todo.append(catalog.state_machine(ref.logical_id))
-    return tuple(found.values())
-
-
-def prepare_run(explicit_endpoint: str | None, sm: catalog.StateMachine) -> tuple[Any, str]:
-    """For `fleet run --target sfn-local`: a client for Step Functions Local, with `sm` (and what it
-    starts) deployed and up to date, so the first run needs no separate deploy."""
-    from workflows.targets import stepfunctions
-
-    endpoint = endpoint_url(explicit_endpoint)
-    sfn = stepfunctions.sfn_client(endpoint)
-    _sync(sfn, endpoint, with_dependencies(sm))
-    return sfn, endpoint
-
-
-def _sync(sfn: Any, endpoint: str, state_machines: tuple[catalog.StateMachine, ...]) -> list[tuple[str, str]]:
-    from botocore.exceptions import ClientError, EndpointConnectionError
-
-    try:
-        return deploy(sfn, state_machines)
-    except EndpointConnectionError:
-        raise UsageError(f"no Step Functions Local answers at {endpoint}: start it (the README section Testing with Step Functions Local) "
-                         "or pass --endpoint-url") from None
-    except ClientError as exc:
-        raise UsageError(f"deploying to {endpoint} failed: {exc.response['Error'].get('Message') or exc}") from None
-
-
 def cmd_deploy(args: argparse.Namespace) -> int:
     from workflows.cli import render
-    from workflows.targets import stepfunctions
+    from workflows.targets import StepFunctionsLocalTarget, TargetError
+    from workflows.targets.sfn_local import deploy
 
-    endpoint = endpoint_url(args.endpoint_url)
-    done = _sync(stepfunctions.sfn_client(endpoint), endpoint, catalog.STATE_MACHINES)
-    render.table(f"state machines at {endpoint}", ["name", "deploy"], done)
+    try:
+        target = args.target_in_use = StepFunctionsLocalTarget(args.endpoint_url)
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    done = deploy(target.client("stepfunctions"), catalog.STATE_MACHINES)
+    render.table(f"state machines at {target.where}", ["name", "deploy"], done)
     return 0
 
 
@@ -164,14 +98,15 @@ def cmd_lambda_endpoint(args: argparse.Namespace) -> int:
     from workflows.local.clock import RealClock
     from workflows.local.lambda_endpoint import LambdaEndpoint
     from workflows.local.lambda_runtime import LambdaRuntime
-    from workflows.local.names import function_arn
     from workflows.local.server import Servers, bind, url
-    from workflows.targets import stepfunctions
+    from workflows.targets import EndpointTarget, TargetError
+    from workflows.targets.local import function_arn
 
     faults = faults_from(args.faults)
-    aws_endpoint = stepfunctions.endpoint_url(args.aws_endpoint_url)
-    if urlparse(aws_endpoint).scheme not in ("http", "https") or not urlparse(aws_endpoint).netloc:
-        raise UsageError(f"--aws-endpoint-url must be an http(s) URL, got {aws_endpoint!r}")
+    try:
+        aws_endpoint = EndpointTarget(args.aws_endpoint_url).endpoint
+    except TargetError as exc:
+        raise UsageError(f"--aws-endpoint-url: {exc}") from None
     # Read by every boto3 client the handlers create (botocore >= 1.31): DynamoDB, EventBridge, ...
     os.environ["AWS_ENDPOINT_URL"] = aws_endpoint
     runtime = LambdaRuntime(RealClock(), fault_hook=faults)

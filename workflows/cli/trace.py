@@ -22,96 +22,46 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-TARGETS = ("local", "sfn-local", "aws")
+from workflows.cli.targeting import add_target_options, target_from
+from workflows.targets import Target
+
 _STATUS_STYLE = {"succeeded": "green", "failed": "red", "caught": "yellow", "running": "cyan", "aborted": "magenta"}
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser("trace", help="show what an execution did, state by state (and as a graph with --html)")
     p.add_argument("execution", help="execution ARN, or an execution name of one of the fleet's state machines")
-    p.add_argument("--endpoint-url", help="the endpoint to read from (local: default $FLEET_ENDPOINT_URL or "
-                   "http://127.0.0.1:4566; sfn-local: default $SFN_LOCAL_ENDPOINT or http://localhost:8083)")
-    p.add_argument("--target", choices=TARGETS, default="local",
-                   help="local: the local cloud (default); sfn-local: Step Functions Local; "
-                        "aws: AWS with the default boto3 credentials (a name is looked for in the stack's machines)")
-    p.add_argument("--stack", help="with --target aws and an execution name: the fleet's stack "
-                                   "(default $FLEET_STACK or CarFleet)")
+    add_target_options(p)
     p.add_argument("--html", metavar="FILE", help="also write the graph view: one self-contained HTML file")
     p.set_defaults(handler=cmd_trace)
     return p
 
 
-def locate(args: argparse.Namespace) -> tuple[Any, str, list[str]]:
-    """The Step Functions client the arguments ask for, a phrase naming where it points, and the
-    fleet's state machines there (where a bare execution name is looked for)."""
+def execution_target(args: argparse.Namespace) -> tuple[Target, str]:
+    """The target the options select and the execution's ARN there, from its ARN or its name
+    (looked for among the fleet's state machines). An execution ARN on AWS names its region."""
     from workflows.cli.errors import UsageError
-    from workflows.definitions import catalog
-    from workflows.targets import stepfunctions
-    from workflows.trace.model import machines_named
+    from workflows.targets import AwsTarget
+    from workflows.trace.model import resolve_execution
 
-    if args.target == "aws":
-        if args.endpoint_url:
-            raise UsageError("--target aws reads from AWS itself; it does not combine with --endpoint-url")
-        if args.execution.startswith("arn:"):  # the ARN says where: no stack needed
-            import boto3
-
-            return boto3.client("stepfunctions", region_name=args.execution.split(":")[3] or None), "AWS", []
-        from workflows.targets.aws import AwsStack, TargetError
-
-        try:
-            stack = AwsStack.connect(args.stack)
-            machines = [stack.state_machine_arn(sm) for sm in catalog.STATE_MACHINES]
-        except TargetError as exc:
-            raise UsageError(str(exc)) from None
-        return stack.client("stepfunctions"), f"AWS stack {stack.stack_name}", machines
-    if args.stack:
-        raise UsageError("--stack goes with --target aws")
-    endpoint = _where(args)
-    sfn = stepfunctions.sfn_client(endpoint)
-    if args.execution.startswith("arn:"):
-        return sfn, endpoint, []
-    return sfn, endpoint, machines_named(sfn, [sm.name for sm in catalog.STATE_MACHINES])
-
-
-def _where(args: argparse.Namespace) -> str:
-    if args.target == "aws":
-        return "AWS"
-    if args.target == "sfn-local":
-        from workflows.cli.sfn_local import endpoint_url
-
-        return endpoint_url(args.endpoint_url)
-    from workflows.targets.stepfunctions import endpoint_url as local_endpoint
-
-    return local_endpoint(args.endpoint_url)
+    target = target_from(args)
+    ref = args.execution
+    if ref.startswith("arn:") and isinstance(target, AwsTarget):
+        target = args.target_in_use = target.in_region(ref.split(":")[3] if ref.count(":") >= 3 else None)
+    try:
+        machines = [] if ref.startswith("arn:") else target.fleet_state_machines()
+        return target, resolve_execution(target.client("stepfunctions"), ref, machines)
+    except LookupError as exc:
+        raise UsageError(f"{exc} at {target.where}") from None
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
-    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
-
     from workflows.cli.errors import UsageError
     from workflows.trace import html
-    from workflows.trace.model import load_trace, resolve_execution
+    from workflows.trace.model import load_trace
 
-    where = _where(args)
-    try:
-        sfn, where, machines = locate(args)
-        arn = resolve_execution(sfn, args.execution, machines)
-        trace = load_trace(sfn, arn)
-    except EndpointConnectionError:
-        raise UsageError(f"nothing answers at {where}: start the local cloud with `fleet up`, "
-                         "or pass --endpoint-url") from None
-    except NoCredentialsError:
-        raise UsageError("no AWS credentials found: configure them as for the AWS CLI "
-                         "(profile, environment, SSO)") from None
-    except LookupError as exc:
-        raise UsageError(f"{exc} at {where}") from None
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise UsageError(f"cannot read {args.execution} at {where}: "
-                         f"{error.get('Code')}: {error.get('Message')}") from None
-    except BotoCoreError as exc:
-        raise UsageError(f"cannot read {args.execution} at {where}: {exc}") from None
-
+    target, arn = execution_target(args)
+    trace = load_trace(target.client("stepfunctions"), arn)
     print_trace(trace)
     if args.html:
         try:

@@ -1,2 +1,17 @@
-"""Where commands send their calls: the local cloud, Step Functions Local, or a deployed AWS
-stack; and starting, waiting for and describing executions on any of them."""
+"""Where commands send their calls: one Target (in-process, `fleet up`'s endpoint, Step Functions
+Local, a deployed AWS stack) that hands out clients and resolves names; the local account's
+settings; and starting, waiting for and describing executions on any target."""
+
+from workflows.targets.target import (
+    TARGETS,
+    AwsTarget,
+    EndpointTarget,
+    InProcessTarget,
+    StepFunctionsLocalTarget,
+    Target,
+    TargetError,
+    explain,
+)
+
+__all__ = ["TARGETS", "AwsTarget", "EndpointTarget", "InProcessTarget", "StepFunctionsLocalTarget", "Target",
+           "TargetError", "explain"]

@@ -4,50 +4,24 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
-from fleet_domain.control import executions
-from fleet_domain.control.executions import MAX_INPUT_BYTES  # noqa: F401 - re-exported for the CLI
+from fleet_domain import executions
 from workflows.definitions.catalog import StateMachine
 from workflows.trace.model import StateVisit, json_or_text, visits_from_history
 
-DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
-def endpoint_url(explicit: str | None = None) -> str:
-    return explicit or os.environ.get("FLEET_ENDPOINT_URL") or DEFAULT_ENDPOINT
-
-
-def sfn_client(endpoint: str | None) -> Any:
-    """A Step Functions client for a local endpoint (dummy credentials) or AWS (endpoint None)."""
-    if endpoint is None:
-        return boto3.client("stepfunctions")
-    return local_client("stepfunctions", endpoint, read_timeout=60)
-
-
-def local_client(service: str, endpoint: str, read_timeout: float = 60) -> Any:
-    """A client for a local endpoint (`fleet up`, Step Functions Local): us-east-1 and dummy
-    credentials whatever the user's AWS configuration says (workflows/local/local_aws.py)."""
-    from workflows.local import local_aws
-
-    return local_aws.client(service, endpoint, Config(retries={"max_attempts": 2}, connect_timeout=2,
-                                                      read_timeout=read_timeout))
-
-
-def execution_name(sm: StateMachine, payload: dict, test_case: str | None = None) -> str:
-    """The name a request's execution gets (see fleet_domain.control.executions). A test case's run of the
+def execution_name(sm: StateMachine, payload: dict[str, Any], test_case: str | None = None) -> str:
+    """The name a request's execution gets (see fleet_domain.executions). A test case's run of the
     same request is another execution, so the test case is part of the name's hash."""
     return executions.execution_name(sm.workflow, sm.business_key, payload, salt=f"#{test_case}" if test_case else "")
 
 
-def start(sfn: Any, sm: StateMachine, name: str, payload: dict, test_case: str | None = None,
+def start(sfn: Any, sm: StateMachine, name: str, payload: dict[str, Any], test_case: str | None = None,
           arn: str | None = None) -> executions.Started:
     """Start `sm` idempotently on any target (its ARN found by name unless given, as a deployed
     stack gives it). With a test case, on `<stateMachineArn>#<TestCase>`: the convention Step
@@ -63,12 +37,12 @@ def start(sfn: Any, sm: StateMachine, name: str, payload: dict, test_case: str |
         return executions.Started(executions.execution_arn(arn, name), new=False)
 
 
-def wait_for_execution(sfn: Any, execution_arn: str, timeout_s: float = 60.0) -> dict:
+def wait_for_execution(sfn: Any, execution_arn: str, timeout_s: float = 60.0) -> dict[str, Any]:
     """DescribeExecution until the execution is terminal; returns the last description."""
     deadline = time.monotonic() + timeout_s
     delay = 0.002
     while True:
-        desc = sfn.describe_execution(executionArn=execution_arn)
+        desc: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
         if desc["status"] in TERMINAL:
             return desc
         if time.monotonic() > deadline:
@@ -77,8 +51,8 @@ def wait_for_execution(sfn: Any, execution_arn: str, timeout_s: float = 60.0) ->
         delay = min(delay * 2, 0.02)
 
 
-def history(sfn: Any, execution_arn: str) -> list[dict]:
-    events: list[dict] = []
+def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
         events.extend(page["events"])
     return events
@@ -111,7 +85,7 @@ class ExecutionResult:
         return self.error or self.status
 
 
-def describe(sfn: Any, execution_arn: str, desc: dict | None = None) -> ExecutionResult:
+def describe(sfn: Any, execution_arn: str, desc: dict[str, Any] | None = None) -> ExecutionResult:
     desc = desc or sfn.describe_execution(executionArn=execution_arn)
     events = history(sfn, execution_arn)
     stop = desc.get("stopDate")
@@ -133,5 +107,5 @@ def state_machine_arn(sfn: Any, sm: StateMachine) -> str:
     for page in sfn.get_paginator("list_state_machines").paginate():
         for item in page["stateMachines"]:
             if item["name"] == sm.name:
-                return item["stateMachineArn"]
+                return str(item["stateMachineArn"])
     raise LookupError(f"state machine {sm.name} is not deployed at this endpoint")
