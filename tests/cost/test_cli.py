@@ -56,6 +56,6 @@ def test_cost_of_one_execution_at_a_running_stack():
         assert row["workflow"] == "register" and row["per_execution"]["state_transitions"] == 7
         assert result["source"]["execution_arn"] == arn
         missing = fleet("cost", "--execution", arn + "x", "--endpoint-url", stack.aws_endpoint)
-        assert missing.returncode == 2 and missing.stderr.startswith("fleet: ")
+        assert missing.returncode == 3 and missing.stderr.startswith("fleet: ")
     finally:
         stack.stop()

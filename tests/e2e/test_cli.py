@@ -86,7 +86,7 @@ def test_ephemeral_run_needs_no_stack():
 @pytest.mark.parametrize("args, message", [
     (["run", "register", "--input", "{not json"], "--input is not valid JSON"),
     (["run", "register", "--input", "[1, 2]"], "--input must be a JSON object"),
-    (["run", "register", "--input", "@/no/such/file.json"], "cannot read input file"),
+    (["run", "register", "--input", "@/no/such/file.json"], "cannot read --input file"),
     (["run", "teleport", "--input", "{}"], "unknown workflow 'teleport'"),
     (["frobnicate"], "invalid choice"),
 ])
@@ -106,8 +106,9 @@ def test_input_over_the_step_functions_limit_is_refused(tmp_path):
 
 
 def test_no_stack_says_how_to_start_one():
-    proc = fleet("run", "register", "--input", json.dumps(CAR), "--endpoint-url", f"http://127.0.0.1:{free_port()}")
-    assert proc.returncode == 2
+    proc = fleet("run", "register", "--input", json.dumps(CAR), "--endpoint-url", f"http://127.0.0.1:{free_port()}",
+                 env={"FLEET_READY_WAIT_S": "0"})
+    assert proc.returncode == 4
     assert "fleet up" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 

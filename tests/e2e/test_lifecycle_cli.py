@@ -79,11 +79,11 @@ def test_the_lifecycle_from_the_command_line(endpoint):
 
 
 @pytest.mark.parametrize("args, code, message", [
-    (("trip", "complete", "r-nope"), 1, "fleet: no ride r-nope"),
-    (("trip", "heartbeat", "r-nope"), 1, "fleet: no ride r-nope"),
-    (("maintenance", "sign-off", "job-nope", "--passed"), 1, "fleet: no maintenance job job-nope"),
-    (("trip", "complete", "r-nope", "--battery-pct", "101"), 2, "fleet: battery_pct must be between 0 and 100"),
-    (("car", "car-NOPE"), 2, "fleet: no car car-NOPE (see `fleet cars`)"),
+    (("trip", "complete", "r-nope"), 3, "fleet: no ride r-nope"),
+    (("trip", "heartbeat", "r-nope"), 3, "fleet: no ride r-nope"),
+    (("maintenance", "sign-off", "job-nope", "--passed"), 3, "fleet: no maintenance job job-nope"),
+    (("trip", "complete", "r-cli", "--battery-pct", "101"), 2, "fleet: battery_pct must be between 0 and 100"),
+    (("car", "car-NOPE"), 3, "fleet: no car car-NOPE (see `fleet cars`)"),
     (("cars", "--status", "PARKED"), 2, "fleet: --status must be one of"),
 ])
 def test_what_cannot_be_done_is_one_line(endpoint, args, code, message):

@@ -42,10 +42,10 @@ def test_run_on_the_deployed_stack_uses_its_outputs(deployed_stack, capsys):
     assert deployed_stack.replace(":stateMachine:", ":execution:") in out
 
 
-def test_an_unknown_stack_is_one_line_exit_2(deployed_stack, capsys):
+def test_an_unknown_stack_is_one_line_exit_4(deployed_stack, capsys):
     code = main(["run", "register", "--input", json.dumps(CAR), "--target", "aws", "--stack", "NoSuchStack"])
     err = capsys.readouterr().err
-    assert code == 2 and "NoSuchStack" in err and len(err.strip().splitlines()) == 1
+    assert code == 4 and "NoSuchStack" in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_stack_without_the_fleet_outputs_is_refused(deployed_stack, capsys):
@@ -53,4 +53,4 @@ def test_a_stack_without_the_fleet_outputs_is_refused(deployed_stack, capsys):
     boto3.client("cloudformation", region_name="us-east-1").create_stack(StackName="Other", TemplateBody=json.dumps(template))
     code = main(["run", "register", "--input", json.dumps(CAR), "--target", "aws", "--stack", "Other"])
     err = capsys.readouterr().err
-    assert code == 2 and "not the fleet's stack" in err
+    assert code == 4 and "not the fleet's stack" in err

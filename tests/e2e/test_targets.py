@@ -116,7 +116,7 @@ def test_on_aws_names_come_from_the_stack_outputs(deployed, capsys):
     assert "car-DEPLOYED0000000001" in capsys.readouterr().out
     assert main(["dlq", "list", "--target", "aws", "--stack", "Fleet-Test"]) == 0
     assert "dead-letter queue (0)" in capsys.readouterr().out
-    assert main(["cars", "--target", "aws", "--stack", "Elsewhere"]) == 2
+    assert main(["cars", "--target", "aws", "--stack", "Elsewhere"]) == 4
     err = capsys.readouterr().err
     assert err.startswith("fleet: stack Elsewhere") and len(err.strip().splitlines()) == 1
 
@@ -148,8 +148,8 @@ def silent_endpoint() -> Iterator[str]:
 
 
 def test_a_silent_endpoint_is_one_line_after_the_read_timeout(silent_endpoint):
-    proc = fleet("cars", "--endpoint-url", silent_endpoint, env={"FLEET_READ_TIMEOUT_S": "0.5"})
-    assert proc.returncode == 2, proc.stderr
+    proc = fleet("cars", "--endpoint-url", silent_endpoint, env={"FLEET_READ_TIMEOUT_S": "0.5", "FLEET_READY_WAIT_S": "0"})
+    assert proc.returncode == 4, proc.stderr
     assert proc.stderr.strip() == f"fleet: {silent_endpoint} did not answer within 0.5 s"
 
 
@@ -164,3 +164,29 @@ def test_a_command_right_after_fleet_up_waits_for_it_to_listen():
     finally:
         up.terminate()
         assert up.wait(timeout=30) == 0
+
+
+def test_an_endpoint_that_drops_connections_is_one_line():
+    """What a `fleet up` stopping under a command looks like: connections closed unanswered."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        stop = threading.Event()
+
+        def slam() -> None:
+            server.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    server.accept()[0].close()
+                except OSError:
+                    continue
+
+        thread = threading.Thread(target=slam, daemon=True)
+        thread.start()
+        try:
+            proc = fleet("trace", "anything", "--endpoint-url", f"http://127.0.0.1:{server.getsockname()[1]}",
+                         env={"FLEET_READY_WAIT_S": "0"})
+        finally:
+            stop.set()
+            thread.join()
+    assert proc.returncode == 4 and proc.stderr.startswith("fleet: ") and proc.stderr.count("\n") == 1, proc.stderr

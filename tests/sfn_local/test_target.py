@@ -111,12 +111,13 @@ def test_sfn_local_endpoint_env_is_the_default_endpoint(stand_in, capsys, monkey
     assert stand_in in out and "fleet-register-car" in out
 
 
-def test_unreachable_step_functions_local_is_one_line_and_exit_2(capsys):
+def test_unreachable_step_functions_local_is_one_line_and_exit_4(capsys, monkeypatch):
+    monkeypatch.setenv("FLEET_READY_WAIT_S", "0")
     port = free_port()
     code = cli.main(["run", "register", "--target", "sfn-local", "--endpoint-url", f"http://127.0.0.1:{port}",
                      "--input", json.dumps(CAR)])
     err = capsys.readouterr().err
-    assert code == 2
+    assert code == 4
     assert err.startswith(f"fleet: no Step Functions Local answers at http://127.0.0.1:{port}") and err.count("\n") == 1
 
 

@@ -27,7 +27,7 @@ def endpoint(traced) -> Iterator[str]:
 
 def fleet(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing"}
+           "AWS_SECRET_ACCESS_KEY": "testing", "FLEET_READY_WAIT_S": "0"}
     return subprocess.run([sys.executable, "-m", "workflows", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=60, env=env)
 
@@ -63,8 +63,9 @@ def test_trace_by_arn_of_a_waiting_trip_and_the_output(traced, endpoint):
 
 def test_unknown_execution_and_bad_combinations_are_one_line_errors(endpoint):
     proc = fleet("trace", "no-such-execution", "--endpoint-url", endpoint)
-    assert proc.returncode == 2
-    assert proc.stderr.startswith("fleet: no execution named 'no-such-execution' (searched: fleet-register-car")
+    assert proc.returncode == 3
+    assert proc.stderr.startswith("fleet: no execution named 'no-such-execution' or starting so "
+                                  "(searched: fleet-register-car")
     assert len(proc.stderr.strip().splitlines()) == 1
     proc = fleet("trace", "x", "--target", "aws", "--endpoint-url", endpoint)
     assert (proc.returncode, proc.stderr.strip()) == (
@@ -72,7 +73,7 @@ def test_unknown_execution_and_bad_combinations_are_one_line_errors(endpoint):
     proc = fleet("trace", "x", "--stack", "CarFleet", "--endpoint-url", endpoint)
     assert (proc.returncode, proc.stderr.strip()) == (2, "fleet: --stack goes with --target aws")
     proc = fleet("trace", "x", "--endpoint-url", f"http://127.0.0.1:{free_port()}")
-    assert proc.returncode == 2 and "answers at http://127.0.0.1:" in proc.stderr
+    assert proc.returncode == 4 and "answers at http://127.0.0.1:" in proc.stderr
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,6 @@ def test_on_aws_a_name_is_looked_for_in_the_stacks_state_machines(traced, fleet_
     assert main(["trace", traced.arns["register_happy"], "--target", "aws"]) == 0  # an ARN needs no stack
     assert "status     SUCCEEDED" in capsys.readouterr().out
 
-    assert main(["trace", name, "--target", "aws", "--stack", "NoSuchStack"]) == 2
+    assert main(["trace", name, "--target", "aws", "--stack", "NoSuchStack"]) == 4
     err = capsys.readouterr().err
     assert err.startswith("fleet: stack NoSuchStack") and len(err.strip().splitlines()) == 1

@@ -13,14 +13,15 @@ workflows/cost/prices_us_east_1.json.
 from __future__ import annotations
 
 import argparse
-import json
-from typing import Any
+from typing import Any, Literal
 
-from workflows.cli.targeting import add_target_options, target_from
+from workflows.cli import render as render_options
+from workflows.cli.targeting import add_target_options, execution_from
 from workflows.cost.model import (
     ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
     INTEGRATION_LAMBDA_MEMORY_MB,
+    PRICES_FILE,
     ExecutionUsage,
     FunctionProfile,
     Prices,
@@ -30,6 +31,7 @@ from workflows.cost.model import (
 from workflows.definitions import catalog
 
 DEFAULT_PER_MONTH = 100_000
+MAX_SAMPLE = 50  # executions of each workflow in a local sample
 
 
 def register(sub: Any) -> None:
@@ -37,8 +39,9 @@ def register(sub: Any) -> None:
     p.add_argument("--workflow", help="|".join(sm.workflow for sm in catalog.STATE_MACHINES) + " (default: all)")
     p.add_argument("--per-month", type=int, default=DEFAULT_PER_MONTH, metavar="N",
                    help=f"executions of each workflow per month (default {DEFAULT_PER_MONTH:,})")
-    p.add_argument("--execution", metavar="ARN",
-                   help="price this execution (its history at the target) instead of a local sample")
+    p.add_argument("--execution", metavar="ARN|NAME",
+                   help="price this execution (ARN, name or the start of one; its history at the target) "
+                        "instead of a local sample")
     add_target_options(p)
     p.add_argument("--free-tier", action=argparse.BooleanOptionalAction, default=True,
                    help="take the monthly free tier off the total (default: on)")
@@ -46,7 +49,7 @@ def register(sub: Any) -> None:
                    help=f"Lambda architecture (default {DEFAULT_ARCHITECTURE}, as deployed)")
     p.add_argument("--sample", type=int, metavar="N", help="executions of each workflow in the local sample")
     p.add_argument("--prices", metavar="FILE", help="another price file (default workflows/cost/prices_us_east_1.json)")
-    p.add_argument("--json", action="store_true", help="the estimate as JSON")
+    render_options.add_output_option(p)
     p.set_defaults(handler=cmd_cost)
 
 
@@ -55,12 +58,9 @@ def cmd_cost(args: argparse.Namespace) -> int:
 
     if args.per_month < 0:
         raise UsageError("--per-month must be 0 or more")
-    if args.sample is not None and args.sample < 1:
-        raise UsageError("--sample must be 1 or more")
-    try:
-        prices = Prices.load(args.prices)
-    except (OSError, ValueError, KeyError) as exc:
-        raise UsageError(f"cannot read the prices: {exc}") from None
+    if args.sample is not None and not 1 <= args.sample <= MAX_SAMPLE:
+        raise UsageError(f"--sample must be 1 to {MAX_SAMPLE}")
+    prices = _prices(args.prices)
     workflows = None
     if args.workflow:
         try:
@@ -78,13 +78,32 @@ def cmd_cost(args: argparse.Namespace) -> int:
         sample = run_sample(workflows, counts)
         executions, profiles = sample.executions, sample.profiles
         source = {"kind": "sample", "counts": {w: len(x) for w, x in executions.items()}}
-    result = estimate(executions, profiles, prices, per_month=args.per_month, architecture=args.arch,
-                      free_tier=args.free_tier, source=source)
-    if args.json:
-        print(json.dumps(result, indent=2))
+    try:
+        result = estimate(executions, profiles, prices, per_month=args.per_month, architecture=args.arch,
+                          free_tier=args.free_tier, source=source)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        if not args.prices:
+            raise
+        raise UsageError(f"--prices {args.prices} is not a price file like {_relative(str(PRICES_FILE))}: "
+                         f"{type(exc).__name__} {exc}") from None
+    if render_options.wants_json(args):
+        render_options.print_json(result)
     else:
         render(result)
     return 0
+
+
+def _prices(path: str | None) -> Prices:
+    """The price file: the project's, or --prices FILE (read with a size limit)."""
+    from workflows.cli.errors import UsageError
+    from workflows.cli.inputs import read_json_file
+
+    if not path:
+        return Prices.load()
+    data = read_json_file(path, "--prices")
+    if not isinstance(data, dict):
+        raise UsageError(f"--prices {path} is not a price file (a JSON object)")
+    return Prices(data, path)
 
 
 def _from_execution(args: argparse.Namespace) -> tuple[dict[str, list[ExecutionUsage]],
@@ -92,8 +111,7 @@ def _from_execution(args: argparse.Namespace) -> tuple[dict[str, list[ExecutionU
     from workflows.cli.errors import UsageError
     from workflows.cost.sample import load_execution, run_sample
 
-    arn = args.execution
-    target = target_from(args)
+    target, arn = execution_from(args, args.execution)
     try:
         execution = load_execution(target.client("stepfunctions"), arn)
     except ValueError as exc:
@@ -176,9 +194,11 @@ def estimate(executions: dict[str, list[ExecutionUsage]], profiles: dict[str, Fu
             part.executions, part.express_gb_seconds = 0.0, 0.0
         mixed = mixed + part
     totals = {}
-    for key, usage, mode, swap in (("standard", total, "standard", False),
-                                   ("express_where_possible", mixed, "mixed", False),
-                                   ("standard_with_lambdas_for_integrations", total, "standard", True)):
+    modes: tuple[tuple[str, Usage, Literal["standard", "express", "mixed"], bool], ...] = (
+        ("standard", total, "standard", False),
+        ("express_where_possible", mixed, "mixed", False),
+        ("standard_with_lambdas_for_integrations", total, "standard", True))
+    for key, usage, mode, swap in modes:
         before = bill(usage, prices, mode, architecture, free_tier=False, lambdas_for_integrations=swap)
         after = bill(usage, prices, mode, architecture, free_tier=free_tier, lambdas_for_integrations=swap)
         totals[key] = {"before_free_tier": before.total, "free_tier": after.total - before.total,

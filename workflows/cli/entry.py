@@ -1,21 +1,24 @@
 """`fleet`: run the car fleet's workflows locally, on Step Functions Local, or on AWS.
 
-Exit codes: 0 success, 1 a workflow ended other than SUCCEEDED, 2 bad input or environment.
-Errors are one line on stderr, never a stack trace.
+Exit codes are workflows/cli/errors.py's `Exit` (the table in README.md). Errors are one line on
+stderr, never a stack trace: a command's own error says what to do; a failure talking to the
+target is put in one line by workflows/targets (`explain`); anything else is a fault of fleet's,
+named in one line (FLEET_DEBUG=1 shows its stack trace).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from workflows.cli import cost, demo, dlq, fleet, load, run, sfn_local, trace, up
-from workflows.cli.errors import Parser, UsageError
+from workflows.cli import cost, demo, dlq, fleet, load, run, sfn_local, task, trace, up
+from workflows.cli.errors import CommandError, Exit, Parser
 from workflows.cli.targeting import in_use
 
 # Each command group adds its subcommands (and their handlers) to the parser.
-COMMAND_GROUPS = (up, run, demo, sfn_local, dlq, trace, fleet, cost, load)
+COMMAND_GROUPS = (up, run, demo, sfn_local, dlq, trace, task, fleet, cost, load)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,20 +34,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args))
-    except UsageError as exc:
-        print(f"fleet: {exc}", file=sys.stderr)
-        return 2
+    except CommandError as exc:
+        return _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        return 130
+        return Exit.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): say nothing more, and keep Python's own flush at exit quiet.
+        _silence_stdout()
+        return Exit.BROKEN_PIPE
     except Exception as exc:
-        from workflows.targets import explain
+        from workflows.targets import NotThere, TargetError, ValueRefused, explain
 
         target = in_use(args)
-        why = explain(exc, target) if target is not None else None
-        if why is None:
+        why = explain(exc, target) if target is not None else exc if isinstance(exc, TargetError) else None
+        if why is not None:
+            code = Exit.NOT_FOUND if isinstance(why, NotThere) else Exit.USAGE if isinstance(why, ValueRefused) \
+                else Exit.UNAVAILABLE
+            return _fail(str(why), code)
+        if os.environ.get("FLEET_DEBUG"):
             raise
-        print(f"fleet: {why}", file=sys.stderr)
-        return 2
+        return _fail(f"internal error ({type(exc).__name__}: {_one_line(str(exc))}); FLEET_DEBUG=1 shows where",
+                     Exit.INTERNAL)
+
+
+def _fail(message: str, code: int) -> int:
+    try:
+        print(f"fleet: {_one_line(message)}", file=sys.stderr)
+    except BrokenPipeError:
+        pass
+    return code
+
+
+def _one_line(text: str) -> str:
+    """One line, at most 2000 characters, printable whatever bytes the user's arguments held."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return " ".join(text.split())[:2000]
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (captured in-process)
+        pass
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 load a running `fleet up` over its REST API and report what happened (workflows/driver.py).
 
 Exit codes: 0 every request answered (no 5xx, no transport error) and every execution ended
-named; 1 otherwise (the report says which); 2 bad arguments, a non-loopback URL without
---allow-remote, or no API answering at the URL.
+named; 1 otherwise (the report says which); 2 bad arguments or a non-loopback URL without
+--allow-remote; 4 no API answering at the URL.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from workflows.cli import render
+from workflows.cli.errors import Exit, Unavailable, UsageError
 from workflows.load import driver, stats
 
 DEFAULT_API_URL = "http://127.0.0.1:8080"
@@ -39,11 +41,11 @@ def register(sub: Any) -> None:
     p.add_argument("--concurrency", type=int, default=32, help="requests in flight at most (default %(default)s)")
     p.add_argument("--seed", type=int, help="seed for the generated cars and rides (default: a new run each time)")
     p.add_argument("--report-json", metavar="FILE", help="also write the report as JSON to FILE")
+    render.add_output_option(p)
     p.set_defaults(handler=cmd_load)
 
 
 def plan_from(args: argparse.Namespace) -> driver.LoadPlan:
-    from workflows.cli.errors import UsageError
 
     if not (0 < args.rate <= MAX_RATE):
         raise UsageError(f"--rate must be above 0 and at most {MAX_RATE:g} requests per second, got {args.rate:g}")
@@ -66,7 +68,6 @@ def plan_from(args: argparse.Namespace) -> driver.LoadPlan:
 
 def check_api_url(url: str, allow_remote: bool) -> None:
     """Load stays on this machine unless asked: every address the host resolves to is loopback."""
-    from workflows.cli.errors import UsageError
     from workflows.targets.target import TargetError, check_endpoint_url
 
     try:
@@ -77,7 +78,8 @@ def check_api_url(url: str, allow_remote: bool) -> None:
     if allow_remote:
         return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, parts.port or 80,
+                                                                     proto=socket.IPPROTO_TCP)}
     except (socket.gaierror, UnicodeError):
         raise UsageError(f"--api-url host {parts.hostname!r} does not resolve") from None
     remote = sorted(a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_loopback)
@@ -90,14 +92,13 @@ def cmd_load(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from workflows.cli.errors import UsageError
 
     plan = plan_from(args)
     api = driver.Api(plan.api_url, plan.request_timeout_s)
     health = api.call("GET", "/health")
     if health.status != 200:
         why = health.error or f"HTTP {health.status}"
-        raise UsageError(f"no fleet API answers at {plan.api_url} ({why}): start one with `fleet up --api-port ...`")
+        raise Unavailable(f"no fleet API answers at {plan.api_url} ({why}): start one with `fleet up --api-port ...`")
 
     progress = Progress(TextColumn("{task.description:<11}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=Console(stderr=True), transient=False)
@@ -114,18 +115,19 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     with progress:
         report = driver.LoadRun(plan, api, on_progress).run()
-    render_report(report)
+    if render.wants_json(args):
+        render.print_json(report.as_dict())
+    else:
+        render_report(report)
     if args.report_json:
         try:
             Path(args.report_json).write_text(json.dumps(report.as_dict(), indent=2, default=str))
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.report_json}: {exc.strerror}") from None
-    return 0 if report.ok else 1
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot write {args.report_json}: {getattr(exc, 'strerror', None) or exc}") from None
+    return Exit.OK if report.ok else Exit.NOT_SUCCEEDED
 
 
 def render_report(report: driver.LoadReport) -> None:
-    from workflows.cli import render
-
     plan, req, ex = report.plan, report.requests, report.executions
     mix = " ".join(f"{k}={v:g}" for k, v in plan["mix"].items())
     out = render.console

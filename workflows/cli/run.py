@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 from typing import Any
 
-from workflows.cli.errors import UsageError
+from workflows.cli import render
+from workflows.cli.errors import Exit, Unavailable, UsageError
+from workflows.cli.inputs import read_json_object, seconds
 from workflows.cli.targeting import add_target_options, target_from
 from workflows.definitions import catalog
 from workflows.targets import Target
@@ -21,46 +21,20 @@ def register(sub: Any) -> None:
     run.add_argument("--ephemeral", action="store_true", help="run in a throwaway in-process cloud instead")
     run.add_argument("--no-wait", action="store_true", help="print the execution ARN and return")
     run.add_argument("--name", help="execution name (default: derived from the request, so retries are idempotent)")
-    run.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the execution (default 60)")
+    run.add_argument("--timeout", type=seconds, default=60.0,
+                     help="seconds to wait for the execution to end (default 60); it stops early when the execution "
+                          "waits for a task token, and says which command resumes it")
     run.add_argument("--test-case", metavar="NAME",
                      help="run a test case of statemachines/MockConfigFile.json (mocked service integrations), "
                           "started as <stateMachineArn>#NAME on either target")
+    render.add_output_option(run)
     run.set_defaults(handler=cmd_run)
 
 
-_JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false",
-               type(None): "null"}
-
-
-def _not_json(constant: str) -> Any:
-    raise ValueError(f"{constant} is not a JSON number")
-
-
 def read_input(text: str) -> dict[str, Any]:
-    if text.startswith("@"):
-        path = Path(text[1:])
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot read input file {path}: {exc.strerror}") from None
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"input file {path} is not UTF-8 text (byte {exc.start})") from None
-    try:
-        payload = json.loads(text, parse_constant=_not_json)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"--input is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    except ValueError as exc:  # NaN or Infinity, or a number too long for Python to convert
-        raise UsageError(f"--input is not valid JSON: {str(exc).split(';')[0]}") from None
-    except RecursionError:
-        raise UsageError("--input is not valid JSON: nested too deeply") from None
-    if not isinstance(payload, dict):
-        raise UsageError(f"--input must be a JSON object, got {_JSON_TYPES.get(type(payload), 'something else')}")
     from fleet_domain.executions import MAX_INPUT_BYTES
 
-    size = len(json.dumps(payload).encode())
-    if size > MAX_INPUT_BYTES:
-        raise UsageError(f"--input is {size} bytes; Step Functions accepts at most {MAX_INPUT_BYTES}")
-    return payload
+    return read_json_object(text, "--input", MAX_INPUT_BYTES)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -72,6 +46,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from workflows.targets import stepfunctions
 
     name = args.name or stepfunctions.execution_name(sm, payload, test_case=args.test_case)
+    problem = stepfunctions.name_problem(name)
+    if problem:
+        raise UsageError(f"--name: {problem}")
     if args.ephemeral:
         if args.target != "local" or args.endpoint_url or args.stack:
             raise UsageError("--ephemeral runs in a throwaway in-process cloud; it does not combine with "
@@ -87,9 +64,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _start_and_report(target_from(args), sm, payload, name, args)
 
 
-def _start_and_report(target: Target, sm: catalog.StateMachine, payload: dict, name: str,
+def _start_and_report(target: Target, sm: catalog.StateMachine, payload: dict[str, Any], name: str,
                       args: argparse.Namespace) -> int:
-    from workflows.cli import render
+    from workflows.cli.follow import follow, report, report_data
     from workflows.targets import stepfunctions
 
     target.prepare(sm)
@@ -97,16 +74,25 @@ def _start_and_report(target: Target, sm: catalog.StateMachine, payload: dict, n
     try:
         arn = target.state_machine_arn(sm)
     except LookupError as exc:
-        raise UsageError(f"{exc} (is this the fleet's stack?)") from None
+        raise Unavailable(f"{exc} (is this the fleet's stack?)") from None
     started = stepfunctions.start(sfn, sm, name, payload, test_case=args.test_case, arn=arn)
     execution_arn = started.execution_arn
     if args.no_wait:
-        render.console.print(execution_arn, markup=False)
-        return 0
+        if render.wants_json(args):
+            render.print_json({"execution_arn": execution_arn, "name": name, "started": started.new})
+        else:
+            render.console.print(execution_arn, markup=False)
+        return Exit.OK
+    # The ARN at once (on stderr with --output json, whose stdout is one document): whatever happens
+    # next, Ctrl-C included, the user knows which execution it was.
+    (render.notes if render.wants_json(args) else render.console).print(f"execution  {execution_arn}", markup=False)
     try:
-        desc = stepfunctions.wait_for_execution(sfn, execution_arn, args.timeout)
-    except TimeoutError as exc:
-        raise UsageError(str(exc)) from None
-    result = stepfunctions.describe(sfn, execution_arn, desc)
-    render.execution(result)
-    return 0 if result.status == "SUCCEEDED" else 1
+        followed = follow(sfn, execution_arn, args.timeout)
+    except KeyboardInterrupt:
+        render.notes.print(f"interrupted: the execution goes on; `fleet trace {name}` shows it", markup=False)
+        raise
+    if render.wants_json(args):
+        render.print_json(report_data(followed))
+    else:
+        report(followed, args.timeout, header=False)
+    return followed.exit_code

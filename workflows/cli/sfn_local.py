@@ -19,8 +19,10 @@ import socket
 from typing import Any
 from urllib.parse import urlparse
 
+from workflows.cli import render
 from workflows.cli.errors import UsageError
-from workflows.cli.up import faults_from, serve_until, stop_on_signals
+from workflows.cli.inputs import port
+from workflows.cli.up import BIND_ERRORS, cannot_listen, faults_from, serve_until, stop_on_signals
 from workflows.definitions import catalog
 from workflows.targets.target import DEFAULT_SFN_LOCAL_ENDPOINT
 
@@ -37,7 +39,7 @@ def register(subparsers: Any) -> None:
                     "(DynamoDB, EventBridge, ...) go to --aws-endpoint-url, normally `fleet up`.")
     le.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only; "
                     "0.0.0.0 for a Step Functions Local container on a bridge network)")
-    le.add_argument("--port", type=int, default=DEFAULT_LAMBDA_PORT, help=f"port (default {DEFAULT_LAMBDA_PORT})")
+    le.add_argument("--port", type=port, default=DEFAULT_LAMBDA_PORT, help=f"port (default {DEFAULT_LAMBDA_PORT})")
     le.add_argument("--aws-endpoint-url", metavar="URL",
                     help="where the functions' AWS SDK calls go, exported to them as AWS_ENDPOINT_URL "
                          "(default $FLEET_ENDPOINT_URL or http://127.0.0.1:4566: `fleet up`)")
@@ -45,14 +47,16 @@ def register(subparsers: Any) -> None:
     le.set_defaults(handler=cmd_lambda_endpoint)
 
     sl = subparsers.add_parser("sfn-local", help="AWS Step Functions Local: deploy the state machines, list test cases")
-    sl_sub = sl.add_subparsers(dest="sfn_local_command", required=True)
+    sl_sub = sl.add_subparsers(dest="sfn_local_command", required=True, parser_class=type(sl))
     deploy = sl_sub.add_parser("deploy", help="create, or update, the fleet's state machines on Step Functions Local")
     deploy.add_argument("--endpoint-url", metavar="URL",
                         help=f"Step Functions Local (default $SFN_LOCAL_ENDPOINT or {DEFAULT_SFN_LOCAL_ENDPOINT})")
+    render.add_output_option(deploy)
     deploy.set_defaults(handler=cmd_deploy)
     cases = sl_sub.add_parser("test-cases", help="list the test cases of the mock configuration file")
     cases.add_argument("--mock-config", metavar="FILE",
                        help="default $SFN_MOCK_CONFIG, else statemachines/MockConfigFile.json")
+    render.add_output_option(cases)
     cases.set_defaults(handler=cmd_test_cases)
 
 
@@ -69,22 +73,37 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     done = deploy(target.client("stepfunctions"), catalog.STATE_MACHINES)
-    render.table(f"state machines at {target.where}", ["name", "deploy"], done)
+    if render.wants_json(args):
+        render.print_json([{"state_machine": name, "deploy": what} for name, what in done])
+    else:
+        render.table(f"state machines at {target.where}", ["name", "deploy"], done)
     return 0
 
 
 def cmd_test_cases(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from workflows.cli import render
+    from workflows.cli.inputs import read_json_file
     from workflows.definitions import mock_config
 
     try:
-        config = mock_config.MockConfig.load(args.mock_config)
+        if args.mock_config:  # read with a size limit: a path is whatever the user typed
+            config = mock_config.MockConfig.from_dict(read_json_file(args.mock_config, "--mock-config"),
+                                                      Path(args.mock_config))
+        else:
+            config = mock_config.MockConfig.load()
     except mock_config.MockConfigError as exc:
         raise UsageError(str(exc)) from None
     rows = [(sm.workflow, sm.name, case, ", ".join(states))
             for sm in catalog.STATE_MACHINES
             for case, states in config.state_machines.get(sm.name, {}).items()]
-    render.table(f"test cases in {config.path}", ["workflow", "state machine", "test case", "mocked states"], rows)
+    if render.wants_json(args):
+        render.print_json({"path": str(config.path), "test_cases": [
+            {"workflow": w, "state_machine": n, "test_case": c, "mocked_states": m.split(", ") if m else []}
+            for w, n, c, m in rows]})
+    else:
+        render.table(f"test cases in {config.path}", ["workflow", "state machine", "test case", "mocked states"], rows)
     return 0
 
 
@@ -112,9 +131,9 @@ def cmd_lambda_endpoint(args: argparse.Namespace) -> int:
     runtime = LambdaRuntime(RealClock(), fault_hook=faults)
     try:
         server = bind(args.host, args.port, LambdaEndpoint(runtime))
-    except OSError as exc:
+    except BIND_ERRORS as exc:
         runtime.shutdown()
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+        raise UsageError(cannot_listen(args.host, args.port, exc)) from None
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("local.lambda").setLevel(logging.INFO)
 

@@ -8,8 +8,8 @@
 
 The terminal view lists the states in order with their start, duration, retries (each with its
 error), caught errors and waits for a task token, then the final status and output or error and
-cause. Exit code: 0 when the execution succeeded (or is still running), 1 when it ended otherwise,
-2 when it cannot be found or read.
+cause. Exit code: 0 when the execution succeeded, 1 when it ended otherwise, 5 while it runs (the
+table in README.md).
 """
 
 from __future__ import annotations
@@ -22,37 +22,21 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from workflows.cli.targeting import add_target_options, target_from
-from workflows.targets import Target
+from workflows.cli import render
+from workflows.cli.errors import Exit
+from workflows.cli.targeting import add_target_options, execution_from
 
 _STATUS_STYLE = {"succeeded": "green", "failed": "red", "caught": "yellow", "running": "cyan", "aborted": "magenta"}
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser("trace", help="show what an execution did, state by state (and as a graph with --html)")
-    p.add_argument("execution", help="execution ARN, or an execution name of one of the fleet's state machines")
+    p.add_argument("execution", help="execution ARN, name, or the start of a name (of one of the fleet's state machines)")
     add_target_options(p)
     p.add_argument("--html", metavar="FILE", help="also write the graph view: one self-contained HTML file")
+    render.add_output_option(p)
     p.set_defaults(handler=cmd_trace)
     return p
-
-
-def execution_target(args: argparse.Namespace) -> tuple[Target, str]:
-    """The target the options select and the execution's ARN there, from its ARN or its name
-    (looked for among the fleet's state machines). An execution ARN on AWS names its region."""
-    from workflows.cli.errors import UsageError
-    from workflows.targets import AwsTarget
-    from workflows.trace.model import resolve_execution
-
-    target = target_from(args)
-    ref = args.execution
-    if ref.startswith("arn:") and isinstance(target, AwsTarget):
-        target = args.target_in_use = target.in_region(ref.split(":")[3] if ref.count(":") >= 3 else None)
-    try:
-        machines = [] if ref.startswith("arn:") else target.fleet_state_machines()
-        return target, resolve_execution(target.client("stepfunctions"), ref, machines)
-    except LookupError as exc:
-        raise UsageError(f"{exc} at {target.where}") from None
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
@@ -60,9 +44,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from workflows.trace import html
     from workflows.trace.model import load_trace
 
-    target, arn = execution_target(args)
+    target, arn = execution_from(args, args.execution)
     trace = load_trace(target.client("stepfunctions"), arn)
-    print_trace(trace)
+    if render.wants_json(args):
+        render.print_json(trace.as_dict())
+    else:
+        print_trace(trace)
     if args.html:
         try:
             page = html.render_page(trace)
@@ -74,17 +61,15 @@ def cmd_trace(args: argparse.Namespace) -> int:
             path.write_text(page, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-        from workflows.cli import render
-
-        render.console.print(f"graph      {path}", markup=False)
-    return 0 if trace.status in ("SUCCEEDED", "RUNNING") else 1
+        out = render.notes if render.wants_json(args) else render.console
+        out.print(f"graph      {path}", markup=False)
+    return Exit.OK if trace.status == "SUCCEEDED" else Exit.WAITING if trace.running else Exit.NOT_SUCCEEDED
 
 
 # --- the terminal view ---------------------------------------------------------------------------
 
 
 def print_trace(trace: Any, console: Any = None) -> None:
-    from workflows.cli import render
     from workflows.trace.html import fmt_ms
 
     console = console or render.console
@@ -111,9 +96,12 @@ def print_trace(trace: Any, console: Any = None) -> None:
         console.print(Text.assemble("error      ", (str(trace.error or ""), "red")))
         console.print(f"cause      {render.short_cause(trace.cause)}", markup=False)
     elif trace.status == "RUNNING":
-        waiting = [v for v in trace.visits if v.waiting_for_token]
-        if waiting:
-            console.print(f"waiting    for the task token of {', '.join(v.name for v in waiting)}", markup=False)
+        from workflows.cli.follow import resume_command
+        from workflows.trace.tokens import token_waits
+
+        for wait in token_waits(trace):
+            console.print(f"waiting    {wait.state} waits for its task token", markup=False)
+            console.print(f"resume     {resume_command(wait, trace.name)}", markup=False)
 
 
 def states_table(trace: Any) -> Table:
@@ -176,8 +164,6 @@ def result_text(v: Any) -> Text:
 
 def error_line(error: str | None, cause: str | None) -> str:
     """`TransientInspectionError: telemetry link timed out` (a Lambda cause names its type once)."""
-    from workflows.cli import render
-
     message = render.short_cause(cause)
     if error and message.startswith(f"{error}: "):
         message = message[len(error) + 2:]

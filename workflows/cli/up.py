@@ -10,14 +10,15 @@ import threading
 from typing import Any
 
 from workflows.cli.errors import UsageError
+from workflows.cli.inputs import port, read_json_file
 from workflows.definitions import catalog
 
 
 def register(sub: Any) -> None:
     up = sub.add_parser("up", help="run the local cloud with an AWS-compatible endpoint")
     up.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
-    up.add_argument("--aws-port", type=int, default=4566, help="AWS-compatible endpoint port (default 4566)")
-    up.add_argument("--api-port", type=int, default=8080, help="REST API port, served as API Gateway would (default 8080)")
+    up.add_argument("--aws-port", type=port, default=4566, help="AWS-compatible endpoint port (default 4566)")
+    up.add_argument("--api-port", type=port, default=8080, help="REST API port, served as API Gateway would (default 8080)")
     up.add_argument("--faults", metavar="FILE", help="inject faults from a JSON file (off unless given)")
     up.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                     help="another Host name to answer to (default: IP addresses, localhost, host.docker.internal)")
@@ -42,9 +43,9 @@ def faults_from(path: str | None) -> Any:
     from workflows.local.faults import Faults
 
     try:
-        return Faults.from_file(path)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        return Faults.from_dict(read_json_file(path, "--faults"))
+    except ValueError as exc:  # not a faults file
+        raise UsageError(f"faults file {path}: {exc}") from None
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -61,14 +62,14 @@ def cmd_up(args: argparse.Namespace) -> int:
         # The console's pages may call the AWS endpoint; other origins only when allowed.
         aws = bind_aws_endpoint(args.host, args.aws_port, Admission.for_server(
             args.host, args.allow_host, [*origins_of(args.host, args.api_port), *args.cors_origin]))
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {args.host}:{args.aws_port}: {exc.strerror or exc}") from None
+    except BIND_ERRORS as exc:
+        raise UsageError(cannot_listen(args.host, args.aws_port, exc)) from None
     try:
         api = bind(args.host, args.api_port, gateway, Admission.for_server(args.host, args.allow_host, args.cors_origin),
                    limits=SERVER_LIMITS)
-    except OSError as exc:
+    except BIND_ERRORS as exc:
         aws.server_close()
-        raise UsageError(f"cannot listen on {args.host}:{args.api_port}: {exc.strerror or exc}") from None
+        raise UsageError(cannot_listen(args.host, args.api_port, exc)) from None
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("local.api").setLevel(logging.INFO)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth is N": normal under load
@@ -109,6 +110,16 @@ def exit_now(code: int) -> None:
     sys.stderr.flush()
     logging.shutdown()
     os._exit(code)
+
+
+# What binding a host and port the user typed can raise: OSError (busy, no such address, name not
+# resolved), ValueError / UnicodeError (a NUL or an unencodable name).
+BIND_ERRORS = (OSError, ValueError, UnicodeError)
+
+
+def cannot_listen(host: str, port: int, exc: BaseException) -> str:
+    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+    return f"cannot listen on {host}:{port}: {why}"
 
 
 def stop_on_signals() -> threading.Event:

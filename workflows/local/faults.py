@@ -31,10 +31,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from workflows.definitions import catalog
 from workflows.definitions.catalog import Function
 from workflows.local.clock import Clock
 from workflows.local.lambda_runtime import LambdaThrottled
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _FunctionRuleSpec(_Strict):
+    error: str | None = None
+    message: str = "injected fault"
+    throttle: bool = False
+    timeout: bool = False
+    latency_s: float = Field(default=0.0, ge=0, le=900)  # at most Lambda's longest timeout
+    rate: float | None = Field(default=None, ge=0, le=1)
+    first: int | None = Field(default=None, ge=0)
+    match: dict[str, Any] = Field(default_factory=dict)
+
+
+class _TableRuleSpec(_Strict):
+    throughput_exceeded: bool = False
+    rate: float | None = Field(default=None, ge=0, le=1)
+    first: int | None = Field(default=None, ge=0)
+
+
+class _FaultsFile(_Strict):
+    """The shape of a faults file (the module docstring)."""
+
+    seed: int = 0
+    functions: dict[str, list[_FunctionRuleSpec]] = Field(default_factory=dict)
+    tables: dict[str, list[_TableRuleSpec]] = Field(default_factory=dict)
 
 
 @dataclass
@@ -92,11 +123,25 @@ class Faults:
         self.enabled = True
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Faults:
-        functions = data.get("functions", {})
-        rules = {name: [FaultRule(**rule) for rule in items] for name, items in functions.items()}
-        tables = {name: [TableFaultRule(**rule) for rule in items] for name, items in data.get("tables", {}).items()}
-        return cls(rules, seed=int(data.get("seed", 0)), tables=tables)
+    def from_dict(cls, data: Any) -> Faults:
+        """A faults file's content, checked against its shape (_FaultsFile): ValueError in one line."""
+        from pydantic import ValidationError
+
+        try:
+            spec = _FaultsFile.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            if not first["loc"]:
+                raise ValueError('must be a JSON object: {"seed": N, "functions": {...}, "tables": {...}}') from None
+            message = first["msg"].split(" or instance of ")[0]  # not the validating class's name
+            raise ValueError(f"{'.'.join(str(p) for p in first['loc'])}: {message}") from None
+        rules = {name: [FaultRule(**r.model_dump(exclude_unset=True)) for r in items] for name, items in spec.functions.items()}
+        tables = {name: [TableFaultRule(**r.model_dump(exclude_unset=True)) for r in items]
+                  for name, items in spec.tables.items()}
+        try:
+            return cls(rules, seed=spec.seed, tables=tables)
+        except KeyError as exc:  # a function or table the catalog does not have
+            raise ValueError(str(exc.args[0])) from None
 
     @classmethod
     def from_file(cls, path: str | Path) -> Faults:
@@ -104,11 +149,11 @@ class Faults:
             data = json.loads(Path(path).read_text())
         except OSError as exc:
             raise ValueError(f"cannot read faults file {path}: {exc.strerror}") from None
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"faults file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"faults file {path} is not valid JSON: {exc}") from None
         try:
             return cls.from_dict(data)
-        except (TypeError, KeyError, ValueError) as exc:
+        except ValueError as exc:
             raise ValueError(f"faults file {path}: {exc}") from None
 
     def plus(self, other: Faults | None) -> Faults:

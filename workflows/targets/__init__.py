@@ -7,11 +7,13 @@ from workflows.targets.target import (
     AwsTarget,
     EndpointTarget,
     InProcessTarget,
+    NotThere,
     StepFunctionsLocalTarget,
     Target,
     TargetError,
+    ValueRefused,
     explain,
 )
 
-__all__ = ["TARGETS", "AwsTarget", "EndpointTarget", "InProcessTarget", "StepFunctionsLocalTarget", "Target",
-           "TargetError", "explain"]
+__all__ = ["TARGETS", "AwsTarget", "EndpointTarget", "InProcessTarget", "NotThere", "StepFunctionsLocalTarget",
+           "Target", "TargetError", "ValueRefused", "explain"]

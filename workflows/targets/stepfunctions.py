@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,19 @@ from workflows.definitions.catalog import StateMachine
 from workflows.trace.model import StateVisit, json_or_text, visits_from_history
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+# What Step Functions refuses in an execution name (besides a length outside 1 to 80): whitespace,
+# brackets, wildcards, these specials, and control characters.
+_NAME_REFUSED = re.compile(r'[\s<>{}\[\]?*"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]')
+
+
+def name_problem(name: str) -> str | None:
+    """Why Step Functions would refuse this execution name, or None: said before anything starts."""
+    if not 1 <= len(name) <= 80:
+        return f"an execution name is 1 to 80 characters, got {len(name)}"
+    bad = _NAME_REFUSED.search(name)
+    if bad:
+        return f"an execution name may not contain {bad.group()!r}"
+    return None
 
 
 def execution_name(sm: StateMachine, payload: dict[str, Any], test_case: str | None = None) -> str:

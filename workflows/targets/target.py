@@ -21,7 +21,6 @@ TargetError line through `explain`.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -39,14 +38,32 @@ DEFAULT_SFN_LOCAL_ENDPOINT = "http://localhost:8083"
 # $FLEET_READ_TIMEOUT_S overrides the read timeout (a far endpoint, a slow machine).
 CONNECT_TIMEOUT_S = 2.0
 READ_TIMEOUT_S = 10.0
-# How long a command waits for a local endpoint that refuses connections before saying nothing
-# answers: `fleet up` listens within about 2 s of its start (then queues requests until it is
-# ready), so `fleet up &` followed at once by a command works. $FLEET_READY_WAIT_S overrides.
-READY_WAIT_S = 5.0
+# How long a command waits for a local endpoint to answer at all before its first call: `fleet up`
+# listens about 1-2 s after it starts and answers once its cloud is deployed (bench/results), so
+# `fleet up &` followed at once by a command works. $FLEET_READY_WAIT_S overrides.
+READY_WAIT_S = 15.0
+REFUSED_WAIT_S = 5.0  # of which this long while nothing even listens
 
 
 class TargetError(Exception):
     """The target cannot be used (not reachable, not the fleet's stack, no credentials): one line."""
+
+
+class NotThere(TargetError):
+    """The target answered that what was asked for does not exist there."""
+
+
+class ValueRefused(TargetError):
+    """The target refused a value the user gave (a malformed ARN, a name it does not accept)."""
+
+
+# Services' error codes for "no such thing" and for "that value is not acceptable".
+_NOT_THERE = {"ExecutionDoesNotExist", "StateMachineDoesNotExist", "ResourceNotFoundException", "ResourceNotFound",
+              "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "ActivityDoesNotExist",
+              "TaskDoesNotExist"}
+_VALUE_REFUSED = {"InvalidArn", "ValidationException", "InvalidName", "InvalidExecutionInput", "InvalidToken",
+                  "InvalidOutput", "InvalidParameterValue", "InvalidParameterValueException", "SerializationException",
+                  "ReceiptHandleIsInvalid", "InvalidDefinition"}
 
 
 class Target:
@@ -158,7 +175,7 @@ class EndpointTarget(Target):
 
         endpoint = self.endpoint_for(service)
         if endpoint not in self._ready:
-            wait_until_listening(endpoint)
+            wait_until_ready(endpoint)
             self._ready.add(endpoint)
         if self._session is None:
             self._session = local.session()
@@ -271,35 +288,48 @@ class AwsTarget(Target):
 
 def check_endpoint_url(url: str) -> None:
     """An endpoint URL boto3 (or an HTTP client) can use: http(s), a host, a port in range."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unclosed [IPv6 address]
+        raise TargetError(f"{url!r} is not a URL: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TargetError(f"a URL must be http(s)://host[:port], got {url!r}")
+        raise TargetError(f"{url!r} must be an http(s) URL: http(s)://host[:port]")
     try:
         _ = parts.port
     except ValueError:
         raise TargetError(f"the URL has an invalid port: {url!r}") from None
 
 
-def wait_until_listening(url: str, wait_s: float | None = None) -> None:
-    """Give a local endpoint that refuses connections (still starting) a few seconds; return at
-    once when something listens, or when the host is not this machine's, or after the wait (the
-    call that follows then reports the refusal)."""
+def wait_until_ready(url: str, wait_s: float | None = None) -> None:
+    """Give a local endpoint that is still starting a few seconds: until it answers an HTTP request
+    (any answer), while it holds connections unanswered (up to wait_s) or refuses them (up to
+    REFUSED_WAIT_S). Returns at once for a host that is not this machine, and after the wait
+    regardless (the call that follows then reports what is wrong)."""
+    import http.client
+
     wait_s = _seconds("FLEET_READY_WAIT_S", READY_WAIT_S) if wait_s is None else wait_s
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-    if host not in ("localhost", "127.0.0.1", "::1"):
+    if host not in ("localhost", "127.0.0.1", "::1") or parts.scheme != "http":
         return
-    deadline = time.monotonic() + wait_s
-    while True:
+    start = time.monotonic()
+    deadline = start + wait_s
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection(host, port, timeout=min(1.0, max(0.05, deadline - time.monotonic())))
         try:
-            with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
-                return
-        except ConnectionRefusedError:
-            if time.monotonic() >= deadline:
-                return
-            time.sleep(0.1)
-        except OSError:
+            conn.request("GET", "/")
+            conn.getresponse()
             return
+        except ConnectionRefusedError:
+            if time.monotonic() - start > REFUSED_WAIT_S:
+                return  # nothing is starting there
+            time.sleep(0.1)
+        except TimeoutError:
+            continue  # accepted, not answered yet: a server still starting
+        except (OSError, http.client.HTTPException):
+            return
+        finally:
+            conn.close()
 
 
 def read_timeout_s() -> float:
@@ -344,8 +374,10 @@ def explain(exc: BaseException, target: Target) -> TargetError | None:
         return TargetError("no AWS region: set AWS_REGION or AWS_DEFAULT_REGION")
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        message = error.get("Message") or error.get("Code") or str(exc)
-        return TargetError(f"{target.where} refused {exc.operation_name}: {message}")
+        code = str(error.get("Code", ""))
+        message = error.get("Message") or code or str(exc)
+        kind = NotThere if code in _NOT_THERE else ValueRefused if code in _VALUE_REFUSED else TargetError
+        return kind(f"{target.where} refused {exc.operation_name}: {message}")
     if isinstance(exc, BotoCoreError):
         return TargetError(f"{target.where}: {exc}")
     return None

@@ -156,9 +156,9 @@ def visits_from_history(events: list[dict], definition: str | Mapping[str, Any] 
 
     for ev in events:
         eid, etype = ev["id"], ev["type"]
-        prev = ev.get("previousEventId")
+        prev: int | None = ev.get("previousEventId")
         # 0 (no previous event), or a history without previousEventId: read it in order
-        prev_owner = owner.get(prev, last if prev is None else None)
+        prev_owner = owner.get(prev, last if prev is None else None) if prev is not None else last
         d = event_details(ev)
         types[eid], details[eid] = etype, d
 
@@ -166,11 +166,11 @@ def visits_from_history(events: list[dict], definition: str | Mapping[str, Any] 
             info = ev.get("stateEnteredEventDetails", {})
             visit = StateVisit(name=info.get("name", "?"), type=etype[: -len("StateEntered")],
                                entered=ev.get("timestamp"), input=json_or_text(info.get("input")))
-            prev_type = types.get(prev, "")
+            prev_type = types.get(prev, "") if prev is not None else ""
             if prev_type == "ParallelStateStarted" and prev_owner is not None:
                 visit.parent = prev_owner
                 visit.branch = _branch_of(states, prev_owner.path, visit.name)
-            elif prev_type == "MapIterationStarted" and prev_owner is not None:
+            elif prev_type == "MapIterationStarted" and prev_owner is not None and prev is not None:
                 visit.parent = prev_owner
                 visit.iteration = details[prev].get("index")
             elif prev_owner is not None:
@@ -190,13 +190,14 @@ def visits_from_history(events: list[dict], definition: str | Mapping[str, Any] 
             owner[eid] = last = visit
             continue
 
-        visit = _owner(etype, d, prev_owner)
-        owner[eid] = visit
+        owned = _owner(etype, d, prev_owner)
+        owner[eid] = owned
         if etype in _EXECUTION_END:
             ended_with = (d.get("error"), d.get("cause"))
             continue
-        if visit is None:
+        if owned is None:
             continue
+        visit = owned
         visit.event_ids.append(eid)
         last = visit
         ts = ev.get("timestamp")
@@ -244,7 +245,7 @@ def visits_from_history(events: list[dict], definition: str | Mapping[str, Any] 
     return visits
 
 
-def _settle(visits: list[StateVisit], states: dict[tuple[str, ...], Mapping[str, Any]],
+def _settle(visits: list[StateVisit], states: dict[tuple[str, ...], asl.State],
             ended_with: tuple[str | None, str | None] | None) -> None:
     """Each visit's final status, now that the whole history is known."""
     for v in reversed(visits):  # inner visits first: a Parallel's status may depend on its branches
@@ -593,6 +594,23 @@ class ExecutionTrace:
         """Event id -> the visit it belongs to."""
         return {eid: v for v in self.visits for eid in v.event_ids}
 
+    def as_dict(self) -> dict[str, Any]:
+        """The execution and what each state did, as JSON-ready data (`fleet trace --output json`)."""
+        return {
+            "execution_arn": self.execution_arn, "name": self.name, "state_machine": self.state_machine_name,
+            "status": self.status, "started": self.started, "stopped": self.stopped, "duration_ms": self.duration_ms,
+            "input": self.input, "output": self.output, "error": self.error, "cause": self.cause,
+            "states": [{
+                "name": v.name, "type": v.type, "node_id": v.node_id, "status": v.status, "entered": v.entered,
+                "offset_ms": self.offset_ms(v.entered), "duration_ms": v.duration_ms, "iteration": v.iteration,
+                "branch": v.branch, "retries": v.retries, "waiting_for_token": v.waiting_for_token,
+                "token_wait_ms": v.token_wait_ms, "error": v.error, "cause": v.cause,
+                "attempts": [{"number": a.number, "error": a.error, "cause": a.cause,
+                              "offset_ms": self.offset_ms(a.scheduled or a.started)} for a in v.tries],
+                "input": v.input, "output": v.output,
+            } for v in self.visits],
+        }
+
 
 def load_trace(sfn: Any, execution_arn: str) -> ExecutionTrace:
     """DescribeExecution + GetExecutionHistory + DescribeStateMachine -> ExecutionTrace."""
@@ -614,15 +632,18 @@ def machines_named(sfn: Any, names: list[str]) -> list[str]:
 
 
 def resolve_execution(sfn: Any, ref: str, machine_arns: list[str]) -> str:
-    """An execution ARN from an ARN, or from a bare execution name looked up in these state machines.
+    """An execution ARN from an ARN, an execution name, or the start of one, looked up in these
+    state machines.
 
-    Raises LookupError when no such execution exists there, or the name is ambiguous."""
+    Raises LookupError when no such execution exists there, or the name (or prefix) names several."""
     from botocore.exceptions import ClientError
 
     if ref.startswith("arn:"):
         if ":execution:" not in ref and ":express:" not in ref:
             raise LookupError(f"{ref} is not an execution ARN")
         return ref
+    if not ref:
+        raise LookupError("no execution named ''")
     found = []
     searched = [arn.rsplit(":", 1)[-1] for arn in machine_arns]
     for machine in machine_arns:
@@ -630,13 +651,20 @@ def resolve_execution(sfn: Any, ref: str, machine_arns: list[str]) -> str:
         try:
             sfn.describe_execution(executionArn=candidate)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("ExecutionDoesNotExist", "InvalidArn", "ResourceNotFound"):
+            if exc.response["Error"]["Code"] in ("ExecutionDoesNotExist", "InvalidArn", "ResourceNotFound",
+                                                 "InvalidName", "ValidationException"):
                 continue
             raise
         found.append(candidate)
     if not found:
+        found = [e["executionArn"] for machine in machine_arns
+                 for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine)
+                 for e in page["executions"] if e["name"].startswith(ref)]
+    if not found:
         where = ", ".join(searched) if searched else "none of the fleet's state machines are deployed here"
-        raise LookupError(f"no execution named {ref!r} (searched: {where})")
+        raise LookupError(f"no execution named {ref!r} or starting so (searched: {where})")
     if len(found) > 1:
-        raise LookupError(f"{ref!r} names executions of several state machines; pass the ARN: " + ", ".join(found))
+        names = ", ".join(arn.rsplit(":", 2)[-2] + ":" + arn.rsplit(":", 1)[-1] for arn in found[:5])
+        more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+        raise LookupError(f"{ref!r} names {len(found)} executions ({names}{more}); give more of the name, or the ARN")
     return found[0]
