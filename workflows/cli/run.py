@@ -55,9 +55,6 @@ def cmd_run(args: argparse.Namespace) -> int:
                              "--target, --endpoint-url or --stack")
         from workflows.local.cloud import LocalCloud
         from workflows.targets import InProcessTarget
-        from workflows.targets.local import claim_process_environment
-
-        claim_process_environment()
         with LocalCloud(virtual_time=True) as cloud:
             args.target_in_use = InProcessTarget(cloud)
             return _start_and_report(args.target_in_use, sm, payload, name, args)

@@ -117,9 +117,9 @@ def cmd_lambda_endpoint(args: argparse.Namespace) -> int:
     from workflows.local.clock import RealClock
     from workflows.local.lambda_endpoint import LambdaEndpoint
     from workflows.local.lambda_runtime import LambdaRuntime
+    from workflows.local.names import function_arn
     from workflows.local.server import Servers, bind, url
     from workflows.targets import EndpointTarget, TargetError
-    from workflows.targets.local import function_arn
 
     faults = faults_from(args.faults)
     try:

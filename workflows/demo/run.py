@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from workflows.cli import render
 from workflows.definitions import catalog
 from workflows.definitions.catalog import Ref
-from workflows.local.cloud import LocalCloud
+from workflows.local.cloud import LocalCloud, resolve
 from workflows.local.faults import FaultRule, Faults
 from workflows.targets import stepfunctions
-from workflows.targets.local import resolve
 
 FLAKY_VIN = "5YJ3E1EA7KF317001"  # its telemetry link drops twice, then answers
 BROKEN_VIN = "5YJ3E1EA7KF317002"  # its telemetry link never answers

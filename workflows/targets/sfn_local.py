@@ -1,5 +1,5 @@
 """The fleet's state machines on AWS Step Functions Local: created, or updated when their ASL
-changed, with the local names (targets/local.py) that Step Functions Local forwards to its
+changed, with the local names (local/names.py) that Step Functions Local forwards to its
 LAMBDA_ENDPOINT, DYNAMODB_ENDPOINT and SQS_ENDPOINT."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 from workflows.definitions import catalog
-from workflows.targets.local import STATE_MACHINE_ROLE, definition
 
 
 def deploy(sfn: Any, state_machines: tuple[catalog.StateMachine, ...] = catalog.STATE_MACHINES) -> list[tuple[str, str]]:
@@ -18,6 +17,8 @@ def deploy(sfn: Any, state_machines: tuple[catalog.StateMachine, ...] = catalog.
     arn:aws:lambda:us-east-1:123456789012:function:<name>, which Step Functions Local forwards to
     its LAMBDA_ENDPOINT, and table, queue and bus names as `fleet up` has them.
     """
+    from workflows.local.cloud import STATE_MACHINE_ROLE, definition
+
     existing = {m["name"]: m["stateMachineArn"]
                 for page in sfn.get_paginator("list_state_machines").paginate() for m in page["stateMachines"]}
     done = []

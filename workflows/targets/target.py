@@ -12,7 +12,7 @@
 | sfn-local   | Step Functions Local at --endpoint-url | `fleet up` ($FLEET_ENDPOINT_URL) | the local account's        |
 | aws         | AWS, with the user's credentials       | AWS                             | the stack's outputs        |
 
-Local endpoints always get the local account's region and dummy credentials (targets/local.py),
+Local endpoints always get the local account's region and dummy credentials (local/local_aws.py),
 connect and read timeouts of a few seconds, and a short wait for a stack that is still starting
 (`fleet up &` followed at once by a command). Whatever goes wrong talking to a target becomes one
 TargetError line through `explain`.
@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 
 from workflows.definitions import catalog, naming
 from workflows.definitions.catalog import Ref
-from workflows.targets import local
 
 TARGETS = ("local", "sfn-local", "aws")  # what --target accepts; in-process is `fleet run --ephemeral`
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
@@ -88,7 +87,9 @@ class Target:
         return c
 
     def resolve(self, ref: Ref) -> str:
-        return local.resolve(ref)
+        from workflows.local.names import resolve
+
+        return resolve(ref)
 
     def state_machine_arn(self, sm: catalog.StateMachine) -> str:
         return self.resolve(Ref("state_machine", sm.logical_id, "arn"))
@@ -158,7 +159,6 @@ class EndpointTarget(Target):
         self.endpoint = endpoint_url or os.environ.get("FLEET_ENDPOINT_URL") or DEFAULT_ENDPOINT
         check_endpoint_url(self.endpoint)
         self._ready: set[str] = set()
-        self._session: Any = None
 
     @property
     def where(self) -> str:
@@ -177,11 +177,10 @@ class EndpointTarget(Target):
         if endpoint not in self._ready:
             wait_until_ready(endpoint)
             self._ready.add(endpoint)
-        if self._session is None:
-            self._session = local.session()
-        return self._session.client(service, endpoint_url=endpoint,
-                                    config=Config(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=read_timeout_s(),
-                                                  retries={"mode": "standard", "total_max_attempts": 2}))
+        from workflows.local import local_aws
+
+        return local_aws.client(service, endpoint, Config(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=read_timeout_s(),
+                                                          retries={"mode": "standard", "total_max_attempts": 2}))
 
     def fleet_state_machines(self) -> list[str]:
         from workflows.trace.model import machines_named
