@@ -28,8 +28,17 @@ node_modules/.installed: package.json package-lock.json
 demo: setup
 	$(VENV)/bin/fleet demo
 
-test: setup lint
+test: setup lint browser
 	$(PY) -m pytest -q
+
+# Debian's Chromium for the browser tests (tests/browser, driven by Playwright): installed when
+# missing if we are root with apt-get; otherwise the browser tests skip and say why (and fail under CI=true).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
+	    apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else echo "make browser: no chromium, and installing it needs root and apt-get: the browser tests will skip"; fi; }
 
 # The adapter's speed-ups must not change an answer: the workflow tests again without them. Not part
 # of `make test`: moto's own code paths take about three times the CPU (about 100 s more).

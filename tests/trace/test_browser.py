@@ -1,10 +1,10 @@
-"""A real browser: headless Chromium (Debian's package, installed by the set-up where missing)
-opens the console and execution pages served on a free loopback port, and a standalone file.
+"""A real browser (Chromium, driven by Playwright: tests/browser/fixtures.py) opens the console and
+execution pages served on a free loopback port, and a standalone file.
 
 Checks that the graph was laid out and drawn (every state placed, no two overlapping, an edge
 path per transition, the path taken drawn), that a click shows a state's details, that a running
 execution's page reloads itself when the execution ends, that the page logs no errors, and that
-the standalone file fetches nothing. Screenshots go to the test's temp dir.
+the standalone file fetches nothing. Screenshots are kept in test-artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
 
+from tests.browser.fixtures import shot, until
 from tests.servers import free_port
 from workflows.console.app import console_app
 from workflows.trace import html
 
-from .chromium import Chromium, Page, ensure_chromium
 from .conftest import NESTED_INPUT, _until
 from .test_console import page_path
 
@@ -42,20 +43,6 @@ GEOMETRY = """(() => {
 })()"""
 
 
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    path, why = ensure_chromium()
-    if path is None:
-        pytest.skip(f"no headless Chromium for the browser tests: {why}")
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Chromium]:
-    with Chromium(chromium_path) as b:
-        yield b
-
-
 @pytest.fixture(scope="module")
 def console_url(traced) -> Iterator[str]:
     server = make_server("127.0.0.1", free_port(), console_app(traced.sfn, poll_interval_ms=200), threaded=True)
@@ -67,7 +54,7 @@ def console_url(traced) -> Iterator[str]:
     thread.join(timeout=5)
 
 
-def check_drawing(page: Page) -> dict:
+def check_drawing(page: Any) -> dict:
     """The layout placed every state inside the graph, none overlapping, and drew every edge."""
     g = page.evaluate(GEOMETRY)
     data = g["data"]
@@ -85,17 +72,16 @@ def check_drawing(page: Page) -> dict:
     return g
 
 
-def test_console_lists_executions_and_opens_a_graph(browser, console_url, traced, tmp_path):
-    page = browser.page()
+def test_console_lists_executions_and_opens_a_graph(page, console_url, traced):
     page.goto(f"{console_url}/console")
     links = page.evaluate('[...document.querySelectorAll("a[href*=\\"/console/executions/\\"]")].map(a => a.getAttribute("href"))')
     assert set(links) >= {page_path(arn) for arn in traced.arns.values()}
-    page.screenshot(tmp_path / "console.png")
+    shot(page, "console-list")
 
     target = page_path(traced.arns["maintenance_signed_off"])
-    page.evaluate(f'document.querySelector(\'a[href="{target}"]\').click()')
-    page.wait_for(f'location.pathname === "{target}" && document.readyState === "complete"')
-    page.wait_for(LAID_OUT)
+    page.locator(f'a[href="{target}"]').first.click()
+    page.wait_for_url(f"**{target}")
+    until(page, LAID_OUT)
     check_drawing(page)
 
     # Nested groups: the Map holds its state, the Parallel its branches side by side.
@@ -104,57 +90,54 @@ def test_console_lists_executions_and_opens_a_graph(browser, console_url, traced
     left, right = boxes["PrepareRepair/Branches[0]"], boxes["PrepareRepair/Branches[1]"]
     assert left["x"] + left["w"] <= right["x"] and abs(left["y"] - right["y"]) < 2
 
-    page.evaluate('document.querySelector(\'[data-node="RunChecks/ItemProcessor/RunCheck"]\').click()')
-    details = page.evaluate('document.getElementById("details").innerText')
+    page.locator('#graph [data-node="RunChecks/ItemProcessor/RunCheck"]').dispatch_event("click")
+    details = page.inner_text("#details")
     assert "RunCheck" in details and "item 0" in details and "TransientCheckError: rig offline" in details
     assert "input" in details and "output" in details
-    assert page.evaluate('document.querySelector(\'[data-node="RunChecks/ItemProcessor/RunCheck"]\').classList.contains("selected")')
+    assert "selected" in page.get_attribute('#graph [data-node="RunChecks/ItemProcessor/RunCheck"]', "class")
     assert page.evaluate("location.hash") == "#state=RunChecks%2FItemProcessor%2FRunCheck"
 
     page.evaluate("window.scrollTo(0, 0)")
-    shot = page.screenshot(tmp_path / "maintenance.png")
-    assert shot.stat().st_size > 20_000
-    page.screenshot(tmp_path / "maintenance-full-page.png", full_page=True)
-    assert page.console_errors() == []
+    assert shot(page, "maintenance").stat().st_size > 20_000
+    shot(page, "maintenance-full-page", full_page=True)
+    assert page.errors == []
 
 
-def test_the_standalone_file_draws_without_fetching_anything(browser, traced, tmp_path):
+def test_the_standalone_file_draws_without_fetching_anything(page, traced, tmp_path):
     path = tmp_path / "register-dlq.html"
     path.write_text(html.render_page(traced.trace("register_dlq")))
-    page = browser.page()
     page.goto(path.as_uri())
-    page.wait_for(LAID_OUT)
+    until(page, LAID_OUT)
     check_drawing(page)
-    assert page.requested_urls() == [path.as_uri()]
+    assert page.requested == [path.as_uri()]
     inspect = page.evaluate('(() => { const el = document.querySelector(\'[data-node="InspectCar"]\');'
                             ' return [el.className, el.querySelector(".badge.retries").textContent]; })()')
     assert "caught" in inspect[0] and "retried" in inspect[0] and inspect[1].endswith("3")
-    page.evaluate('document.querySelector(\'tr[data-node="InspectCar"]\').click()')  # an event row selects its state
-    assert "caught error" in page.evaluate('document.getElementById("details").innerText')
-    page.screenshot(tmp_path / "register-dlq.png")
-    assert page.console_errors() == []
+    page.locator('tr[data-node="InspectCar"]').first.dispatch_event("click")  # an event row selects its state
+    assert "caught error" in page.inner_text("#details")
+    shot(page, "register-dlq-standalone")
+    assert page.errors == []
 
 
-def test_a_running_execution_page_reloads_itself_when_it_ends(browser, console_url, traced, tmp_path):
+def test_a_running_execution_page_reloads_itself_when_it_ends(page, console_url, traced):
     sfn, sqs = traced.sfn, traced.fleet.sqs
     queue = sqs.get_queue_url(QueueName="trace-operator")["QueueUrl"]
     arn = sfn.start_execution(stateMachineArn=traced.machine_arns["nested"], name="browser-running",
                               input=json.dumps(NESTED_INPUT))["executionArn"]
     message = _until("the task token", lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages"))[0]
-    page = browser.page()
     page.goto(f"{console_url}{page_path(arn)}")
-    page.wait_for(LAID_OUT)
+    until(page, LAID_OUT)
     assert page.evaluate("document.body.dataset.status") == "RUNNING"
-    assert page.evaluate('document.querySelector(\'[data-node="AskOperator"]\').classList.contains("running")')
-    assert "waiting for SendTaskSuccess" in page.evaluate('document.getElementById("details").innerText')
-    page.screenshot(tmp_path / "running.png")
+    assert "running" in page.get_attribute('#graph [data-node="AskOperator"]', "class")
+    assert "waiting for SendTaskSuccess" in page.inner_text("#details")
+    shot(page, "nested-running")
 
     sfn.send_task_success(taskToken=json.loads(message["Body"])["token"], output=json.dumps({"ok": True}))
     sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
     traced.cloud.wait(arn)
-    page.wait_for('document.body.dataset.status === "SUCCEEDED"', timeout_s=15)
-    page.wait_for(LAID_OUT)
-    assert page.evaluate('document.querySelector(\'[data-node="AskOperator"]\').classList.contains("succeeded")')
+    until(page, 'document.body.dataset.status === "SUCCEEDED"')
+    until(page, LAID_OUT)
+    assert "succeeded" in page.get_attribute('#graph [data-node="AskOperator"]', "class")
     assert page.evaluate("location.hash") == "#state=AskOperator"  # the selection survived the reload
-    page.screenshot(tmp_path / "ended.png")
-    assert page.console_errors() == []
+    shot(page, "nested-ended")
+    assert page.errors == []
