@@ -32,7 +32,7 @@ def register(sub: Any) -> None:
 
 def _clients(args: argparse.Namespace) -> tuple[Any, Any]:
     """The DLQ and the Step Functions client at the target the options select."""
-    from fleet_domain.dlq import DeadLetterQueue
+    from fleet_domain.control.dlq import DeadLetterQueue
 
     target = target_from(args)
     return DeadLetterQueue(target.client("sqs"), target.queue_url("Dlq")), target.client("stepfunctions")

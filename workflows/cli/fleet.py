@@ -7,7 +7,7 @@
     fleet car <car_id | VIN>
 
 An id may be given whole or by enough of its start to name one. Resuming goes through
-fleet_domain.resume, the same code as the REST API. A ride or job that is not waiting (not
+fleet_domain.control.resume, the same code as the REST API. A ride or job that is not waiting (not
 started, already resumed or over) is one line on stderr and exit 1; an unknown one exit 3; the
 rest of the exit codes as everywhere in `fleet` (README.md).
 """
@@ -66,7 +66,7 @@ def register(sub: Any) -> None:
 
 
 def _statuses() -> list[str]:
-    from fleet_domain.models import CarStatus
+    from fleet_domain.models.car import CarStatus
 
     return [s.value for s in CarStatus]
 
@@ -88,7 +88,7 @@ def _guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
     """A ride or job that is not waiting is one line, exit 1; a value the domain refuses, exit 2."""
 
     def run(args: argparse.Namespace) -> int:
-        from fleet_domain.resume import NotWaiting
+        from fleet_domain.control.resume import NotWaiting
 
         try:
             return fn(args)
@@ -126,7 +126,7 @@ def _job(stack: Stack, given: str) -> str:
 
 @_guarded
 def cmd_trip_complete(args: argparse.Namespace) -> int:
-    from fleet_domain import resume
+    from fleet_domain.control import resume
 
     stack = Stack(args)
     ride_id = _ride(stack, args.ride_id)
@@ -143,7 +143,7 @@ def cmd_trip_complete(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_trip_heartbeat(args: argparse.Namespace) -> int:
-    from fleet_domain import resume
+    from fleet_domain.control import resume
 
     stack = Stack(args)
     ride_id = _ride(stack, args.ride_id)
@@ -160,7 +160,7 @@ def cmd_trip_heartbeat(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_sign_off(args: argparse.Namespace) -> int:
-    from fleet_domain import resume
+    from fleet_domain.control import resume
 
     stack = Stack(args)
     job_id = _job(stack, args.job_id)
@@ -178,13 +178,13 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_cars(args: argparse.Namespace) -> int:
-    from fleet_domain.fleet_cars import FleetCarRepository
+    from fleet_domain.data.cars import CarRepository
 
     if args.status and args.status not in _statuses():
         raise UsageError(f"--status must be one of {', '.join(_statuses())}, got {args.status!r}")
     stack = Stack(args)
-    repo = FleetCarRepository(stack.dynamodb, cars_table=stack.table("Cars"))
-    cars = repo.with_status(args.status) if args.status else repo.all()
+    repo = CarRepository(stack.dynamodb, cars_table=stack.table("Cars"))
+    cars = repo.list_by_status(args.status) if args.status else repo.all()
     if render.wants_json(args):
         render.print_json([c.model_dump(mode="json") for c in cars])
         return Exit.OK
@@ -200,12 +200,12 @@ def cmd_cars(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_car(args: argparse.Namespace) -> int:
-    from fleet_domain.fleet_cars import FleetCarRepository
-    from fleet_domain.maintenance_repository import MaintenanceJobRepository
-    from fleet_domain.ride_repository import RideRepository
+    from fleet_domain.data.cars import CarRepository
+    from fleet_domain.data.jobs import MaintenanceJobRepository
+    from fleet_domain.data.rides import RideRepository
 
     stack = Stack(args)
-    cars = FleetCarRepository(stack.dynamodb, cars_table=stack.table("Cars"))
+    cars = CarRepository(stack.dynamodb, cars_table=stack.table("Cars"))
     car = (cars.get(args.car_id) or cars.get(f"car-{args.car_id}")) if args.car_id else None
     if car is None:
         known = {c.car_id: c for c in cars.all() if args.car_id and (c.car_id.startswith(args.car_id)
@@ -237,13 +237,9 @@ def cmd_car(args: argparse.Namespace) -> int:
 
 
 def _history(stack: Stack, car_id: str) -> list[Any]:
-    from fleet_domain.lifecycle_store import Store
-    from fleet_domain.models import CarEvent
+    from fleet_domain.data.car_history import CarHistoryRepository
 
-    store = Store(stack.dynamodb, car_history=stack.table("CarHistory"))
-    items = store.query(TableName=store.table("car_history"), KeyConditionExpression="car_id = :car",
-                        ExpressionAttributeValues={":car": {"S": car_id}}, ConsistentRead=True)
-    return [CarEvent.model_validate(item) for item in items]
+    return list(CarHistoryRepository(stack.dynamodb, car_history_table=stack.table("CarHistory")).history(car_id))
 
 
 def print_record(record: dict[str, Any]) -> None:

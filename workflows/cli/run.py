@@ -32,7 +32,7 @@ def register(sub: Any) -> None:
 
 
 def read_input(text: str) -> dict[str, Any]:
-    from fleet_domain.executions import MAX_INPUT_BYTES
+    from fleet_domain.control.executions import MAX_INPUT_BYTES
 
     return read_json_object(text, "--input", MAX_INPUT_BYTES)
 

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from fleet_domain import executions
+from fleet_domain.control import executions
 from workflows.definitions.catalog import StateMachine
 from workflows.trace.model import StateVisit, json_or_text, visits_from_history
 
@@ -30,7 +30,7 @@ def name_problem(name: str) -> str | None:
 
 
 def execution_name(sm: StateMachine, payload: dict[str, Any], test_case: str | None = None) -> str:
-    """The name a request's execution gets (see fleet_domain.executions). A test case's run of the
+    """The name a request's execution gets (see fleet_domain.control.executions). A test case's run of the
     same request is another execution, so the test case is part of the name's hash."""
     return executions.execution_name(sm.workflow, sm.business_key, payload, salt=f"#{test_case}" if test_case else "")
 
