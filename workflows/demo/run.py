@@ -93,7 +93,8 @@ def run_demo(faults: Faults | None = None) -> int:
 
         from workflows.trace.html import write_traces
 
-        write_traces(sfn, Path("traces"))  # one graph page per execution, and where they are
+        # one graph page per execution, and where they are
+        write_traces(sfn, Path("traces"), say=lambda line: render.console.print(line, markup=False))
     render.console.print(f"done in {time.perf_counter() - wall:.1f} s wall time")
     return 0
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -165,23 +165,20 @@ def write_all(sfn: Any, state_machine_arns: Iterable[str], directory: Path) -> l
     return written
 
 
-def write_traces(sfn: Any, directory: Path = Path("traces"), console: Any = None) -> list[Path]:
+def write_traces(sfn: Any, directory: Path = Path("traces"), say: Callable[[str], None] = print) -> list[Path]:
     """`fleet demo`'s graphs: a page per execution of the fleet's state machines at this client,
     and an index.html; says where (or, without the layout library, why not)."""
-    from workflows.cli import render
     from workflows.definitions import catalog
 
-    console = console or render.console
     names = {sm.name for sm in catalog.STATE_MACHINES}
     arns = [m["stateMachineArn"] for page in sfn.get_paginator("list_state_machines").paginate()
             for m in page["stateMachines"] if m["name"] in names]
     try:
         written = write_all(sfn, sorted(arns), directory)
     except LayoutLibraryMissing as exc:
-        console.print(f"execution graphs not written: {exc}", markup=False)
+        say(f"execution graphs not written: {exc}")
         return []
-    console.print(f"execution graphs: {len(written)} pages in {directory}/ (open {directory / 'index.html'})",
-                  markup=False)
+    say(f"execution graphs: {len(written)} pages in {directory}/ (open {directory / 'index.html'})")
     return written
 
 
