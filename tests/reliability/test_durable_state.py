@@ -109,7 +109,9 @@ def test_a_third_start_does_not_abort_again(tmp_path: Path) -> None:
     for _ in range(2):
         cloud = _started(tmp_path)
         cloud.stop()  # the execution's machine is not the fleet's: kept, not listed
-    assert StateStore(tmp_path).execution("arn:x").status == "RUNNING"
+    store = StateStore(tmp_path)
+    assert store.execution("arn:x").status == "RUNNING"
+    store.close()
 
 
 def test_retention_forgets_the_oldest_ended_executions(tmp_path: Path) -> None:
@@ -139,6 +141,16 @@ def test_a_state_directory_that_cannot_be_used_is_one_clear_error(tmp_path: Path
     blocker.write_text("not a directory")
     with pytest.raises(StateStoreError, match="cannot use state directory"):
         StateStore(blocker)
+
+
+def test_one_local_cloud_per_state_directory(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    try:
+        with pytest.raises(StateStoreError, match=r"is in use by process \d+"):
+            StateStore(tmp_path)
+    finally:
+        store.close()
+    StateStore(tmp_path).close()  # free again once the first is closed
 
 
 def _bodies(fleet: Fleet) -> list[str]:

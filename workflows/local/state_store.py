@@ -84,6 +84,7 @@ class StateStore:
         self.retention = retention or Retention()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
+            self._lock_file = _lock_directory(self.directory)
             self._db = sqlite3.connect(self.directory / DATABASE, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -102,6 +103,7 @@ class StateStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._lock_file.close()  # the directory's lock goes with it
 
     # --- DynamoDB items -------------------------------------------------------------------
 
@@ -205,6 +207,26 @@ class StateStore:
 
 
 _RECORD_COLUMNS = "arn, state_machine_arn, name, sm_type, status, start_date, stop_date, input, output, error, cause"
+
+
+def _lock_directory(directory: Path) -> Any:
+    """One local cloud per state directory: a second would write the same rows from another state."""
+    import fcntl
+    import os
+
+    handle = open(directory / "lock", "a+")  # noqa: SIM115 - held open as long as the store
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise StateStoreError(f"state directory {directory} is in use by {holder}: stop it, or choose "
+                              "another --state-dir") from None
+    handle.truncate(0)
+    handle.write(f"process {os.getpid()}")
+    handle.flush()
+    return handle
 
 
 class _Transaction:
