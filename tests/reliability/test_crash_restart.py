@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.servers import Stack, free_port, fleet_up
+from tests.servers import Stack, fleet_up, free_port
 from workflows.definitions import catalog
 from workflows.local import local_aws
 from workflows.local.cloud import RESTART_CAUSE
