@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -217,7 +218,9 @@ def bench_up(runs: int) -> dict[str, Any]:
         aws_port, api_port = _free_port(), _free_port()
         url = f"http://127.0.0.1:{api_port}/health"
         t0 = time.perf_counter()
-        proc = subprocess.Popen([*_fleet_command(), "up", "--aws-port", str(aws_port), "--api-port", str(api_port)],
+        state_dir = tempfile.mkdtemp(prefix="fleet-bench-state-")  # an empty state directory: a first start
+        proc = subprocess.Popen([*_fleet_command(), "up", "--aws-port", str(aws_port), "--api-port", str(api_port),
+                                 "--state-dir", state_dir],
                                 cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         ready = None
         try:
@@ -238,6 +241,7 @@ def bench_up(runs: int) -> dict[str, Any]:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+            shutil.rmtree(state_dir, ignore_errors=True)
         if ready is None:
             err = (proc.stderr.read() if proc.stderr else "").strip().splitlines()[-2:]
             raise RuntimeError("fleet up never answered /health: " + " | ".join(err))

@@ -34,6 +34,8 @@ class Stack:
 
 def fleet_up(*extra: str, env: dict | None = None, ports: tuple[int, int] | None = None) -> Stack:
     aws_port, api_port = ports or (free_port(), free_port())
+    if "--state-dir" not in extra and "--ephemeral" not in extra:
+        extra = (*extra, "--ephemeral")  # a test's stack keeps nothing, unless it asks for a state directory
     proc = subprocess.Popen(
         [sys.executable, "-m", "workflows", "up", "--aws-port", str(aws_port), "--api-port", str(api_port), *extra],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})},

@@ -156,7 +156,7 @@ def test_a_silent_endpoint_is_one_line_after_the_read_timeout(silent_endpoint):
 def test_a_command_right_after_fleet_up_waits_for_it_to_listen():
     aws_port, api_port = free_port(), free_port()
     up = subprocess.Popen([sys.executable, "-m", "workflows", "up", "--aws-port", str(aws_port), "--api-port",
-                           str(api_port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           str(api_port), "--ephemeral"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         proc = fleet("cars", "--endpoint-url", f"http://127.0.0.1:{aws_port}", env={"FLEET_READY_WAIT_S": "60"})
         assert proc.returncode == 0, proc.stderr

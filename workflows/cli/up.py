@@ -7,6 +7,8 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from workflows.cli.errors import UsageError
@@ -24,7 +26,15 @@ def register(sub: Any) -> None:
                     help="another Host name to answer to (default: IP addresses, localhost, host.docker.internal)")
     up.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN", type=_origin,
                     help="a browser origin allowed to call both servers (default: only the console's own)")
+    state = up.add_mutually_exclusive_group()
+    state.add_argument("--state-dir", metavar="DIR", default=None,
+                       help=f"keep tables, queues and executions here across restarts (default: {_default_state_dir()})")
+    state.add_argument("--ephemeral", action="store_true", help="keep no state: everything is gone at the stop")
     up.set_defaults(handler=cmd_up)
+
+
+def _default_state_dir() -> str:
+    return str(catalog.ROOT / ".fleet-state")
 
 
 def _origin(text: str) -> str:
@@ -56,7 +66,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     from workflows.local.server import Servers, bind, bind_aws_endpoint, url
 
     faults = faults_from(args.faults)
-    cloud = LocalCloud(virtual_time=False, fault_hook=faults)  # started once the ports are ours
+    state_dir = None if args.ephemeral else (args.state_dir or _default_state_dir())
+    cloud = LocalCloud(virtual_time=False, fault_hook=faults, state_dir=state_dir)  # started once the ports are ours
     gateway = ApiGateway(cloud.runtime)
     try:
         # The console's pages may call the AWS endpoint; other origins only when allowed.
@@ -74,9 +85,17 @@ def cmd_up(args: argparse.Namespace) -> int:
     logging.getLogger("local.api").setLevel(logging.INFO)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth is N": normal under load
 
+    from workflows.local.state_store import StateStoreError
+
     stop = stop_on_signals()
     servers = Servers()
-    with cloud:
+    try:
+        cloud.start()
+    except StateStoreError as exc:
+        aws.server_close()
+        api.server_close()
+        raise UsageError(str(exc)) from None
+    with stopping(cloud):
         from workflows.console.app import console_app
 
         gateway.console = console_app(cloud.client("stepfunctions"))
@@ -95,9 +114,28 @@ def cmd_up(args: argparse.Namespace) -> int:
         render.console.print(f"console       {url(api)}/console   (executions and their graphs)")
         if faults:
             render.console.print(f"faults        {args.faults}")
+        render.console.print(state_line(state_dir, cloud.restored), markup=False)
         serve_until(stop, servers)
     exit_now(0)
     return 0
+
+
+@contextmanager
+def stopping(cloud: Any) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        cloud.stop()
+
+
+def state_line(state_dir: str | None, restored: Any) -> str:
+    if state_dir is None:
+        return "state         in memory only (--ephemeral): gone at the stop"
+    line = (f"state         {state_dir}   (restored {restored.items} items, {restored.messages} messages, "
+            f"{restored.executions} executions)")
+    if restored.aborted:
+        line += f"; {len(restored.aborted)} execution(s) running at the last stop ended ABORTED, redrivable"
+    return line
 
 
 def exit_now(code: int) -> None:

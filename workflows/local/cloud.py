@@ -28,6 +28,8 @@ from workflows.local.names import function_arn, resolve
 
 STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/fleet-state-machine"
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+# Why an execution that was running when the local cloud stopped (or was killed) ended ABORTED.
+RESTART_CAUSE = "The local cloud restarted while this execution was running; redrive it to run it again."
 
 _lock = threading.Lock()
 _active: LocalCloud | None = None
@@ -39,8 +41,12 @@ def definition(sm: catalog.StateMachine) -> str:
 
 class LocalCloud:
     def __init__(self, virtual_time: bool = False, clock: Clock | None = None, fault_hook: FaultHook | None = None,
-                 mock_config: str | Path | None = None):
+                 mock_config: str | Path | None = None, state_dir: str | Path | None = None):
         self.clock = clock or make_clock(virtual_time)
+        # Where the state is kept across restarts (workflows/local/state_store.py); None: in memory only.
+        self.state_dir = Path(state_dir) if state_dir is not None else None
+        self.store: Any = None
+        self.restored: Any = None  # what start() read back from the state directory
         # Where `stateMachineArn#TestCase` executions find their test case (Step Functions Local's
         # MockConfigFile.json format); None: $SFN_MOCK_CONFIG, else statemachines/MockConfigFile.json.
         self.mock_config = mock_config
@@ -77,6 +83,8 @@ class LocalCloud:
         adapter.install(self.runtime, self.clock, on_async_failure=self._async_failure,
                              mock_config_path=self.mock_config)
         self.deploy()
+        if self.state_dir is not None:
+            self._restore(self.state_dir)
         # What is loaded by now (modules, moto's backends, the deployed resources) lives as long as
         # this cloud: kept out of the collector's full passes, which scanned all of it each time
         # (3-8% of a registration's CPU in A/B runs, more under concurrency). Given back at stop.
@@ -90,11 +98,20 @@ class LocalCloud:
             # backends are reset: a straggler must not write into the next local cloud.
             from workflows.local import adapter
 
+            # Nothing from here on is kept: what still runs is ended ABORTED by the next start,
+            # once the whole local cloud is there to release what it held.
+            store, self.store = self.store, None
+            if store is not None:
+                from workflows.local.adapter.design import durable_state
+
+                durable_state.attach(None)
             self._stop_running_executions()
             adapter.interrupt_waits()
             if not adapter.wait_for_executions(timeout_s=10):
                 adapter.abandon_stragglers()
             adapter.forget_ended()
+            if store is not None:
+                store.close()
             self._mock.stop()
             self._mock = None
         self.runtime.shutdown()
@@ -102,6 +119,14 @@ class LocalCloud:
         with _lock:
             if _active is self:
                 _active = None
+
+    def _restore(self, state_dir: Path) -> None:
+        from workflows.local.adapter.design import durable_state
+        from workflows.local.local_aws import REGION
+        from workflows.local.state_store import StateStore
+
+        self.store = StateStore(state_dir)
+        self.restored = durable_state.restore(self.store, ACCOUNT_ID, REGION, RESTART_CAUSE)
 
     # --- resources ------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ design/     what the local cloud needs from the engine
   eventbridge_lambda_targets  EventBridge rules deliver to Lambda targets (async invoke)
   mock_test_cases             StartExecution on `arn#TestCase` runs a MockConfigFile.json case
   table_faults                injected DynamoDB throughput faults per table
+  durable_state               items, messages and executions written through to the state store
 fixes/      where moto 5.2.5 answers differently from AWS; each names the behaviour it corrects,
             written so it could go upstream
   cancelled_task_ends_quietly     a task cancelled mid-run ends quietly, not with States.Runtime

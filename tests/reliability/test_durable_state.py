@@ -1,0 +1,164 @@
+"""The local cloud's state kept across restarts (workflows/local/state_store.py): what one local
+cloud acknowledged is there when the next one starts on the same state directory; an execution
+left running ends ABORTED, visibly and redrivably, and its car is released like any abort's."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Fleet
+from tests.workflows.fleet_steps import car_request, register, ride, wait_until_waiting
+from workflows.definitions import catalog
+from workflows.definitions.catalog import Ref
+from workflows.local.cloud import RESTART_CAUSE, LocalCloud, resolve
+from workflows.local.state_store import ExecutionRecord, Retention, StateStore, StateStoreError
+
+CARS = catalog.table("Cars").table_name
+
+
+def _started(state_dir: Path) -> LocalCloud:
+    return LocalCloud(virtual_time=True, state_dir=state_dir).start()
+
+
+def test_items_messages_and_ended_executions_survive_a_restart(tmp_path: Path) -> None:
+    cloud = _started(tmp_path)
+    try:
+        fleet = Fleet(cloud)
+        [car_id] = register(fleet, car_request(1))
+        fleet.ddb.delete_item(TableName=CARS, Key={"car_id": {"S": "car-never-there"}})
+        dlq = resolve(Ref("queue", "Dlq", "url"))
+        fleet.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"kept": 1}))
+        gone = fleet.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"kept": 0}))
+        received = fleet.sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=30)["Messages"]
+        fleet.sqs.delete_message(QueueUrl=dlq, ReceiptHandle=next(
+            m["ReceiptHandle"] for m in received if m["MessageId"] == gone["MessageId"]))
+        arn = fleet.sfn.list_executions(stateMachineArn=cloud.state_machine_arn("register"))["executions"][0]["executionArn"]
+        before = {
+            "car": fleet.item("Cars", car_id=car_id),
+            "describe": _without_metadata(fleet.sfn.describe_execution(executionArn=arn)),
+            "history": fleet.sfn.get_execution_history(executionArn=arn)["events"],
+            "tables": {t.logical_id: sorted(map(str, fleet.items(t.logical_id))) for t in catalog.TABLES},
+        }
+    finally:
+        cloud.stop()
+
+    cloud = _started(tmp_path)
+    try:
+        fleet = Fleet(cloud)
+        assert cloud.restored.aborted == []
+        assert fleet.item("Cars", car_id=car_id) == before["car"]
+        assert {t.logical_id: sorted(map(str, fleet.items(t.logical_id))) for t in catalog.TABLES} == before["tables"]
+        assert _without_metadata(fleet.sfn.describe_execution(executionArn=arn)) == before["describe"]
+        assert fleet.sfn.get_execution_history(executionArn=arn)["events"] == before["history"]
+        assert [json.loads(m) for m in _bodies(fleet)] == [{"kept": 1}]
+        # The same name and input after the restart is the same execution, as before it.
+        listed = fleet.sfn.list_executions(stateMachineArn=cloud.state_machine_arn("register"))["executions"]
+        assert [e["executionArn"] for e in listed] == [arn]
+    finally:
+        cloud.stop()
+
+
+def test_an_execution_running_at_the_stop_ends_aborted_and_publishes_it(tmp_path: Path, monkeypatch: Any) -> None:
+    from workflows.local.adapter.fixes import execution_status_change_events as status_events
+
+    published: list[dict[str, Any]] = []
+    real_publish = status_events.publish
+
+    def publish(execution: Any) -> None:  # the real publication, seen on its way
+        published.append(status_events.status_change_detail(execution))
+        real_publish(execution)
+
+    monkeypatch.setattr(status_events, "publish", publish)
+    cloud = _started(tmp_path)
+    try:
+        fleet = Fleet(cloud)
+        register(fleet, car_request(2))
+        arn = fleet.start("dispatch", ride("ride-restart-1"))
+        wait_until_waiting(fleet, "ride-restart-1")
+    finally:
+        cloud.stop()  # a stop keeps nothing after it: the store still says RUNNING, as after kill -9
+
+    published.clear()
+    cloud = _started(tmp_path)
+    try:
+        fleet = Fleet(cloud)
+        assert cloud.restored.aborted == [arn]
+        described = fleet.sfn.describe_execution(executionArn=arn)
+        assert (described["status"], described["cause"]) == ("ABORTED", RESTART_CAUSE)
+        events = fleet.sfn.get_execution_history(executionArn=arn)["events"]
+        assert events[-1]["type"] == "ExecutionAborted"
+        assert events[-1]["executionAbortedEventDetails"]["cause"] == RESTART_CAUSE
+        # The ABORTED status change is published as any abort's (what releases the ride's car),
+        # and says the execution is redrivable.
+        [detail] = [d for d in published if d["executionArn"] == arn]
+        assert (detail["status"], detail["cause"], detail["redriveStatus"]) == ("ABORTED", RESTART_CAUSE, "REDRIVABLE")
+        assert json.loads(detail["input"]) == ride("ride-restart-1")
+    finally:
+        cloud.stop()
+
+
+def test_a_third_start_does_not_abort_again(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.write_execution(ExecutionRecord("arn:x", "arn:sm", "x", "STANDARD", "RUNNING", 1.0, None, "{}"))
+    store.close()
+    for _ in range(2):
+        cloud = _started(tmp_path)
+        cloud.stop()  # the execution's machine is not the fleet's: kept, not listed
+    store = StateStore(tmp_path)
+    assert store.execution("arn:x").status == "RUNNING"
+    store.close()
+
+
+def test_retention_forgets_the_oldest_ended_executions(tmp_path: Path) -> None:
+    store = StateStore(tmp_path, Retention(max_executions=3, max_age_s=3600))
+    now = time.time()
+    for n in range(5):
+        store.write_execution(ExecutionRecord(f"arn:{n}", "arn:sm", str(n), "STANDARD", "SUCCEEDED",
+                                              now - 10 + n, now - 9 + n, "{}", "{}"), [])
+    store.write_execution(ExecutionRecord("arn:old", "arn:sm", "old", "STANDARD", "FAILED", now - 7200, now - 7200, "{}"), [])
+    store.write_execution(ExecutionRecord("arn:run", "arn:sm", "run", "STANDARD", "RUNNING", now - 7200, None, "{}"))
+    assert sorted(store.prune()) == ["arn:0", "arn:1", "arn:old"]
+    assert [r.arn for r in store.executions()] == ["arn:run", "arn:2", "arn:3", "arn:4"]
+
+
+def test_history_keeps_dates_and_bytes(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    store = StateStore(tmp_path)
+    moment = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+    history: list[dict[str, Any]] = [{"timestamp": moment, "type": "ExecutionStarted", "blob": b"\x00\x01"}]
+    store.write_execution(ExecutionRecord("arn:h", "arn:sm", "h", "STANDARD", "SUCCEEDED", 1.0, 2.0, "{}", "{}"), history)
+    assert store.history("arn:h") == history
+
+
+def test_a_state_directory_that_cannot_be_used_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StateStoreError, match="cannot use state directory"):
+        StateStore(blocker)
+
+
+def test_one_local_cloud_per_state_directory(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    try:
+        with pytest.raises(StateStoreError, match=r"is in use by process \d+"):
+            StateStore(tmp_path)
+    finally:
+        store.close()
+    StateStore(tmp_path).close()  # free again once the first is closed
+
+
+def _bodies(fleet: Fleet) -> list[str]:
+    dlq = resolve(Ref("queue", "Dlq", "url"))
+    messages = fleet.sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+    return [m["Body"] for m in messages]
+
+
+def _without_metadata(response: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+

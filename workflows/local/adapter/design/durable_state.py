@@ -1,0 +1,428 @@
+"""The local cloud's state written through to its state store (workflows/local/state_store.py)
+before a request is answered, and read back when a local cloud starts on the same directory:
+
+- DynamoDB: the items each PutItem, UpdateItem, DeleteItem, BatchWriteItem or TransactWriteItems
+  changed (a transaction rolled back writes what is there after the rollback), in one commit per
+  request, while the request is isolated (fixes.dynamodb_request_isolation);
+- SQS: after each request, the messages that came into or left each queue of the backend it
+  touched (sent, deleted, moved to a dead-letter queue, purged);
+- Step Functions: each execution when it starts (RUNNING) and when it ends, with its history.
+  An ended execution then leaves the Python heap: moto's list keeps an `EndedExecution`, a few
+  fields whose history is read from the store when asked for.
+
+With no store attached (a local cloud without a state directory) every wrapper is a pass-through.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from moto.dynamodb import responses as dynamodb_responses
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.sqs.models import Message
+from moto.sqs.responses import SQSResponse
+from moto.stepfunctions.parser.api import ExecutionStatus, GetExecutionHistoryOutput
+from moto.stepfunctions.parser.backend import execution as backend_execution
+from moto.stepfunctions.parser.backend import execution_worker
+
+from workflows.local.adapter.fixes.dynamodb_request_isolation import REQUESTS
+from workflows.local.adapter.seam import Seam
+
+if TYPE_CHECKING:
+    from workflows.local.state_store import StateStore
+
+_store: StateStore | None = None
+_dirty = threading.local()  # DynamoDB: (backend, table name, key) written by this thread's request
+_queues_lock = threading.Lock()
+_kept_messages: dict[str, set[str]] = {}  # SQS: queue name -> ids of the messages the store holds
+_sequence = [0]  # SQS: the order messages were first kept in
+
+
+def attach(store: StateStore | None) -> None:
+    """Write through to `store` from now on (None: stop writing)."""
+    global _store
+    _store = store
+    with _queues_lock:
+        _kept_messages.clear()
+
+
+def attached() -> StateStore | None:
+    return _store
+
+
+# --- DynamoDB -----------------------------------------------------------------------------
+
+
+def _marking(method: Callable[..., Any], key_argument: str) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(backend: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        if _store is None:
+            return method(backend, table_name, *args, **kwargs)
+        key = kwargs.get(key_argument, args[0] if args else None)
+        try:
+            return method(backend, table_name, *args, **kwargs)
+        finally:  # a refused write changed nothing; marking it costs one read at the flush
+            if isinstance(key, dict):
+                marks = getattr(_dirty, "marks", None)
+                if marks is None:
+                    marks = _dirty.marks = []
+                marks.append((backend, table_name, key))
+
+    return run
+
+
+def _flushing(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    @functools.wraps(call_action)
+    def run(handler: Any) -> Any:
+        if _store is None:
+            return call_action(handler)
+        with REQUESTS:  # the items are read for the store as this request left them
+            try:
+                return call_action(handler)
+            finally:
+                _flush_items(_store)
+
+    return run
+
+
+def _flush_items(store: StateStore) -> None:
+    marks = getattr(_dirty, "marks", None)
+    if not marks:
+        return
+    _dirty.marks = []
+    changes: dict[tuple[str, str], str | None] = {}
+    for backend, table_name, key in marks:
+        try:
+            table = backend.get_table(table_name)
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        except Exception:  # noqa: BLE001 - no such table, or a key moto refused: nothing was written
+            continue
+        item = table.items.get(hash_key)
+        if range_key is not None and item is not None:
+            item = item.get(range_key)
+        changes[(table.name, item_key(table, key))] = None if item is None else json.dumps(
+            item.to_json()["Attributes"], separators=(",", ":"))
+    store.write_items((table, key, item) for (table, key), item in changes.items())
+
+
+def item_key(table: Any, attributes: dict[str, Any]) -> str:
+    """An item's primary key as the store keys it: its key attributes as sorted JSON."""
+    names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
+    return json.dumps({n: attributes[n] for n in names}, sort_keys=True, separators=(",", ":"))
+
+
+def restore_items(store: StateStore, backend: Any) -> int:
+    """Put every kept item back into its table (tables that no longer exist are skipped)."""
+    count = 0
+    for table_name, item in store.items():
+        table = backend.tables.get(table_name)
+        if table is None:
+            continue
+        table.put_item(json.loads(item))
+        count += 1
+    return count
+
+
+# --- SQS ----------------------------------------------------------------------------------
+
+
+def _reconciling(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    @functools.wraps(call_action)
+    def run(handler: Any) -> Any:
+        if _store is None or not isinstance(handler, SQSResponse):
+            return call_action(handler)
+        try:
+            return call_action(handler)
+        finally:
+            reconcile_queues(_store, handler.sqs_backend)
+
+    return run
+
+
+def reconcile_queues(store: StateStore, backend: Any) -> None:
+    """Bring the store's messages of each of this backend's queues to what the queue holds."""
+    with _queues_lock:
+        for name, queue in list(backend.queues.items()):
+            held = {m.id: m for m in list(queue._messages)}
+            kept = _kept_messages.setdefault(name, set())
+            added = [m for mid, m in held.items() if mid not in kept]
+            removed = [mid for mid in kept if mid not in held]
+            if not added and not removed:
+                continue
+            rows = []
+            for message in added:
+                _sequence[0] += 1
+                rows.append((message.id, _sequence[0], _message_json(message)))
+            store.write_messages(name, rows, removed)
+            kept.difference_update(removed)
+            kept.update(m.id for m in added)
+
+
+def _message_json(message: Message) -> str:
+    from workflows.local.state_store import dumps
+
+    return dumps({"body": message.body, "attributes": message.message_attributes,
+                  "system_attributes": message.system_attributes, "sent_timestamp": message.sent_timestamp,
+                  "group_id": message.group_id, "deduplication_id": message.deduplication_id,
+                  "sequence_number": message.sequence_number,
+                  "receive_count": message.approximate_receive_count})
+
+
+def restore_messages(store: StateStore, backend: Any) -> int:
+    """Put every kept message back into its queue, visible (a receive in flight at the stop is
+    over: its messages come back, as their visibility timeout would have brought them)."""
+    from workflows.local.state_store import loads
+
+    count = 0
+    with _queues_lock:
+        for queue_name, message_id, text in store.messages():
+            queue = backend.queues.get(queue_name)
+            if queue is None:
+                continue
+            fields = loads(text)
+            message = Message(message_id, fields["body"], fields["system_attributes"])
+            message.message_attributes = fields["attributes"]
+            message.sent_timestamp = fields["sent_timestamp"]
+            message.group_id, message.deduplication_id = fields["group_id"], fields["deduplication_id"]
+            message.sequence_number = fields["sequence_number"]
+            message.approximate_receive_count = fields["receive_count"]
+            queue._messages.append(message)
+            _kept_messages.setdefault(queue_name, set()).add(message_id)
+            _sequence[0] += 1
+            count += 1
+    return count
+
+
+# --- Step Functions -----------------------------------------------------------------------
+
+
+def _recording_start(start: Callable[[Any], None]) -> Callable[[Any], None]:
+    @functools.wraps(start)
+    def run(worker: Any) -> None:
+        execution = getattr(worker._execution_communication, "execution", None)
+        if _store is not None and execution is not None:
+            _store.write_execution(record_of(execution))
+        start(worker)
+
+    return run
+
+
+def _recording_end(reflect: Callable[[Any], None]) -> Callable[[Any], None]:
+    @functools.wraps(reflect)
+    def run(communication: Any) -> None:
+        reflect(communication)
+        store, execution = _store, communication.execution
+        if store is None:
+            return
+        worker = execution.exec_worker
+        env = getattr(worker, "env", None) if worker is not None else None
+        history = env.event_manager.get_event_history() if env is not None else []
+        forgotten = store.write_execution(record_of(execution), history)
+        _leave_heap(execution, forgotten)
+
+    return run
+
+
+def record_of(execution: Any) -> Any:
+    from workflows.local.state_store import ExecutionRecord
+
+    status = execution.exec_status.value if execution.exec_status is not None else "RUNNING"
+    output = None
+    if status == "SUCCEEDED":
+        output = execution.output if isinstance(execution.output, str) else json.dumps(execution.output, separators=(",", ":"))
+    return ExecutionRecord(
+        arn=execution.exec_arn, state_machine_arn=execution.state_machine_arn, name=execution.name,
+        sm_type=str(getattr(execution.sm_type, "value", execution.sm_type)), status=status,
+        start_date=execution.start_date.timestamp(),
+        stop_date=execution.stop_date.timestamp() if execution.stop_date is not None else None,
+        input=execution.execution_input, output=output, error=execution.error, cause=execution.cause)
+
+
+def _state_machine_of(execution: Any) -> Any:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    backend = stepfunctions_parser_backends[execution.account_id][execution.region_name]
+    for machine in backend.state_machines:
+        if machine.arn == execution.state_machine_arn:
+            return machine
+    return None
+
+
+def _leave_heap(execution: Any, forgotten: list[str]) -> None:
+    """moto's list of the machine's executions keeps a light record instead of the execution
+    (its worker, its evaluation environment and its history); forgotten ones leave the list."""
+    machine = _state_machine_of(execution)
+    if machine is None:
+        return
+    ended = EndedExecution.of(execution)
+    gone = set(forgotten)
+    executions = machine.executions
+    for i, held in enumerate(executions):
+        if held is execution:
+            executions[i] = ended
+            break
+    if gone:
+        executions[:] = [e for e in executions if e.execution_arn not in gone]
+
+
+class _NoCallbacks:
+    """What an ended execution's environment answers to a task token or a map run: not mine."""
+
+    def notify(self, callback_id: str, outcome: Any) -> bool:
+        return False
+
+    def heartbeat(self, callback_id: str) -> bool:
+        return False
+
+    def get(self, arn: str) -> None:
+        return None
+
+    def get_all(self) -> list[Any]:
+        return []
+
+
+class _EndedEnvironment:
+    callback_pool_manager = _NoCallbacks()
+    map_run_record_pool_manager = _NoCallbacks()
+
+
+class _EndedWorker:
+    env = _EndedEnvironment()
+
+    def stop(self, stop_date: datetime, error: str | None, cause: str | None) -> None:
+        """An ended execution does not stop again."""
+
+
+class EndedExecution:
+    """An ended (or, restored, never to run again) execution as moto's backend lists, describes
+    and answers for it; its history is read from the state store."""
+
+    exec_worker = _EndedWorker()
+
+    def __init__(self, *, arn: str, state_machine: Any, name: str, sm_type: Any, status: str,
+                 start_date: datetime, stop_date: datetime | None, input_text: str, output: str | None,
+                 error: str | None, cause: str | None, account_id: str, region_name: str, role_arn: str):
+        self.exec_arn = self.execution_arn = arn
+        self.state_machine = state_machine
+        self.state_machine_arn = state_machine.arn
+        self.name = name
+        self.sm_type = sm_type
+        self.exec_status = ExecutionStatus(status)
+        self.start_date, self.stop_date = start_date, stop_date
+        self.execution_input = input_text
+        self.output = output
+        self.output_details = {"included": True}
+        self.error, self.cause = error, cause
+        self.account_id, self.region_name, self.role_arn = account_id, region_name, role_arn
+        self.trace_header = None
+
+    @classmethod
+    def of(cls, execution: Any) -> EndedExecution:
+        record = record_of(execution)
+        return cls(arn=record.arn, state_machine=execution.state_machine, name=record.name,
+                   sm_type=execution.sm_type, status=record.status, start_date=execution.start_date,
+                   stop_date=execution.stop_date, input_text=record.input, output=record.output,
+                   error=record.error, cause=record.cause, account_id=execution.account_id,
+                   region_name=execution.region_name, role_arn=execution.role_arn)
+
+    @property
+    def status(self) -> str:
+        return str(self.exec_status.value)
+
+    @property
+    def input_data(self) -> Any:
+        return json.loads(self.execution_input)
+
+    def stop(self, stop_date: datetime, error: str | None, cause: str | None) -> None:
+        """An ended execution does not stop again."""
+
+    def to_history_output(self) -> GetExecutionHistoryOutput:
+        events: Any = _store.history(self.exec_arn) if _store is not None else None
+        return GetExecutionHistoryOutput(events=events or [])
+
+
+def restore_executions(store: StateStore, backend: Any, restart_cause: str) -> list[EndedExecution]:
+    """Put every kept execution back in its state machine's list, as an EndedExecution. One that
+    was RUNNING when the local cloud stopped ends ABORTED now, with `restart_cause` and an
+    ExecutionAborted event closing its history. Returns those aborted (their status change is
+    the caller's to publish, once the event bus is there)."""
+    from workflows.local.state_store import ExecutionRecord
+
+    machines = {m.arn: m for m in backend.state_machines}
+    now = datetime.now(tz=UTC)
+    aborted: list[EndedExecution] = []
+    for record in store.executions():
+        machine = machines.get(record.state_machine_arn)
+        if machine is None:
+            continue
+        was_running = record.status == "RUNNING"
+        if was_running:
+            record = ExecutionRecord(**{**record.__dict__, "status": "ABORTED", "stop_date": now.timestamp(),
+                                        "error": "LocalCloud.Restarted", "cause": restart_cause})
+            history = store.history(record.arn) or [_started_event(record, machine)]
+            history.append({"timestamp": now, "type": "ExecutionAborted", "id": len(history) + 1,
+                            "previousEventId": len(history),
+                            "executionAbortedEventDetails": {"error": record.error, "cause": record.cause}})
+            store.write_execution(record, history)
+        ended = EndedExecution(
+            arn=record.arn, state_machine=machine, name=record.name, sm_type=machine.sm_type, status=record.status,
+            start_date=datetime.fromtimestamp(record.start_date, tz=UTC),
+            stop_date=datetime.fromtimestamp(record.stop_date, tz=UTC) if record.stop_date is not None else None,
+            input_text=record.input, output=record.output, error=record.error, cause=record.cause,
+            account_id=backend.account_id, region_name=backend.region_name, role_arn=machine.roleArn)
+        machine.executions.append(ended)
+        if was_running:
+            aborted.append(ended)
+    return aborted
+
+
+@dataclass(frozen=True)
+class Restored:
+    items: int
+    messages: int
+    executions: int
+    aborted: list[str]  # ARNs of the executions that were running, now ABORTED
+
+
+def restore(store: StateStore, account_id: str, region: str, restart_cause: str) -> Restored:
+    """Load what `store` keeps into moto's backends of this account and region (the resources
+    themselves are deployed already), then attach it. The executions that were running end
+    ABORTED with `restart_cause`, and their status change is published like any abort's."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.sqs.models import sqs_backends
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    from workflows.local.adapter.fixes.execution_status_change_events import publish
+
+    items = restore_items(store, dynamodb_backends[account_id][region])
+    attach(store)
+    messages = restore_messages(store, sqs_backends[account_id][region])
+    sfn = stepfunctions_parser_backends[account_id][region]
+    aborted = restore_executions(store, sfn, restart_cause)
+    for execution in aborted:
+        publish(execution)
+    return Restored(items, messages, sum(len(m.executions) for m in sfn.state_machines), [e.exec_arn for e in aborted])
+
+
+def _started_event(record: Any, machine: Any) -> dict[str, Any]:
+    return {"timestamp": datetime.fromtimestamp(record.start_date, tz=UTC), "type": "ExecutionStarted", "id": 1,
+            "previousEventId": 0, "executionStartedEventDetails": {
+                "input": record.input, "inputDetails": {"truncated": False}, "roleArn": machine.roleArn}}
+
+
+SEAM = Seam(__name__, "tables' items, queues' messages and executions written through to the state store")
+SEAM.wrap(DynamoDBBackend, "put_item", lambda m: _marking(m, "item_attrs"))
+SEAM.wrap(DynamoDBBackend, "update_item", lambda m: _marking(m, "key"))
+SEAM.wrap(DynamoDBBackend, "delete_item", lambda m: _marking(m, "key"))
+SEAM.wrap(dynamodb_responses.DynamoHandler, "call_action", _flushing)
+SEAM.wrap(SQSResponse, "call_action", _reconciling)
+SEAM.wrap(execution_worker.ExecutionWorker, "start", _recording_start)
+SEAM.wrap(backend_execution.BaseExecutionWorkerCommunication, "_reflect_execution_status", _recording_end)

@@ -1,0 +1,274 @@
+"""The local cloud's durable state: one SQLite database in a directory (`fleet up --state-dir`).
+
+What it keeps: every DynamoDB item, every SQS message, and every Step Functions execution with its
+history. The engine adapter writes through to it (adapter/design/durable_state.py) before a
+request is answered, so what a client saw acknowledged is on disk: SQLite in WAL mode commits to
+the operating system's file (a `kill -9` of the process loses nothing committed; only a crash of
+the machine itself could lose the last commits, as `synchronous=NORMAL` does not sync each one).
+
+Why SQLite rather than moto's own facilities: moto keeps its state in Python objects and offers a
+whole-state dump (`/moto-api/` state manager, pickling backends) but no write-through: a snapshot
+taken every N seconds loses the last N seconds on `kill -9` and costs time proportional to all the
+state, not to what changed. SQLite is in the standard library, commits one small row per change,
+survives a killed process by construction (WAL), and lets ended executions and their histories
+live on disk instead of the Python heap, read back only when asked for.
+
+This module knows SQL and JSON only; what moto's objects look like is the adapter's business.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+DATABASE = "state.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    table_name TEXT NOT NULL, item_key TEXT NOT NULL, item TEXT NOT NULL,
+    PRIMARY KEY (table_name, item_key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+    queue TEXT NOT NULL, message_id TEXT NOT NULL, seq INTEGER NOT NULL, message TEXT NOT NULL,
+    PRIMARY KEY (queue, message_id));
+CREATE TABLE IF NOT EXISTS executions (
+    arn TEXT PRIMARY KEY, state_machine_arn TEXT NOT NULL, name TEXT NOT NULL, sm_type TEXT NOT NULL,
+    status TEXT NOT NULL, start_date REAL NOT NULL, stop_date REAL, input TEXT NOT NULL,
+    output TEXT, error TEXT, cause TEXT, history TEXT);
+CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, start_date);
+CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
+"""
+
+
+class StateStoreError(RuntimeError):
+    """The state directory cannot be used (not writable, another version's database, ...)."""
+
+
+@dataclass(frozen=True)
+class ExecutionRecord:
+    """One execution as kept: DescribeExecution's fields, dates in epoch seconds."""
+
+    arn: str
+    state_machine_arn: str
+    name: str
+    sm_type: str
+    status: str
+    start_date: float
+    stop_date: float | None
+    input: str
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How many ended executions are kept, and for how long (AWS keeps them 90 days)."""
+
+    max_executions: int = 10_000
+    max_age_s: float = 90 * 86400.0
+
+
+class StateStore:
+    """One SQLite database; thread-safe (one connection behind a lock: writes are short)."""
+
+    def __init__(self, directory: str | Path, retention: Retention | None = None):
+        self.directory = Path(directory)
+        self.retention = retention or Retention()
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._lock_file = _lock_directory(self.directory)
+            self._db = sqlite3.connect(self.directory / DATABASE, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            version = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if version is None:
+                self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(version[0]) != SCHEMA_VERSION:
+                raise StateStoreError(f"state directory {self.directory} holds schema {version[0]}, "
+                                      f"this version reads {SCHEMA_VERSION}: choose another --state-dir")
+        except (OSError, sqlite3.Error) as exc:
+            raise StateStoreError(f"cannot use state directory {self.directory}: {exc}") from None
+        self._lock = threading.Lock()
+        self._ended_since_prune = 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+            self._lock_file.close()  # the directory's lock goes with it
+
+    # --- DynamoDB items -------------------------------------------------------------------
+
+    def write_items(self, changes: Iterable[tuple[str, str, str | None]]) -> None:
+        """(table, key as canonical JSON, item as JSON or None for deleted), in one commit."""
+        rows = list(changes)
+        if not rows:
+            return
+        with self._lock, self._transaction():
+            for table, key, item in rows:
+                if item is None:
+                    self._db.execute("DELETE FROM items WHERE table_name=? AND item_key=?", (table, key))
+                else:
+                    self._db.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?)", (table, key, item))
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        """(table, item JSON) of every kept item."""
+        with self._lock:
+            rows = self._db.execute("SELECT table_name, item FROM items ORDER BY table_name").fetchall()
+        yield from rows
+
+    # --- SQS messages ---------------------------------------------------------------------
+
+    def write_messages(self, queue: str, added: Iterable[tuple[str, int, str]], removed: Iterable[str]) -> None:
+        """Messages sent to a queue ((id, order, message JSON)) and gone from it (ids), in one commit."""
+        added, removed = list(added), list(removed)
+        if not added and not removed:
+            return
+        with self._lock, self._transaction():
+            self._db.executemany("INSERT OR REPLACE INTO messages VALUES (?, ?, ?, ?)",
+                                 [(queue, mid, seq, message) for mid, seq, message in added])
+            self._db.executemany("DELETE FROM messages WHERE queue=? AND message_id=?", [(queue, mid) for mid in removed])
+
+    def messages(self) -> Iterator[tuple[str, str, str]]:
+        """(queue, message id, message JSON) in the order they were sent."""
+        with self._lock:
+            rows = self._db.execute("SELECT queue, message_id, message FROM messages ORDER BY queue, seq").fetchall()
+        yield from rows
+
+    # --- executions -----------------------------------------------------------------------
+
+    def write_execution(self, record: ExecutionRecord, history: list[dict[str, Any]] | None = None) -> list[str]:
+        """An execution started or ended (with its history once it ended). Returns the ARNs of
+        ended executions the retention forgot meanwhile (checked every 100 ends)."""
+        ended = record.status != "RUNNING"
+        with self._lock, self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.arn, record.state_machine_arn, record.name, record.sm_type, record.status, record.start_date,
+                 record.stop_date, record.input, record.output, record.error, record.cause,
+                 None if history is None else json.dumps(history, separators=(",", ":"), default=_encode)))
+            if ended:
+                self._ended_since_prune += 1
+                if self._ended_since_prune >= 100:
+                    self._ended_since_prune = 0
+                    return self._prune()
+        return []
+
+    def execution(self, arn: str) -> ExecutionRecord | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM executions WHERE arn=?", (arn,)).fetchone()
+        return None if row is None else ExecutionRecord(*row)
+
+    def executions(self, status: str | None = None) -> list[ExecutionRecord]:
+        """Kept executions (of one status), oldest first."""
+        query = f"SELECT {_RECORD_COLUMNS} FROM executions"
+        args: tuple[str, ...] = ()
+        if status is not None:
+            query, args = query + " WHERE status=?", (status,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY start_date", args).fetchall()
+        return [ExecutionRecord(*row) for row in rows]
+
+    def history(self, arn: str) -> list[dict[str, Any]] | None:
+        """An ended execution's history events (None: not kept)."""
+        with self._lock:
+            row = self._db.execute("SELECT history FROM executions WHERE arn=?", (arn,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        events: list[dict[str, Any]] = json.loads(row[0], object_hook=_decode)
+        return events
+
+    def prune(self) -> list[str]:
+        """Apply the retention now: the ARNs of the ended executions forgotten."""
+        with self._lock, self._transaction():
+            return self._prune()
+
+    def _prune(self) -> list[str]:
+        cutoff = time.time() - self.retention.max_age_s
+        gone = [row[0] for row in self._db.execute(
+            "SELECT arn FROM executions WHERE status != 'RUNNING' AND (stop_date < ? OR arn IN ("
+            " SELECT arn FROM executions WHERE status != 'RUNNING' ORDER BY stop_date DESC LIMIT -1 OFFSET ?))",
+            (cutoff, self.retention.max_executions))]
+        self._db.executemany("DELETE FROM executions WHERE arn=?", [(arn,) for arn in gone])
+        return gone
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+_RECORD_COLUMNS = "arn, state_machine_arn, name, sm_type, status, start_date, stop_date, input, output, error, cause"
+
+
+def _lock_directory(directory: Path) -> Any:
+    """One local cloud per state directory: a second would write the same rows from another state."""
+    import fcntl
+    import os
+
+    handle = open(directory / "lock", "a+")  # noqa: SIM115 - held open as long as the store
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise StateStoreError(f"state directory {directory} is in use by {holder}: stop it, or choose "
+                              "another --state-dir") from None
+    handle.truncate(0)
+    handle.write(f"process {os.getpid()}")
+    handle.flush()
+    return handle
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _encode(value: Any) -> Any:
+    """History events hold datetimes (timestamps) and, for binary payloads, bytes."""
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return {"__datetime__": value.timestamp()}
+    if isinstance(value, bytes):
+        import base64
+
+        return {"__bytes__": base64.b64encode(value).decode()}
+    raise TypeError(f"cannot keep a {type(value).__name__} in the state store")
+
+
+def _decode(value: dict[str, Any]) -> Any:
+    if "__datetime__" in value and len(value) == 1:
+        from datetime import UTC, datetime
+
+        return datetime.fromtimestamp(value["__datetime__"], tz=UTC)
+    if "__bytes__" in value and len(value) == 1:
+        import base64
+
+        return base64.b64decode(value["__bytes__"])
+    return value
+
+
+def dumps(value: Any) -> str:
+    """JSON for the store, datetimes and bytes included."""
+    return json.dumps(value, separators=(",", ":"), default=_encode)
+
+
+def loads(text: str) -> Any:
+    return json.loads(text, object_hook=_decode)
