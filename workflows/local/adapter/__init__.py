@@ -23,6 +23,7 @@ fixes/      where moto 5.2.5 answers differently from AWS; each names the behavi
   execution_name_generated        an unnamed execution gets a UUID, not `None`
   execution_status_change_events  Standard executions publish Execution Status Change events
   heartbeat_timeout_error_name    a lost heartbeat is States.HeartbeatTimeout
+  history_event_limit             an execution fails at AWS's 25,000 history events (States.Runtime)
   history_include_execution_data  GetExecutionHistory honours includeExecutionData=false
   mocked_dynamodb_error_name      a mocked DynamoDB task error keeps its name
   sfn_start_execution_parameters  states:startExecution takes the ASL's PascalCase fields
