@@ -12,7 +12,6 @@ from typing import Any
 
 from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
 from moto.stepfunctions.parser.asl.eval.environment import Environment
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.backend import execution_worker
 
@@ -34,7 +33,7 @@ def _bounded(add_event: Callable[..., int]) -> Callable[..., int]:
                 return int(manager._event_id_gen._next_id) - 1  # dropped: the execution is failing
             # The execution's end, whatever it was about to be, is the limit's failure.
             event_type = HistoryEventType.ExecutionFailed
-            event_details = EventDetails(executionFailedEventDetails=_details())
+            event_details = {"executionFailedEventDetails": _details()}
         elif manager._event_id_gen._next_id >= MAX_HISTORY_EVENTS and event_type not in _ENDINGS:
             manager._history_full = True
             env = getattr(manager, "_fleet_environment", None)
