@@ -12,6 +12,7 @@ design/     what the local cloud needs from the engine
   mock_test_cases             StartExecution on `arn#TestCase` runs a MockConfigFile.json case
   table_faults                injected DynamoDB throughput faults per table
   durable_state               items, messages and executions written through to the state store
+  dynamodb_writes             the items each DynamoDB request wrote, told to what derives from them
 fixes/      where moto 5.2.5 answers differently from AWS; each names the behaviour it corrects,
             written so it could go upstream
   cancelled_task_ends_quietly     a task cancelled mid-run ends quietly, not with States.Runtime
@@ -32,7 +33,7 @@ fixes/      where moto 5.2.5 answers differently from AWS; each names the behavi
 speedups/   the same answers, cheaper; FLEET_ENGINE_SPEEDUPS=0 leaves every one out (CI runs
             the workflow tests once that way: `make test-engine-plain`)
   lazy_batch_package, service_client_cache, parsed_program_cache, path_parse_cache,
-  response_method_names_cache, answers_as_json, transaction_rollback_by_item,
+  response_method_names_cache, answers_as_json, transaction_rollback_by_item, dynamodb_query_by_partition,
   update_expression_cache, json_copies
 
 Each module's docstring says why. `tests/workflows/test_moto_adapter.py` fails loudly if an

@@ -1,9 +1,9 @@
 """The local cloud's state written through to its state store (workflows/local/state_store.py)
 before a request is answered, and read back when a local cloud starts on the same directory:
 
-- DynamoDB: the items each PutItem, UpdateItem, DeleteItem, BatchWriteItem or TransactWriteItems
-  changed (a transaction rolled back writes what is there after the rollback), in one commit per
-  request, while the request is isolated (fixes.dynamodb_request_isolation);
+- DynamoDB: the items each request wrote (design.dynamodb_writes: PutItem, UpdateItem, DeleteItem,
+  BatchWriteItem, TransactWriteItems; a transaction rolled back writes what is there after the
+  rollback), in one commit per request, while the request is isolated;
 - SQS: after each request, the messages that came into or left each queue of the backend it
   touched (sent, deleted, moved to a dead-letter queue, purged);
 - Step Functions: each execution when it starts (RUNNING) and when it ends, with its history.
@@ -23,23 +23,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from moto.dynamodb import responses as dynamodb_responses
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.sqs.models import Message
 from moto.sqs.responses import SQSResponse
 from moto.stepfunctions.parser.api import ExecutionStatus, GetExecutionHistoryOutput
 from moto.stepfunctions.parser.backend import execution as backend_execution
 from moto.stepfunctions.parser.backend import execution_worker
 
-from workflows.local.adapter.fixes.dynamodb_request_isolation import REQUESTS
+from workflows.local.adapter.design import dynamodb_writes
 from workflows.local.adapter.seam import Seam
 
 if TYPE_CHECKING:
     from workflows.local.state_store import StateStore
 
 _store: StateStore | None = None
-_dirty = threading.local()  # DynamoDB: (backend, table name, key) written by this thread's request
 _queues_lock = threading.Lock()
 _kept_messages: dict[str, set[str]] = {}  # SQS: queue name -> ids of the messages the store holds
 _sequence = [0]  # SQS: the order messages were first kept in
@@ -60,54 +56,18 @@ def attached() -> StateStore | None:
 # --- DynamoDB -----------------------------------------------------------------------------
 
 
-def _marking(method: Callable[..., Any], key_argument: str) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def run(backend: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
-        if _store is None:
-            return method(backend, table_name, *args, **kwargs)
-        key = kwargs.get(key_argument, args[0] if args else None)
-        try:
-            return method(backend, table_name, *args, **kwargs)
-        finally:  # a refused write changed nothing; marking it costs one read at the flush
-            if isinstance(key, dict):
-                marks = getattr(_dirty, "marks", None)
-                if marks is None:
-                    marks = _dirty.marks = []
-                marks.append((backend, table_name, key))
-
-    return run
-
-
-def _flushing(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    @functools.wraps(call_action)
-    def run(handler: Any) -> Any:
-        if _store is None:
-            return call_action(handler)
-        with REQUESTS:  # the items are read for the store as this request left them
-            try:
-                return call_action(handler)
-            finally:
-                _flush_items(_store)
-
-    return run
-
-
-def _flush_items(store: StateStore) -> None:
-    marks = getattr(_dirty, "marks", None)
-    if not marks:
+def _flush_items(written: list[dynamodb_writes.Written]) -> None:
+    """The items a request wrote, as it left them, in one commit (design.dynamodb_writes tells
+    this while the request is still isolated, before its answer is sent)."""
+    store = _store
+    if store is None:
         return
-    _dirty.marks = []
     changes: dict[tuple[str, str], str | None] = {}
-    for backend, table_name, key in marks:
-        try:
-            table = backend.get_table(table_name)
-            hash_key = DynamoType(key[table.hash_key_attr])
-            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
-        except Exception:  # noqa: BLE001 - no such table, or a key moto refused: nothing was written
-            continue
-        item = table.items.get(hash_key)
-        if range_key is not None and item is not None:
-            item = item.get(range_key)
+    for table, hash_key, range_key in written:
+        item = dynamodb_writes.current(table, hash_key, range_key)
+        key = {table.hash_key_attr: hash_key.to_json()}
+        if range_key is not None:
+            key[table.range_key_attr] = range_key.to_json()
         changes[(table.name, item_key(table, key))] = None if item is None else json.dumps(
             item.to_json()["Attributes"], separators=(",", ":"))
     store.write_items((table, key, item) for (table, key), item in changes.items())
@@ -419,10 +379,7 @@ def _started_event(record: Any, machine: Any) -> dict[str, Any]:
 
 
 SEAM = Seam(__name__, "tables' items, queues' messages and executions written through to the state store")
-SEAM.wrap(DynamoDBBackend, "put_item", lambda m: _marking(m, "item_attrs"))
-SEAM.wrap(DynamoDBBackend, "update_item", lambda m: _marking(m, "key"))
-SEAM.wrap(DynamoDBBackend, "delete_item", lambda m: _marking(m, "key"))
-SEAM.wrap(dynamodb_responses.DynamoHandler, "call_action", _flushing)
+dynamodb_writes.listen(_flush_items)
 SEAM.wrap(SQSResponse, "call_action", _reconciling)
 SEAM.wrap(execution_worker.ExecutionWorker, "start", _recording_start)
 SEAM.wrap(backend_execution.BaseExecutionWorkerCommunication, "_reflect_execution_status", _recording_end)
