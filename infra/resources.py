@@ -14,13 +14,6 @@ from aws_cdk import aws_stepfunctions as sfn
 from workflows.definitions import catalog, naming, permissions
 from workflows.definitions.catalog import Ref
 
-# Item reads and writes (no table management, no streams); indexes by name, never index/*.
-TABLE_DATA_ACTIONS = (
-    "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
-    "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan",
-    "dynamodb:UpdateItem",
-)
-
 
 class CatalogResources:
     """Filled in by the components as they create resources; read by the ones after them."""
@@ -126,32 +119,35 @@ class CatalogResources:
         return [iam.PolicyStatement(actions=list(actions), resources=[self.target_arn(t) for t in targets])
                 for actions, targets in sorted(grouped.items())]
 
-    # --- what a function's environment lets it touch ---------------------------------------------
+    # --- what a function may call -------------------------------------------------------------
 
-    def grant_environment(self, fn: lambda_.Function, ref: Ref) -> None:
-        """A function may use what its catalog environment names, and nothing else:
-        a table -> read/write items (and query its catalog indexes); a queue -> send; a bus -> put events; a state machine ->
-        start, follow and resume its executions; another function -> invoke."""
+    # Step Functions actions on an execution (arn:...:execution:<machine>:*), not on the machine.
+    EXECUTION_ACTIONS = frozenset({"states:DescribeExecution", "states:GetExecutionHistory", "states:StopExecution",
+                                   "states:RedriveExecution"})
+
+    def grant(self, fn: lambda_.Function, grant: catalog.Grant) -> None:
+        """Exactly the catalog grant's actions on its resource (a table's named indexes included)."""
+        ref = grant.resource
         if ref.kind == "table":
             table = self._get(self.tables, ref)
-            indexes = [f"{table.table_arn}/index/{ix.name}" for ix in catalog.table(ref.logical_id).indexes]
-            fn.add_to_role_policy(iam.PolicyStatement(actions=list(TABLE_DATA_ACTIONS),
-                                                      resources=[table.table_arn, *indexes]))
-        elif ref.kind == "queue":
-            self._get(self.queues, ref).grant_send_messages(fn)
-        elif ref.kind == "bus":
-            self._get(self.buses, ref).grant_put_events_to(fn)
-        elif ref.kind == "function":
-            self._get(self.functions, ref).grant_invoke(fn)
+            if grant.index is None:
+                resource = table.table_arn
+            elif grant.index in {ix.name for ix in catalog.table(ref.logical_id).indexes}:
+                resource = f"{table.table_arn}/index/{grant.index}"
+            else:
+                raise KeyError(f"{ref.logical_id} has no index {grant.index!r} in the catalog")
+            fn.add_to_role_policy(iam.PolicyStatement(actions=list(grant.actions), resources=[resource]))
+        elif ref.kind in ("queue", "bus") or ref.kind == "function":
+            fn.add_to_role_policy(iam.PolicyStatement(actions=list(grant.actions), resources=[self.arn(ref)]))
         elif ref.kind == "state_machine":
-            sm_arn = self.state_machine_arn(ref.logical_id)
-            fn.add_to_role_policy(iam.PolicyStatement(
-                actions=["states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure",
-                         "states:SendTaskHeartbeat"],
-                resources=[sm_arn]))
-            fn.add_to_role_policy(iam.PolicyStatement(
-                actions=["states:DescribeExecution", "states:GetExecutionHistory"],
-                resources=[self.executions_arn(ref.logical_id)]))
+            on_machine = [a for a in grant.actions if a not in self.EXECUTION_ACTIONS]
+            on_executions = [a for a in grant.actions if a in self.EXECUTION_ACTIONS]
+            if on_machine:
+                fn.add_to_role_policy(iam.PolicyStatement(actions=on_machine,
+                                                          resources=[self.state_machine_arn(ref.logical_id)]))
+            if on_executions:
+                fn.add_to_role_policy(iam.PolicyStatement(actions=on_executions,
+                                                          resources=[self.executions_arn(ref.logical_id)]))
         else:
             raise KeyError(f"no grant for {ref}")
 

@@ -19,6 +19,20 @@ from workflows.local.cloud import LocalCloud, resolve
 from workflows.targets import stepfunctions
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Every AWS call the functions make in this session, by function (checked against their
+    roles by tests/infra/test_least_privilege.py)."""
+    from workflows.local.call_log import CallLog
+
+    config.fleet_call_log = CallLog().__enter__()  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    log = getattr(config, "fleet_call_log", None)
+    if log is not None:
+        log.__exit__(None, None, None)
+
+
 class Fleet:
     """A test's view of the local cloud: run workflows, read tables and the DLQ."""
 

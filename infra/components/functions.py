@@ -1,7 +1,7 @@
 """Lambda functions from the catalog: Python 3.13 on arm64, one shared code asset, active X-Ray
 tracing, JSON logs into a log group with a retention, the catalog's environment with its Refs
-resolved, reserved concurrency where the catalog sets one, and a role of its own that may touch
-what its environment names."""
+resolved, reserved concurrency where the catalog sets one, and a role of its own that allows its
+catalog grants (the actions it calls, on the resources it calls them on) and nothing else."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class Functions(Construct):
             log_group = logs.LogGroup(scope_, "Logs", retention=settings.log_retention,
                                       removal_policy=settings.removal_policy)
             role = iam.Role(scope_, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                            description=f"{f.function_name}: its logs, traces and what its environment names")
+                            description=f"{f.function_name}: its logs, traces and what its catalog grants allow")
             fn = lambda_.Function(
                 scope_, "Function",
                 description=f.description,
@@ -56,7 +56,7 @@ class Functions(Construct):
         for f in catalog.FUNCTIONS:
             fn = resources.functions[f.logical_id]
             for key, value in f.environment.items():
-                if isinstance(value, Ref):
-                    if value.kind == "function":
-                        fn.add_environment(key, resources.resolve(value))
-                    resources.grant_environment(fn, value)
+                if isinstance(value, Ref) and value.kind == "function":
+                    fn.add_environment(key, resources.resolve(value))
+            for grant in f.grants:
+                resources.grant(fn, grant)

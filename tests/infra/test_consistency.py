@@ -113,16 +113,21 @@ def test_the_template_has_no_circular_dependency(synth):
     assert dependency_cycles(synth.template) == []
 
 
-def test_function_roles_allow_what_their_environment_names(synth):
-    api = synth.stack.resources.functions["FleetApi"]
-    grants = role_grants(synth, synth.logical_id(api.role))
-    for sm in catalog.STATE_MACHINES:
-        if Ref("state_machine", sm.logical_id, "arn") in catalog.function("FleetApi").environment.values():
-            arn = canonical(synth.resolve(synth.stack.resources.state_machine_arn(sm.logical_id)))
-            assert ("states:StartExecution", arn) in grants
-            assert ("states:SendTaskSuccess", arn) in grants
+def test_function_roles_allow_their_catalog_grants_and_no_wildcard(synth):
+    """Each role holds its function's catalog grants (tests/infra/test_least_privilege.py checks them
+    against the calls the function makes), no resource wildcard but X-Ray's, no index wildcard."""
+    resources = synth.stack.resources
     for f in catalog.FUNCTIONS:
-        grants = role_grants(synth, synth.logical_id(synth.stack.resources.functions[f.logical_id].role))
+        grants = role_grants(synth, synth.logical_id(resources.functions[f.logical_id].role))
+        for g in f.grants:
+            for action in g.actions:
+                if g.resource.kind == "state_machine" and action in resources.EXECUTION_ACTIONS:
+                    arn = resources.executions_arn(g.resource.logical_id)
+                elif g.index is not None:
+                    arn = f"{resources.arn(g.resource)}/index/{g.index}"
+                else:
+                    arn = resources.arn(g.resource)
+                assert (action, canonical(synth.resolve(arn))) in grants, (f.logical_id, action, g.resource)
         wildcard = {a for a, r in grants if r == '"*"'}
         assert wildcard <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, (f.logical_id, wildcard)
         assert not any(r.endswith('/*"') or '/index/*' in r for _, r in grants), f"{f.logical_id}: index wildcard"

@@ -35,6 +35,17 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """What a function's role allows on one catalog resource: exactly the IAM actions it calls
+    there (checked against what it is observed to call: tests/infra/test_least_privilege.py).
+    `index`: the actions apply to that index of the table (a Query through it), not to the table."""
+
+    resource: Ref
+    actions: tuple[str, ...]
+    index: str | None = None
+
+
+@dataclass(frozen=True)
 class Function:
     logical_id: str  # the ASL state that calls it is named the same where there is one
     handler: str  # module.function, relative to lambdas/
@@ -43,6 +54,8 @@ class Function:
     memory_mb: int = 256
     environment: Mapping[str, str | Ref] = field(default_factory=dict)
     reserved_concurrency: int | None = None
+    # Least privilege: the only AWS calls its role allows beyond its logs and traces.
+    grants: tuple[Grant, ...] = ()
 
     @property
     def function_name(self) -> str:
@@ -160,56 +173,104 @@ DLQ = Queue("Dlq")
 CAR_EVENT_FAILURES = Queue("CarEventFailures")
 QUEUES: tuple[Queue, ...] = (DLQ, CAR_EVENT_FAILURES)
 
-_TABLE_ENV: dict[str, str | Ref] = {
-    "CARS_TABLE": Ref("table", "Cars", "name"),
-    "RIDES_TABLE": Ref("table", "Rides", "name"),
-    "MAINTENANCE_JOBS_TABLE": Ref("table", "MaintenanceJobs", "name"),
-    "CAR_HISTORY_TABLE": Ref("table", "CarHistory", "name"),
+# The variable each resource a function may use is named by in its environment.
+_ENV_NAMES: dict[Ref, str] = {
+    Ref("table", "Cars", "name"): "CARS_TABLE",
+    Ref("table", "Rides", "name"): "RIDES_TABLE",
+    Ref("table", "MaintenanceJobs", "name"): "MAINTENANCE_JOBS_TABLE",
+    Ref("table", "CarHistory", "name"): "CAR_HISTORY_TABLE",
+    Ref("table", "Idempotency", "name"): "IDEMPOTENCY_TABLE",
+    Ref("bus", "FleetBus", "name"): "FLEET_BUS_NAME",
+    Ref("queue", "Dlq", "url"): "DLQ_URL",
+    Ref("state_machine", "RegisterCar", "arn"): "REGISTER_CAR_STATE_MACHINE_ARN",
+    Ref("state_machine", "DispatchCar", "arn"): "DISPATCH_CAR_STATE_MACHINE_ARN",
+    Ref("state_machine", "MaintainCar", "arn"): "MAINTAIN_CAR_STATE_MACHINE_ARN",
 }
 _POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME": "fleet", "POWERTOOLS_METRICS_NAMESPACE": "CarFleet"}
 
 
-def _env(**extra: str | Ref) -> dict[str, str | Ref]:
-    return {**_POWERTOOLS_ENV, **_TABLE_ENV, **extra}
+def _env(grants: tuple[Grant, ...]) -> dict[str, str | Ref]:
+    """A function's environment names exactly the resources its grants let it use."""
+    env: dict[str, str | Ref] = dict(_POWERTOOLS_ENV)
+    for g in grants:
+        for ref, name in _ENV_NAMES.items():
+            if (ref.kind, ref.logical_id) == (g.resource.kind, g.resource.logical_id):
+                env[name] = ref
+    return env
 
 
-# Functions that publish CarStatusChanged themselves (the status writes they make are theirs).
-_PUBLISHER_ENV: dict[str, str | Ref] = {"FLEET_BUS_NAME": Ref("bus", "FleetBus", "name")}
+# --- grants: what each function calls, and nothing else ---------------------------------------
 
 
-def _fn(logical_id: str, description: str, publishes: bool = False, **kwargs) -> Function:
+def _table(logical_id: str, *actions: str, index: str | None = None) -> Grant:
+    return Grant(Ref("table", logical_id, "arn"), tuple(f"dynamodb:{a}" for a in actions), index)
+
+
+def _workflow(logical_id: str, *actions: str) -> Grant:
+    return Grant(Ref("state_machine", logical_id, "arn"), tuple(f"states:{a}" for a in actions))
+
+
+# Every status change a function writes is published by it to the fleet bus.
+_PUBLISH = Grant(Ref("bus", "FleetBus", "arn"), ("events:PutEvents",))
+# A car's status change and its ride or job are written together (a transaction of item updates).
+_CAR_WRITE = _table("Cars", "UpdateItem")
+
+
+def _fn(logical_id: str, description: str, grants: tuple[Grant, ...] = (), **kwargs) -> Function:
     """A lifecycle function: module named after the state that calls it (StartTrip -> start_trip)."""
     return Function(logical_id, handler=f"{_snake(logical_id)}.handler", description=description,
-                    environment=_env(**(_PUBLISHER_ENV if publishes else {})), **kwargs)
+                    environment=_env(grants), grants=grants, **kwargs)
 
 
 # The dispatch workflow (statemachines/dispatch_car.asl.json).
 _DISPATCH_FUNCTIONS: tuple[Function, ...] = (
-    _fn("FindCandidates", "Validates a ride request; AVAILABLE cars with seats and battery for it, nearest first."),
+    _fn("FindCandidates", "Validates a ride request; AVAILABLE cars with seats and battery for it, nearest first.",
+        grants=(_table("Cars", "Query", index="status-index"),)),
     _fn("PlanRoute", "Distance and ETA of a trip: car to pickup to dropoff."),
     _fn("StartTrip", "Hands the trip to the car (RESERVED -> ON_TRIP) and stores the task token on the ride.",
-        publishes=True),
+        grants=(_CAR_WRITE, _table("Rides", "UpdateItem"), _PUBLISH)),
     _fn("CompleteTrip", "Closes a trip: odometer and battery, car AVAILABLE, ride COMPLETED; is maintenance due?",
-        publishes=True),
+        grants=(_CAR_WRITE, _table("Rides", "UpdateItem"), _PUBLISH)),
     _fn("MarkRideFailed", "Operational failure of a dispatch: ride FAILED; a car on the trip OUT_OF_SERVICE, "
-        "a car only reserved released.", publishes=True),
+        "a car only reserved released.", grants=(_CAR_WRITE, _table("Rides", "UpdateItem"), _PUBLISH)),
 )
+
+_JOB_CLOSE = (_CAR_WRITE, _table("MaintenanceJobs", "UpdateItem"), _PUBLISH)
 
 # The maintenance workflow (statemachines/maintenance.asl.json).
 _MAINTENANCE_FUNCTIONS: tuple[Function, ...] = (
     _fn("EnterMaintenance", "Opens a maintenance job and moves the car AVAILABLE -> IN_MAINTENANCE, or refuses.",
-        publishes=True),
+        grants=(_table("Cars", "GetItem", "UpdateItem"), _table("MaintenanceJobs", "GetItem", "PutItem"), _PUBLISH)),
     _fn("Diagnose", "The checks a car in maintenance needs."),
     _fn("OrderParts", "Orders the parts the checks may need."),
     _fn("BookTechnician", "Books a technician for the job."),
     _fn("RunCheck", "Runs one check on the car."),
-    _fn("RequestSignOff", "Stores the sign-off task token on the job; the technician resumes it."),
+    _fn("RequestSignOff", "Stores the sign-off task token on the job; the technician resumes it.",
+        grants=(_table("MaintenanceJobs", "GetItem", "UpdateItem"),)),
     _fn("RoadTest", "Drives the car after the sign-off."),
-    _fn("ReturnToService", "Closes the job; the car goes IN_MAINTENANCE -> AVAILABLE.", publishes=True),
-    _fn("RetireCar", "Closes the job; the car goes IN_MAINTENANCE -> RETIRED.", publishes=True),
+    _fn("ReturnToService", "Closes the job; the car goes IN_MAINTENANCE -> AVAILABLE.", grants=_JOB_CLOSE),
+    _fn("RetireCar", "Closes the job; the car goes IN_MAINTENANCE -> RETIRED.", grants=_JOB_CLOSE),
     _fn("MarkMaintenanceFailed", "Operational failure of a maintenance: job FAILED, car OUT_OF_SERVICE.",
-        publishes=True),
+        grants=_JOB_CLOSE),
 )
+
+_API_GRANTS: tuple[Grant, ...] = (
+    _table("Cars", "GetItem"),
+    _table("Cars", "Query", index="status-index"),
+    _table("Rides", "GetItem", "UpdateItem"),
+    _table("MaintenanceJobs", "GetItem", "UpdateItem"),
+    _table("CarHistory", "Query"),
+    # Powertools idempotency: the record put, completed, read on a replay, deleted when the route fails.
+    _table("Idempotency", "PutItem", "UpdateItem", "GetItem", "DeleteItem"),
+    *(_workflow(sm, "StartExecution", "DescribeExecution", "GetExecutionHistory") for sm in ("RegisterCar",)),
+    # Dispatch and maintenance wait for a task token: the trip's completion, the technician's sign-off.
+    *(_workflow(sm, "StartExecution", "DescribeExecution", "GetExecutionHistory", "SendTaskSuccess")
+      for sm in ("DispatchCar", "MaintainCar")),
+    # The operators' DLQ view and redrive: received, released, deleted once redriven.
+    Grant(Ref("queue", "Dlq", "arn"), ("sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage")),
+)
+
+_RECORD_CAR_EVENT_GRANTS = (_table("CarHistory", "PutItem"),)
 
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -219,7 +280,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Checks a registration request: VIN, year, model, seats.",
         timeout_s=5,
         memory_mb=256,
-        environment=_env(),
+        environment=_env(()),
     ),
     Function(
         "InspectCar",
@@ -227,7 +288,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Initial health check of a newly registered car.",
         timeout_s=15,
         memory_mb=256,
-        environment=_env(),
+        environment=_env(()),
     ),
     Function(
         "RecordCarEvent",
@@ -235,7 +296,8 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Audit consumer: keeps each car's ordered status history.",
         timeout_s=10,
         memory_mb=256,
-        environment=_env(),
+        environment=_env(_RECORD_CAR_EVENT_GRANTS),
+        grants=_RECORD_CAR_EVENT_GRANTS,
         reserved_concurrency=5,
     ),
     Function(
@@ -244,13 +306,8 @@ FUNCTIONS: tuple[Function, ...] = (
         description="REST API: starts and resumes the workflows (API Gateway proxy).",
         timeout_s=29,
         memory_mb=512,
-        environment=_env(
-            IDEMPOTENCY_TABLE=Ref("table", "Idempotency", "name"),
-            REGISTER_CAR_STATE_MACHINE_ARN=Ref("state_machine", "RegisterCar", "arn"),
-            DISPATCH_CAR_STATE_MACHINE_ARN=Ref("state_machine", "DispatchCar", "arn"),
-            MAINTAIN_CAR_STATE_MACHINE_ARN=Ref("state_machine", "MaintainCar", "arn"),
-            DLQ_URL=Ref("queue", "Dlq", "url"),
-        ),
+        environment=_env(_API_GRANTS),
+        grants=_API_GRANTS,
     ),
     *_DISPATCH_FUNCTIONS,
     *_MAINTENANCE_FUNCTIONS,

@@ -29,6 +29,7 @@ from typing import Any
 
 from workflows.definitions import catalog
 from workflows.definitions.catalog import Function
+from workflows.local import call_log
 from workflows.local.clock import Clock, RealClock
 from workflows.local.local_aws import SANDBOX_AWS_ENV
 from workflows.local.names import function_arn, resolve
@@ -312,7 +313,8 @@ class LambdaRuntime:
             return False, _json(error_payload(exc))
         try:
             handler = self.handler_for(function)
-            result = handler(event, context)
+            with call_log.running(function.logical_id):  # its AWS calls are its role's (call_log.py)
+                result = handler(event, context)
             return True, _json(result)
         except Exception as exc:  # noqa: BLE001 - every handler failure becomes Lambda's error payload
             return False, _json(error_payload(exc))
