@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import ConfigDict, Field
 
-from fleet_api.schemas import INVALID, response
+from fleet_api import examples, pages
+from fleet_api.schemas import INVALID, UNREADABLE, NextToken, PageLimit, response
 from fleet_domain.control import workflows
 from fleet_domain.control.dlq import DeadLetterQueue
 from fleet_domain.models.base import DomainModel
@@ -28,6 +29,7 @@ class DeadLetterSummary(DomainModel):
 
 class DeadLetters(DomainModel):
     messages: list[DeadLetterSummary]
+    next_token: str | None = Field(None, description="pass it as ?next_token= for the next page; absent on the last")
 
 
 class RedriveAll(DomainModel):
@@ -61,15 +63,24 @@ def _dlq() -> DeadLetterQueue:
     return DeadLetterQueue(workflows.sqs(), settings().required("dlq_url"))
 
 
-@router.get("/dlq", summary="Operational failures waiting in the DLQ",
-            responses={200: response("the messages, oldest first", DeadLetters), **INVALID})
-def list_dead_letters() -> DeadLetters:
-    return DeadLetters(messages=[DeadLetterSummary(**x.summary()) for x in _dlq().list()])
+@router.get("/dlq", tags=["dlq"], summary="Operational failures waiting in the DLQ",
+            responses={200: response("a page of the messages, oldest first", DeadLetters), **INVALID})
+def list_dead_letters(limit: PageLimit = 50, next_token: NextToken = None) -> DeadLetters:
+    letters = sorted(_dlq().list(), key=lambda x: (x.sent_at_ms, x.message_id))  # oldest first
+    if next_token:
+        start = pages.decode(next_token, "dlq", None)
+        if not isinstance(start.get("sent"), int) or not isinstance(start.get("id"), str):
+            raise pages.not_ours()
+        letters = [x for x in letters if (x.sent_at_ms, x.message_id) > (start["sent"], start["id"])]
+    page = letters[:limit]
+    token = pages.encode("dlq", None, {"sent": page[-1].sent_at_ms, "id": page[-1].message_id}) \
+        if len(letters) > limit else None
+    return DeadLetters(messages=[DeadLetterSummary(**x.summary()) for x in page], next_token=token)
 
 
-@router.post("/dlq/redrive", summary="Restart failed executions from their original input",
-             responses={200: response("what was started", RedriveReport), **INVALID})
-def redrive(request: Annotated[RedriveAll | RedriveSome, Body()]) -> RedriveReport:
+@router.post("/dlq/redrive", tags=["dlq"], summary="Restart failed executions from their original input",
+             responses={200: response("what was started", RedriveReport), **UNREADABLE, **INVALID})
+def redrive(request: Annotated[RedriveAll | RedriveSome, Body(openapi_examples=examples.REDRIVE_EXAMPLES)]) -> RedriveReport:
     ids = request.ids if isinstance(request, RedriveSome) else None
     results = _dlq().redrive(workflows.sfn(), ids, dry_run=request.dry_run)
     return RedriveReport(results=[RedriveOutcome(**r.as_dict()) for r in results])

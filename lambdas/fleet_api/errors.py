@@ -16,6 +16,12 @@ class ApiError(Exception):
             self.status = status
 
 
+class BadRequest(ApiError):
+    """A request the API cannot read at all (a body that is not JSON)."""
+
+    status = 400
+
+
 class Invalid(ApiError):
     status = 422
 
@@ -26,6 +32,16 @@ class NotFound(ApiError):
 
 class Conflict(ApiError):
     status = 409
+
+
+class MethodNotAllowed(ApiError):
+    """A path the API serves, asked with a method it does not take there; `allow` lists those it does."""
+
+    status = 405
+
+    def __init__(self, message: str, allow: list[str]):
+        super().__init__(message, [{"allow": ", ".join(allow)}])
+        self.allow = allow
 
 
 def error_body(message: str, request_id: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:

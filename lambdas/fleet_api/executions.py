@@ -9,8 +9,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from fleet_api import examples
 from fleet_api.app import json_response
 from fleet_api.errors import ApiError, NotFound
+from fleet_api.redact import redacted
 from fleet_api.schemas import INVALID, NOT_FOUND, Accepted, response
 from fleet_domain.control import workflows
 from fleet_domain.models.base import DomainModel
@@ -32,14 +34,19 @@ class ExecutionStatus(DomainModel):
     states: list[str]
 
 
-@router.get("/executions/<execution_id>", summary="An execution: status, input, output or error, states visited",
+@router.get("/executions/<execution_id>", tags=["executions"], summary="An execution: status, input, output or error, states visited",
             responses={200: response("the execution", ExecutionStatus), **NOT_FOUND, **INVALID})
-def get_execution(execution_id: Annotated[str, Path(max_length=2048)]) -> ExecutionStatus:
+def get_execution(execution_id: Annotated[str, Path(max_length=2048, examples=[examples.REGISTER_ARN.rsplit(":", 1)[-1]],
+                                                    description="the execution's name or ARN")]) -> ExecutionStatus:
     try:
         view = workflows.describe(workflows.execution_arn_for(execution_id))
     except KeyError:
         raise NotFound(f"no execution {execution_id}") from None
-    return ExecutionStatus(**view.as_dict())
+    # A Lambda error's stack trace (in the cause, or in an error a Catch put into the output) is
+    # for operators, not clients: the console and the function's logs have it.
+    shown = view.as_dict()
+    shown.update({k: redacted(shown[k]) for k in ("input", "output", "cause")})
+    return ExecutionStatus(**shown)
 
 
 def execution_link(execution_arn: str) -> str:

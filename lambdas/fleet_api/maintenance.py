@@ -7,14 +7,27 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import ConfigDict, Field
 
-from fleet_api.app import idempotency_key, json_response, request_id
+from fleet_api import examples
+from fleet_api.app import json_response, request_id
 from fleet_api.errors import Conflict, NotFound
 from fleet_api.executions import execution_link, follow
 from fleet_api.idempotency import once
-from fleet_api.schemas import CONFLICT, INVALID, NOT_COMPLETED, NOT_FOUND, Accepted, Links, Resumed, WaitSeconds, response
+from fleet_api.schemas import (
+    CONFLICT,
+    INVALID,
+    NOT_COMPLETED,
+    NOT_FOUND,
+    UNREADABLE,
+    Accepted,
+    IdempotencyKey,
+    Links,
+    Resumed,
+    WaitSeconds,
+    response,
+)
 from fleet_domain.control import resume, workflows
 from fleet_domain.data.base import dynamodb
 from fleet_domain.data.cars import CarRepository
@@ -44,11 +57,12 @@ class SignOffRequest(DomainModel):
     notes: Annotated[str, Field(max_length=2000)] = ""
 
 
-@router.post("/cars/<car_id>/maintenance", summary="Send a car to maintenance (starts the maintenance workflow)",
+@router.post("/cars/<car_id>/maintenance", tags=["maintenance"], summary="Send a car to maintenance (starts the maintenance workflow)",
              responses={202: response("started", JobAccepted), 200: response("finished (with ?wait)", JobAccepted),
-                        **NOT_FOUND, **INVALID, **NOT_COMPLETED})
-def send_to_maintenance(car_id: Annotated[str, Path(max_length=64)], order: MaintenanceOrder,
-                        wait: WaitSeconds = None) -> Response[Any]:
+                        **UNREADABLE, **NOT_FOUND, **INVALID, **NOT_COMPLETED})
+def send_to_maintenance(car_id: Annotated[str, Path(max_length=64, examples=[examples.CAR_ID])],
+                        order: Annotated[MaintenanceOrder, Body(openapi_examples=examples.MAINTENANCE_EXAMPLES)],
+                        wait: WaitSeconds = None, idempotency_key: IdempotencyKey = None) -> Response[Any]:
     if CarRepository().get(car_id) is None:
         raise NotFound(f"no car {car_id}")
     request = {"car_id": car_id, "reason": order.reason}
@@ -56,7 +70,7 @@ def send_to_maintenance(car_id: Annotated[str, Path(max_length=64)], order: Main
     def start() -> dict[str, Any]:
         return {"execution_arn": workflows.start(workflows.MAINTENANCE, request, request_id()).execution_arn}
 
-    started = once(idempotency_key(), "maintenance", request, start)
+    started = once(idempotency_key, "maintenance", request, start)
     job_id = started["execution_arn"].rsplit(":", 1)[-1]  # the job is named after its execution
     links = Links(car=f"/cars/{car_id}", job=f"/maintenance/{job_id}", execution=execution_link(started["execution_arn"]))
     return follow(started["execution_arn"], wait, JobAccepted(job_id=job_id, car_id=car_id,
@@ -64,19 +78,20 @@ def send_to_maintenance(car_id: Annotated[str, Path(max_length=64)], order: Main
                                                              status="RUNNING", links=links))
 
 
-@router.get("/maintenance/<job_id>", summary="A maintenance job: checks, parts, technician, sign-off",
+@router.get("/maintenance/<job_id>", tags=["maintenance"], summary="A maintenance job: checks, parts, technician, sign-off",
             responses={200: response("the job", MaintenanceJob), **NOT_FOUND, **INVALID})
-def get_job(job_id: Annotated[str, Path(max_length=128)]) -> MaintenanceJob:
+def get_job(job_id: Annotated[str, Path(max_length=128, examples=[examples.JOB_ID])]) -> MaintenanceJob:
     job = MaintenanceJobRepository().get(job_id)
     if job is None:
         raise NotFound(f"no maintenance job {job_id}")
     return job.model_copy(update={"task_token": None})
 
 
-@router.post("/maintenance/<job_id>/sign-off", summary="The technician's sign-off (resumes the maintenance)",
-             responses={200: response("the sign-off was handed to the workflow", Resumed), **NOT_FOUND, **CONFLICT,
-                        **INVALID})
-def sign_off(job_id: Annotated[str, Path(max_length=128)], signed: SignOffRequest) -> Response[Any]:
+@router.post("/maintenance/<job_id>/sign-off", tags=["maintenance"], summary="The technician's sign-off (resumes the maintenance)",
+             responses={200: response("the sign-off was handed to the workflow", Resumed), **UNREADABLE, **NOT_FOUND,
+                        **CONFLICT, **INVALID})
+def sign_off(job_id: Annotated[str, Path(max_length=128, examples=[examples.JOB_ID])],
+             signed: Annotated[SignOffRequest, Body(openapi_examples=examples.SIGN_OFF_EXAMPLES)]) -> Response[Any]:
     if MaintenanceJobRepository().get(job_id) is None:
         raise NotFound(f"no maintenance job {job_id}")
     try:

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from fleet_api.app import TITLE, VERSION, app
+from fleet_api.app import openapi_document
 from fleet_domain.models.base import DomainModel
 
 router = Router()
@@ -17,11 +17,11 @@ class Health(DomainModel):
     status: str
 
 
-@router.get("/openapi.json", include_in_schema=False)
+@router.get("/openapi.json", tags=["service"], include_in_schema=False)
 def openapi() -> Response[Any]:
-    return Response(200, "application/json", app.get_openapi_json_schema(title=TITLE, version=VERSION))
+    return Response(200, "application/json", openapi_document())
 
 
-@router.get("/health", summary="Liveness")
+@router.get("/health", tags=["service"], summary="Liveness")
 def health() -> Health:
     return Health(status="ok")

@@ -131,7 +131,7 @@ def test_invalid_body_is_422_with_the_fields_at_fault(stack, body, fields):
 
 
 @pytest.mark.parametrize("method, path, body, raw, status", [
-    ("POST", "/cars", None, b"{not json", 422),
+    ("POST", "/cars", None, b"{not json", 400),
     ("POST", "/cars", None, b"[1, 2]", 422),
     ("POST", "/cars?wait=30", CAR, None, 422),
     ("POST", "/cars?wait=abc", CAR, None, 422),
@@ -140,7 +140,7 @@ def test_invalid_body_is_422_with_the_fields_at_fault(stack, body, fields):
     ("GET", "/executions/register-nothing-000000000000", None, None, 404),
     ("GET", "/executions/bogus", None, None, 404),
     ("GET", "/no/such/route", None, None, 404),
-    ("DELETE", "/cars", None, None, 404),
+    ("DELETE", "/cars", None, None, 405),
 ])
 def test_error_codes(stack, method, path, body, raw, status):
     got, answer, _ = call(stack, method, path, body, raw=raw)

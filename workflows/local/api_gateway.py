@@ -39,7 +39,8 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
 def proxy_event(request: Request, body: bytes, request_id: str, stage: str = "local") -> dict[str, Any]:
-    """The API Gateway REST (v1) proxy event for one HTTP request, as AWS builds it."""
+    """The API Gateway REST (v1) proxy event for one HTTP request, as AWS builds it for a custom
+    domain mapped to the stage at the root."""
     headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}
     for name, value in request.headers.items():
@@ -74,7 +75,9 @@ def proxy_event(request: Request, body: bytes, request_id: str, stage: str = "lo
             "httpMethod": request.method,
             "extendedRequestId": request_id,
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "path": f"/{stage}{path}",
+            # The local front serves the API at the root, as a custom domain does (API Gateway's own
+            # URL has the stage first): the function's links and Swagger UI's calls stay at the root.
+            "path": path,
             "accountId": ACCOUNT_ID,
             "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
             "stage": stage,
@@ -135,7 +138,7 @@ class ApiGateway:
         return response(environ, start_response)
 
     def _handle(self, request: Request, request_id: str) -> Response:
-        if request.path == "/health":
+        if request.path == "/health" and request.method in ("GET", "HEAD"):
             return Response('{"status": "ok"}', content_type="application/json")
         length = request.content_length
         if length is not None and length > MAX_BODY_BYTES:

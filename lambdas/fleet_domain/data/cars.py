@@ -10,6 +10,7 @@ tests/unit/test_status_writes.py.)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import islice
 from typing import Any
 
 from fleet_domain.data.base import Repository, values
@@ -36,6 +37,16 @@ class CarRepository(Repository):
                            ExpressionAttributeNames={"#status": "status"},
                            ExpressionAttributeValues={":status": {"S": CarStatus(status).value}})
         return [Car.model_validate(found) for found in items]
+
+    def page_by_status(self, status: CarStatus | str, after: str | None = None, limit: int = 50) -> list[Car]:
+        """Up to `limit` cars in one status whose car_id sorts after `after`, ordered by car_id (a
+        page of list_by_status: one Query on the status index, for the API's paginated listing)."""
+        condition, values_ = "#status = :status", {":status": {"S": CarStatus(status).value}}
+        if after is not None:
+            condition, values_[":after"] = condition + " AND car_id > :after", {"S": after}
+        items = self.query("cars", IndexName=self.STATUS_INDEX, KeyConditionExpression=condition, Limit=limit,
+                           ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=values_)
+        return [Car.model_validate(found) for found in islice(items, limit)]
 
     def available(self) -> list[Car]:
         return self.list_by_status(CarStatus.AVAILABLE)
