@@ -25,8 +25,11 @@ class Settings:
     # (CarValidationError) fail an execution by design, and every operational failure already
     # alarms through the DLQ at one message, so this watches for a burst, not for one.
     failed_executions_threshold: int = 5
-    # An existing SNS topic for every alarm's actions (optional; none by default).
+    # An existing SNS topic that every alarm notifies as well as the stack's own (optional).
     alarm_topic_arn: str | None = None
+    # State machine logs hold each state's input and output only when asked (they may hold
+    # personal data: pickups, dropoffs): `-c log_execution_data=true`.
+    log_execution_data: bool = False
 
     def __post_init__(self) -> None:
         # The stage names the API Gateway stage; the stack name prefixes the state machine names.
@@ -61,4 +64,5 @@ class Settings:
             api_burst_limit=int(get("api_burst_limit", cls.api_burst_limit)),
             failed_executions_threshold=int(get("failed_executions_threshold", cls.failed_executions_threshold)),
             alarm_topic_arn=get("alarm_topic_arn", None) or None,
+            log_execution_data=str(get("log_execution_data", "false")).lower() in ("true", "1", "yes"),
         )

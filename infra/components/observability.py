@@ -1,13 +1,16 @@
 """Alarms and one dashboard, generic over the catalog:
 - per state machine: ExecutionsFailed, ExecutionsTimedOut, ExecutionThrottled;
 - per function: Errors, Throttles, and p90 Duration at 80% of the function's timeout;
-- per queue (the DLQ and the consumers' failure queue): one visible message;
+- per queue (the DLQ and the consumers' failure queue): one visible message, and its oldest
+  message older than a quarter of the queue's retention (unattended: it expires at the retention);
 - the API: 5XX responses.
+Every alarm (and the API canary's) notifies the stack's SNS topic, to which the `AlarmEmail`
+deployment parameter subscribes an address; `alarm_topic_arn` adds an existing topic.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import CfnCondition, CfnParameter, Duration, Fn, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
@@ -22,6 +25,9 @@ FIVE_MINUTES = Duration.minutes(5)
 ONE_MINUTE = Duration.minutes(1)
 DURATION_ALARM_FRACTION = 0.8  # p90 Duration alarms at this share of the timeout
 GTE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+# A failure message unattended for this share of its queue's retention alarms (14 days -> 3.5 days).
+AGE_ALARM_FRACTION = 0.25
+ALARM_EMAIL_PARAMETER = "AlarmEmail"
 
 
 class Observability(Construct):
@@ -61,16 +67,38 @@ class Observability(Construct):
             self._alarm(f"{q.logical_id}Depth",
                         queue.metric_approximate_number_of_messages_visible(period=ONE_MINUTE, statistic="Maximum"), 1,
                         f"{q.queue_name}: a message is waiting for an operator")
+            max_age_s = round(q.retention_days * 86400 * AGE_ALARM_FRACTION)
+            self._alarm(f"{q.logical_id}OldestMessageAge",
+                        queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES, statistic="Maximum"),
+                        max_age_s,
+                        f"{q.queue_name}: a message waited {max_age_s // 3600} h for an operator; "
+                        f"it expires after {q.retention_days} days")
 
         self._alarm("Api5XX", api.rest_api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"), 1,
                     "API: 5XX responses")
 
+        self.topic = self._topic()
+        topics: list[sns.ITopic] = [self.topic]
         if settings.alarm_topic_arn:
-            topic = sns.Topic.from_topic_arn(self, "AlarmTopic", settings.alarm_topic_arn)
-            for alarm in [*self.alarms.values(), api.canary_alarm]:
+            topics.append(sns.Topic.from_topic_arn(self, "AlarmTopic", settings.alarm_topic_arn))
+        for alarm in [*self.alarms.values(), api.canary_alarm]:
+            for topic in topics:
                 alarm.add_alarm_action(actions.SnsAction(topic))
 
         self.dashboard = self._dashboard(resources, api)
+
+    def _topic(self) -> sns.Topic:
+        """The stack's alarm topic; the `AlarmEmail` parameter (empty: none) subscribes an address."""
+        topic = sns.Topic(self, "Alarms", display_name=f"{self._settings.stack_name} alarms", enforce_ssl=True)
+        email = CfnParameter(Stack.of(self), ALARM_EMAIL_PARAMETER, type="String", default="",
+                             allowed_pattern=r"^$|^[^@\s]+@[^@\s]+$",
+                             description="An e-mail address every alarm notifies (confirm the subscription); empty: none")
+        subscribed = CfnCondition(self, "AlarmEmailGiven",
+                                  expression=Fn.condition_not(Fn.condition_equals(email.value_as_string, "")))
+        subscription = sns.CfnSubscription(self, "AlarmEmailSubscription", topic_arn=topic.topic_arn,
+                                           protocol="email", endpoint=email.value_as_string)
+        subscription.cfn_options.condition = subscribed
+        return topic
 
     def _alarm(self, name: str, metric: cloudwatch.IMetric, threshold: float, description: str,
                evaluation_periods: int = 1, datapoints_to_alarm: int | None = None) -> cloudwatch.Alarm:

@@ -53,7 +53,8 @@ class StateMachines(Construct):
                 definition_body=sfn.DefinitionBody.from_string(definition),
                 definition_substitutions=resources.substitutions(sm),
                 role=role,
-                logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+                logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL,
+                                    include_execution_data=settings.log_execution_data),
                 tracing_enabled=True,
                 removal_policy=settings.removal_policy,
             )

@@ -13,7 +13,7 @@ from pydantic import Field
 from fleet_api import examples, pages
 from fleet_api.app import json_response, request_id
 from fleet_api.errors import ApiError, Conflict, Invalid, NotFound
-from fleet_api.executions import execution_link
+from fleet_api.executions import execution_link, wait_budget
 from fleet_api.idempotency import once
 from fleet_api.schemas import (
     CONFLICT,
@@ -72,7 +72,7 @@ def register_car(car: Annotated[CarRegistration, Body(openapi_examples=examples.
     started = once(idempotency_key, "register", request, start)
     links = Links(car=f"/cars/{car_id}", execution=execution_link(started["execution_arn"]))
     if wait:
-        view = workflows.wait(started["execution_arn"], wait)
+        view = workflows.wait(started["execution_arn"], wait_budget(wait))
         return _registration_answer(view, car_id, links)
     return json_response(202, CarAccepted(car_id=car_id, execution_arn=started["execution_arn"], status="RUNNING",
                                           links=links))

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from fleet_api import examples
-from fleet_api.app import json_response
+from fleet_api.app import app, json_response
 from fleet_api.errors import ApiError, NotFound
 from fleet_api.redact import redacted
 from fleet_api.schemas import INVALID, NOT_FOUND, Accepted, response
@@ -53,11 +53,25 @@ def execution_link(execution_arn: str) -> str:
     return f"/executions/{execution_arn.rsplit(':', 1)[-1]}"
 
 
+# A wait ends this long before the function's own timeout, so that the answer (202 while the
+# execution runs) leaves in time: the last describe, the states visited and the response fit in it.
+ANSWER_MARGIN_S = 3.0
+
+
+def wait_budget(requested: float) -> float:
+    """The seconds `?wait` may really wait: what was asked, capped below the time this invocation
+    has left (the function's timeout equals API Gateway's 29 s, so `?wait=29` would otherwise
+    run out the function and answer 502 instead of 202)."""
+    context = app.lambda_context
+    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else float(requested)
+    return max(0.0, min(float(requested), remaining - ANSWER_MARGIN_S))
+
+
 def follow(execution_arn: str, wait: int | None, body: Accepted) -> Response[Any]:
     """202 while running; with ?wait, the outcome once the execution ends within the wait."""
     if not wait:
         return json_response(202, body)
-    view = workflows.wait(execution_arn, wait)
+    view = workflows.wait(execution_arn, wait_budget(wait))
     body.status = view.status
     if view.status == "RUNNING":
         return json_response(202, body)

@@ -220,7 +220,8 @@ def test_state_machines_log_everything_and_trace(synth, template, sm):
     assert props["StateMachineType"] == sm.type
     assert props["TracingConfiguration"] == {"Enabled": True}
     logging = props["LoggingConfiguration"]
-    assert (logging["Level"], logging["IncludeExecutionData"]) == ("ALL", True)
+    # Inputs and outputs (pickups, dropoffs) stay out of the logs unless -c log_execution_data=true.
+    assert (logging["Level"], logging["IncludeExecutionData"]) == ("ALL", False)
     group_id = logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
     group = synth.resources[group_id]["Properties"]
     assert group["LogGroupName"].startswith("/aws/vendedlogs/states/")
@@ -252,10 +253,41 @@ def test_state_machine_roles_trust_only_step_functions_for_this_state_machine(sy
 
 def test_one_dashboard_and_an_alarm_per_metric(synth, template):
     template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
-    expected = (3 * len(catalog.STATE_MACHINES) + 3 * len(catalog.FUNCTIONS) + len(catalog.QUEUES)
+    expected = (3 * len(catalog.STATE_MACHINES) + 3 * len(catalog.FUNCTIONS) + 2 * len(catalog.QUEUES)
                 + 1  # API 5XX
                 + 1)  # the canary's rollback alarm
     template.resource_count_is("AWS::CloudWatch::Alarm", expected)
+
+
+def test_every_alarm_notifies_the_stacks_topic(synth, template):
+    topic = synth.stack.observability.topic
+    topic_ref = {"Ref": synth.logical_id(topic)}
+    alarms = synth.of_type("AWS::CloudWatch::Alarm")
+    assert alarms and all(topic_ref in a["Properties"].get("AlarmActions", []) for a in alarms.values())
+    props = synth.resources[synth.logical_id(topic)]["Properties"]
+    assert "TopicName" not in props  # named by CloudFormation: stacks never collide
+
+
+def test_the_alarm_email_is_a_deployment_parameter(synth):
+    param = synth.template["Parameters"]["AlarmEmail"]
+    assert (param["Type"], param["Default"]) == ("String", "")
+    (subscription,) = synth.of_type("AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    condition = synth.template["Conditions"][subscription["Condition"]]
+    assert condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+
+
+def test_the_dlq_alarms_on_its_oldest_message_before_it_expires(synth, template):
+    dlq = synth.stack.resources.queues["Dlq"]
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "ApproximateAgeOfOldestMessage",
+        "Namespace": "AWS/SQS",
+        "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [synth.logical_id(dlq), "QueueName"]}}],
+        "Statistic": "Maximum",
+        "Threshold": 14 * 86400 // 4,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+    })
 
 
 def test_outputs_have_stable_documented_names(synth):
