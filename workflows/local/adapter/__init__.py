@@ -11,6 +11,8 @@ design/     what the local cloud needs from the engine
   eventbridge_lambda_targets  EventBridge rules deliver to Lambda targets (async invoke)
   mock_test_cases             StartExecution on `arn#TestCase` runs a MockConfigFile.json case
   table_faults                injected DynamoDB throughput faults per table
+  aws_front_door              AWS's front-door rules (aws_rules.py) on every Step Functions, SQS,
+                              DynamoDB and EventBridge request
   durable_state               items, messages and executions written through to the state store
   dynamodb_writes             the items each DynamoDB request wrote, told to what derives from them
 fixes/      where moto 5.2.5 answers differently from AWS; each names the behaviour it corrects,
