@@ -19,7 +19,7 @@ fixes/      where moto 5.2.5 answers differently from AWS; each names the behavi
             written so it could go upstream
   cancelled_task_ends_quietly     a task cancelled mid-run ends quietly, not with States.Runtime
   context_start_time_text         $$.Execution.StartTime is ISO 8601 text
-  dynamodb_request_isolation      DynamoDB requests one at a time: conditional writes atomic
+  dynamodb_request_isolation      DynamoDB requests on one table one at a time: conditional writes atomic
   early_token_answer              a token answered before its heartbeat wait starts is kept
   engine_threads_released         finished engine threads are not kept forever
   eventbridge_event_delivered_whole  a target without an input transformer gets the whole event
