@@ -69,3 +69,34 @@ def test_an_unnamed_execution_gets_a_uuid():
     named = check("stepfunctions", "StartExecution", {"stateMachineArn": ARN, "input": "{}"})
     assert isinstance(named, dict) and str(uuid.UUID(named["name"])) == named["name"]
     assert check("stepfunctions", "StartExecution", {"stateMachineArn": ARN})["name"] != named["name"]
+
+
+def test_an_sqs_message_over_1_mib_is_refused_counting_attributes():
+    params = {"QueueUrl": "q", "MessageBody": "x" * (1024 * 1024 - 10),
+              "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "0123456789"}}}
+    found = refusal(check("sqs", "SendMessage", params))
+    assert (found.status, found.code) == (400, "InvalidParameterValue")
+    assert found.message == "One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes."
+    assert check("sqs", "SendMessage", {"QueueUrl": "q", "MessageBody": "é" * (512 * 1024)}) is not None
+
+
+def test_the_rules_apply_to_every_request_the_local_cloud_answers(cloud):
+    """In process (a function's or the engine's clients) as over the endpoint: the adapter's
+    design.aws_front_door seam runs them before moto does."""
+    from botocore.exceptions import ClientError
+
+    sfn, sqs = cloud.client("stepfunctions"), cloud.client("sqs")
+    arn = cloud.state_machine_arn("register")
+    cases = [
+        (lambda: sfn.start_execution(stateMachineArn=arn, name="a b", input="{}"), "InvalidName"),
+        (lambda: sfn.start_execution(stateMachineArn=arn, name="big", input='"' + "x" * 262144 + '"'), "ValidationException"),
+        (lambda: sfn.create_state_machine(name="huge", roleArn="arn:aws:iam::123456789012:role/r",
+                                          definition="{" + " " * (1024 * 1024) + "}"), "ValidationException"),
+        (lambda: sqs.send_message(QueueUrl=sqs.list_queues()["QueueUrls"][0], MessageBody="x" * (1024 * 1024 + 1)),
+         "InvalidParameterValue"),
+    ]
+    for call, code in cases:
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"]["Code"] == code
+    assert [e["name"] for e in sfn.list_executions(stateMachineArn=arn)["executions"]] == []

@@ -87,3 +87,45 @@ def test_no_query_reads_the_whole_table(cloud, monkeypatch: pytest.MonkeyPatch):
     _write(ddb, random.Random(6), 50)
     _queries(ddb)
     assert reads == []
+
+
+def test_a_request_waits_only_for_requests_on_its_tables(cloud):
+    """Isolation is per table (fixes.dynamodb_request_isolation): while a request holds the Cars
+    table, one on Rides is answered and one on Cars waits for it."""
+    import threading
+
+    from workflows.local.adapter.fixes.dynamodb_request_isolation import LOCKS
+
+    ddb = cloud.client("dynamodb")
+    rides = catalog.table("Rides").table_name
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_cars() -> None:
+        with LOCKS.tables([CARS]):
+            holding.set()
+            release.wait()
+
+    holder = threading.Thread(target=hold_cars)
+    holder.start()
+    holding.wait()
+    waiting = threading.Thread(target=lambda: ddb.get_item(TableName=CARS, Key={"car_id": {"S": "car-001"}}))
+    waiting.start()
+    try:
+        assert ddb.get_item(TableName=rides, Key={"ride_id": {"S": "ride-1"}})["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert waiting.is_alive()  # still waiting for the Cars table
+    finally:
+        release.set()
+        holder.join()
+        waiting.join()
+
+
+def test_the_tables_a_request_names():
+    from workflows.local.adapter.fixes.dynamodb_request_isolation import tables_of
+
+    assert tables_of("GetItem", {"TableName": "Cars"}) == ["Cars"]
+    assert tables_of("Query", {"TableName": "arn:aws:dynamodb:us-east-1:123456789012:table/Cars"}) == ["Cars"]
+    assert tables_of("BatchWriteItem", {"RequestItems": {"Cars": [], "Rides": []}}) == ["Cars", "Rides"]
+    assert tables_of("TransactWriteItems", {"TransactItems": [{"Put": {"TableName": "Rides"}},
+                                                               {"Update": {"TableName": "Cars"}}]}) == ["Rides", "Cars"]
+    assert tables_of("ListTables", {}) is None
+    assert tables_of("CreateTable", {"TableName": "New"}) is None

@@ -14,7 +14,9 @@ with their length, range and enum constraints), plus the rules the models do not
   Step Functions' payload limits are in UTF-8 bytes (256 KiB input/output, 1 MiB definition);
 - Step Functions names (executions, state machines, activities): no whitespace, brackets,
   wildcards, special or control characters: else InvalidName, 400;
-- StartExecution / StartSyncExecution without a name get a UUID, as on AWS.
+- StartExecution / StartSyncExecution without a name get a UUID, as on AWS;
+- an SQS message (body and attributes, in UTF-8 bytes) over SQS's 1 MiB: InvalidParameterValue, 400
+  (a queue's own MaximumMessageSize, when lower, is the queue's to check).
 
 `check()` is pure: the engine seam that runs it on every request lives in the adapter.
 """
@@ -90,6 +92,11 @@ def check(service: str, operation: str, params: dict[str, Any], protocol: str = 
     if problems:
         count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected: "
         return Refusal(400, "ValidationException", count + "; ".join(problems))
+    if service == "sqs" and operation == "SendMessage":
+        size = _sqs_message_bytes(params)
+        if size > SQS_MAX_MESSAGE_BYTES:
+            return Refusal(400, "InvalidParameterValue", "One or more parameters are invalid. Reason: Message must be "
+                                                         f"shorter than {SQS_MAX_MESSAGE_BYTES} bytes.")
     if service == "stepfunctions" and operation in _NAMED:
         name = params.get("name")
         if name is None and operation in _UNNAMED_GETS_UUID:
@@ -97,6 +104,23 @@ def check(service: str, operation: str, params: dict[str, Any], protocol: str = 
         if isinstance(name, str) and _INVALID_NAME.search(name):
             return Refusal(400, "InvalidName", f"Invalid Name: '{name}'")
     return params
+
+
+SQS_MAX_MESSAGE_BYTES = 1024 * 1024  # SQS's largest message (body and attributes)
+
+
+def _sqs_message_bytes(params: dict[str, Any]) -> int:
+    body = params.get("MessageBody")
+    size = len(body.encode("utf-8")) if isinstance(body, str) else 0
+    attributes = params.get("MessageAttributes")
+    if isinstance(attributes, dict):
+        for name, value in attributes.items():
+            size += len(str(name).encode("utf-8"))
+            if isinstance(value, dict):
+                for part in ("DataType", "StringValue", "BinaryValue"):
+                    if isinstance(value.get(part), str):
+                        size += len(value[part].encode("utf-8"))
+    return size
 
 
 def _violation(service: str, name: str, shape: Shape, value: Any) -> str | None:

@@ -11,13 +11,15 @@ design/     what the local cloud needs from the engine
   eventbridge_lambda_targets  EventBridge rules deliver to Lambda targets (async invoke)
   mock_test_cases             StartExecution on `arn#TestCase` runs a MockConfigFile.json case
   table_faults                injected DynamoDB throughput faults per table
+  aws_front_door              AWS's front-door rules (aws_rules.py) on every Step Functions, SQS,
+                              DynamoDB and EventBridge request
   durable_state               items, messages and executions written through to the state store
   dynamodb_writes             the items each DynamoDB request wrote, told to what derives from them
 fixes/      where moto 5.2.5 answers differently from AWS; each names the behaviour it corrects,
             written so it could go upstream
   cancelled_task_ends_quietly     a task cancelled mid-run ends quietly, not with States.Runtime
   context_start_time_text         $$.Execution.StartTime is ISO 8601 text
-  dynamodb_request_isolation      DynamoDB requests one at a time: conditional writes atomic
+  dynamodb_request_isolation      DynamoDB requests on one table one at a time: conditional writes atomic
   early_token_answer              a token answered before its heartbeat wait starts is kept
   engine_threads_released         finished engine threads are not kept forever
   eventbridge_event_delivered_whole  a target without an input transformer gets the whole event
