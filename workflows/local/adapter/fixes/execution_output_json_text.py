@@ -11,6 +11,7 @@ from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.stepfunctions import responses as stepfunctions_responses
+from moto.stepfunctions.parser.backend.execution import Execution
 
 from workflows.local.adapter.seam import Seam
 
@@ -21,7 +22,8 @@ def _output_as_json_text(describe: Callable[[Any], Any]) -> Callable[[Any], Any]
         answer = describe(response)
         if isinstance(answer, ActionResult) and isinstance(answer.result, dict) and "output" in answer.result:
             execution = response.stepfunction_backend.describe_execution(answer.result["executionArn"])
-            if isinstance(execution.output, str):  # a Python value here: moto's engine keeps outputs as values
+            # moto's engine keeps an output as a value (an ended execution kept elsewhere may hold its JSON text)
+            if isinstance(execution, Execution) and isinstance(execution.output, str):
                 answer.result["output"] = json.dumps(execution.output)
         return answer
 
