@@ -27,17 +27,22 @@ README = ROOT / "README.md"
 FIGURE_START = "<!-- conformance-figure:start (written by python -m tests.conformance.measure --write-readme) -->"
 FIGURE_END = "<!-- conformance-figure:end -->"
 
-# A failing case's reason: the first rule whose pattern is in the case's definition (d:) or its first
+# A failing case's reason: the first rule whose pattern is in the case's definition (d:) or its
 # divergence (x:) names it. Order matters: the most specific first.
 JSONATA = "JSONata and variables: moto 5.2.5 ships no JSONata evaluator (States.Runtime: 'NoneType' object is not callable)"
 REASONS: list[tuple[str, str]] = [
-    ("x:object is not callable|QueryEvaluationError", JSONATA),
+    ("x:'NoneType' object is not callable", JSONATA),
+    ("x:Map state input must be an array but was", "a Map's input that is not an array: the cause names a Python type, not the value"),
+    ("x:The Timestamp", "a JSONata Wait Timestamp that is not ISO-8601 fails with States.Runtime, not States.QueryEvaluationError"),
+    ('d:"(InputPath|OutputPath)": "\\$[a-zA-Z]',
+     "a variable a state assigns is already visible to its own OutputPath (on AWS from the next state)"),
+    ("x:JSONDecodeError", "an intrinsic function with variable arguments fails (JSONDecodeError)"),
+    ("x:extra \\['EvaluationFailed'\\]", "a JSONata Items that returns a function: AWS records no EvaluationFailed event"),
     ("x:start_sync_execution", "StartSyncExecution for EXPRESS machines is not implemented"),
     ("x:MUST NOT begin with", "a States.* error leaving a Map iteration or Parallel branch becomes States.Runtime"),
     ("x:requestId", "Lambda's error payload lacks requestId and AWS's format"),
     ("x:SdkHttpMetadata|SdkResponseMetadata", "service integration results lack SdkHttpMetadata and SdkResponseMetadata"),
     ("x:datetime is not JSON serializable", "a result holding a timestamp (startExecution, aws-sdk) cannot be serialised"),
-    ('d:"QueryLanguage": ?"JSONata"|"Assign"', JSONATA),
     ("d:aws-sdk:sfn", "aws-sdk:sfn integrations fail (KeyError) instead of AWS's error names"),
     ("x:Invalid path '\\$.no.such.result.path'", "an invalid ResultPath's cause is worded differently from AWS's"),
     ("x:Sandbox.Timedout", "the task's TimeoutSeconds does not end a Lambda call that outlives it (Sandbox.Timedout)"),
@@ -53,12 +58,12 @@ REASONS: list[tuple[str, str]] = [
 
 def classify(case: dict[str, Any], divergences: list[str]) -> str:
     text = "\n".join(sm["definition"] for sm in case.get("state_machines", []))
-    first = divergences[0] if divergences else ""
+    found = "\n".join(divergences)
     for rule, reason in REASONS:
         kind, pattern = rule.split(":", 1)
-        if re.search(pattern, text if kind == "d" else first):
+        if re.search(pattern, text if kind == "d" else found):
             return reason
-    return "differs from AWS: " + first[:100]
+    return "differs from AWS: " + found[:100]
 
 
 def figure(results: dict[str, bool], cases: dict[str, dict[str, Any]]) -> list[str]:

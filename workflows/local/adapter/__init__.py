@@ -15,6 +15,8 @@ design/     what the local cloud needs from the engine
                               DynamoDB and EventBridge request
   durable_state               items, messages and executions written through to the state store
   dynamodb_writes             the items each DynamoDB request wrote, told to what derives from them
+  jsonata                     JSONata fields and variable reads evaluated by jsonata-python (moto
+                              has no evaluator), failing with AWS's States.QueryEvaluationError
 fixes/      where moto 5.2.5 answers differently from AWS; each names the behaviour it corrects,
             written so it could go upstream
   cancelled_task_ends_quietly     a task cancelled mid-run ends quietly, not with States.Runtime
@@ -24,6 +26,7 @@ fixes/      where moto 5.2.5 answers differently from AWS; each names the behavi
   engine_threads_released         finished engine threads are not kept forever
   eventbridge_event_delivered_whole  a target without an input transformer gets the whole event
   execution_name_generated        an unnamed execution gets a UUID, not `None`
+  execution_output_json_text      DescribeExecution answers a string output as JSON text
   execution_status_change_events  Standard executions publish Execution Status Change events
   heartbeat_timeout_error_name    a lost heartbeat is States.HeartbeatTimeout
   history_event_limit             an execution fails at AWS's 25,000 history events (States.Runtime)
