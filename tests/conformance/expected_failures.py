@@ -8,23 +8,11 @@ the suite fails until it is taken off this list.
 from __future__ import annotations
 
 GROUPS: dict[str, list[str]] = {
-    "service integration results lack SdkHttpMetadata and SdkResponseMetadata": [
-        "evaluate_jsonata/test_base_evaluate_expressions.py::TestBaseEvaluateJsonata::test_base_task[HEARTBEAT_SECONDS]",
-        "evaluate_jsonata/test_base_evaluate_expressions.py::TestBaseEvaluateJsonata::test_base_task_from_input[HEARTBEAT_SECONDS]",
-        "outputdecl/test_output.py::TestArgumentsBase::test_base_task_lambda[BASE_TASK_LAMBDA]",
-        "query_language/test_mixed_query_language.py::TestMixedQueryLanguageFlow::test_lambda_task_resource_data_flow[TASK_LAMBDA_SDK_RESOURCE_JSONATA_TO_JSONPATH]",
-        "query_language/test_mixed_query_language.py::TestMixedQueryLanguageFlow::test_lambda_task_resource_data_flow[TASK_LAMBDA_SDK_RESOURCE_JSONPATH_TO_JSONATA]",
-        "services/test_dynamodb_task_service.py::TestTaskServiceDynamoDB::test_base_integrations[DYNAMODB_PUT_DELETE_ITEM]",
-        "services/test_dynamodb_task_service.py::TestTaskServiceDynamoDB::test_base_integrations[DYNAMODB_PUT_GET_ITEM]",
-        "services/test_dynamodb_task_service.py::TestTaskServiceDynamoDB::test_base_integrations[DYNAMODB_PUT_UPDATE_GET_ITEM]",
-        "services/test_sqs_task_service.py::TestTaskServiceSqs::test_send_message",
-        "services/test_sqs_task_service.py::TestTaskServiceSqs::test_send_message_attributes",
-        "services/test_sqs_task_service.py::TestTaskServiceSqs::test_send_message_unsupported_parameters",
-    ],
     "Lambda's error payload lacks requestId and AWS's format": [
         "error_handling/test_task_lambda.py::TestTaskLambda::test_no_such_function_catch",
         "error_handling/test_task_lambda.py::TestTaskLambda::test_raise_exception",
         "error_handling/test_task_lambda.py::TestTaskLambda::test_raise_exception_catch",
+        "express/test_express_sync.py::TestExpressSync::test_catch",
         "scenarios/test_base_scenarios.py::TestBaseScenarios::test_retry_interval_features",
         "scenarios/test_base_scenarios.py::TestBaseScenarios::test_retry_interval_features_jitter_none",
         "states_variables/test_error_output.py::TestStateVariablesTemplate::test_map_catch_error[MAP_CATCH_ERROR_VARIABLE_SAMPLING]",
@@ -41,23 +29,21 @@ GROUPS: dict[str, list[str]] = {
         "scenarios/test_base_scenarios.py::TestBaseScenarios::test_map_state_items_input_types[number]",
         "scenarios/test_base_scenarios.py::TestBaseScenarios::test_map_state_items_input_types[object]",
     ],
-    "StartSyncExecution for EXPRESS machines is not implemented": [
-        "express/test_express_sync.py::TestExpressSync::test_catch",
-        "express/test_express_sync.py::TestExpressSync::test_query_runtime_memory",
-    ],
-    "a result holding a timestamp (startExecution, aws-sdk) cannot be serialised": [
-        "services/test_aws_sdk_task_service.py::TestTaskServiceAwsSdk::test_list_secrets",
+    "service integration results lack SdkHttpMetadata and SdkResponseMetadata": [
+        "services/test_dynamodb_task_service.py::TestTaskServiceDynamoDB::test_base_integrations[DYNAMODB_PUT_GET_ITEM]",
+        "services/test_dynamodb_task_service.py::TestTaskServiceDynamoDB::test_base_integrations[DYNAMODB_PUT_UPDATE_GET_ITEM]",
         "services/test_sfn_task_service.py::TestTaskServiceSfn::test_start_execution",
     ],
     "a variable a state assigns is already visible to its own OutputPath (on AWS from the next state)": [
         "assign/test_assign_reference_variables.py::TestAssignReferenceVariables::test_state_assign_evaluation_order[BASE_EVALUATION_ORDER_PASS_STATE]",
         "states_variables/test_error_output.py::TestStateVariablesTemplate::test_catch_error_variable_sampling[TASK_CATCH_ERROR_VARIABLE_SAMPLING_TO_JSONPATH]",
     ],
+    "virtual clock: a function sleeping past a timeout returns before the timeout fires (passes on wall time)": [
+        "timeouts/test_timeouts.py::TestTimeouts::test_fixed_timeout_service_lambda_with_path",
+        "timeouts/test_timeouts.py::TestTimeouts::test_global_timeout",
+    ],
     "a JSONata Items that returns a function: AWS records no EvaluationFailed event": [
         "scenarios/test_base_scenarios.py::TestBaseScenarios::test_map_state_items_eval_jsonata_fail[function]",
-    ],
-    "a States.* error leaving a Map iteration or Parallel branch becomes States.Runtime": [
-        "states_variables/test_error_output.py::TestStateVariablesTemplate::test_map_catch_error[MAP_CATCH_ERROR_OUTPUT_WITH_RETRY]",
     ],
     "a queue URL that does not exist: AWS fails to reach the host, the local SQS answers its own error": [
         "error_handling/test_task_service_sqs.py::TestTaskServiceSqs::test_send_message_no_such_queue",
@@ -83,14 +69,11 @@ GROUPS: dict[str, list[str]] = {
     "aws-sdk:sfn integrations fail (KeyError) instead of AWS's error names": [
         "services/test_aws_sdk_task_service.py::TestTaskServiceAwsSdk::test_sfn_send_task_outcome_with_no_such_token[state_machine_template0]",
     ],
+    "differs from AWS: output: $.SecretList: expected 0 items [], got 1 [{\"ARN\": \"arn:<partition>:secretsmanager:<region>:1": [
+        "services/test_aws_sdk_task_service.py::TestTaskServiceAwsSdk::test_list_secrets",
+    ],
     "sqs:sendMessage without a MessageBody fails with a TypeError, not SQS's error": [
         "error_handling/test_task_service_sqs.py::TestTaskServiceSqs::test_send_message_empty_body",
-    ],
-    "the state machine's own TimeoutSeconds is not enforced": [
-        "timeouts/test_timeouts.py::TestTimeouts::test_global_timeout",
-    ],
-    "the task's TimeoutSeconds does not end a Lambda call that outlives it (Sandbox.Timedout)": [
-        "timeouts/test_timeouts.py::TestTimeouts::test_fixed_timeout_service_lambda_with_path",
     ],
 }
 

@@ -83,10 +83,11 @@ def case_functions(cloud: LocalCloud) -> Iterator[None]:
 
 def _create_function(kwargs: dict[str, Any]) -> None:
     stem = Path(kwargs["handler_file"]).stem
-    handler = functions.BY_RECORDED_FILE[stem]
+    if stem not in functions.MODULES:
+        raise KeyError(f"no conformance function for the recorded handler file {kwargs['handler_file']}")
     name = kwargs["func_name"]
     # logical_id is the physical name: the runtime keys handlers and concurrency on it.
-    _made[name] = catalog.Function(logical_id=name, handler=f"{functions.__name__}.{handler.__name__}",
+    _made[name] = catalog.Function(logical_id=name, handler=f"{functions.__name__}.{stem}.handler",
                                    description=f"conformance case function ({stem})",
                                    timeout_s=int(kwargs.get("timeout", 30)))
 

@@ -31,8 +31,12 @@ fixes/      where moto 5.2.5 answers differently from AWS; each names the behavi
   heartbeat_timeout_error_name    a lost heartbeat is States.HeartbeatTimeout
   history_event_limit             an execution fails at AWS's 25,000 history events (States.Runtime)
   history_include_execution_data  GetExecutionHistory honours includeExecutionData=false
+  integration_result_metadata     lambda:invoke, dynamodb, sqs, states results carry SdkHttpMetadata
+  integration_result_timestamps   timestamps in integration results are JSON numbers
   mocked_dynamodb_error_name      a mocked DynamoDB task error keeps its name
   sfn_start_execution_parameters  states:startExecution takes the ASL's PascalCase fields
+  start_sync_execution            StartSyncExecution runs an EXPRESS machine and answers its result
+  states_errors_cross_map_and_parallel  a States.* error leaving a Map/Parallel keeps its name
   state_machine_type              an EXPRESS machine's executions are EXPRESS
   stop_execution                  StopExecution keeps error and cause, ends token waits
 speedups/   the same answers, cheaper; FLEET_ENGINE_SPEEDUPS=0 leaves every one out (CI runs

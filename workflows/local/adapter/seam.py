@@ -50,6 +50,7 @@ class _Patch:
     before: Any = _ABSENT
     installed: Any = _ABSENT
     inherited: bool = False  # the owner class had it from a base class, not in its own namespace
+    adds: bool = False  # an attribute moto does not have (an operation it does not implement)
 
 
 class Seam:
@@ -75,6 +76,11 @@ class Seam:
         """owner.attribute becomes value."""
         self._patches.append(_Patch(owner, attribute, lambda _current: value))
 
+    def add(self, owner: Any, attribute: str, value: Any) -> None:
+        """owner.attribute, which moto does not have, becomes value (an operation moto does not
+        implement): if an upgrade brings its own, installing fails loudly, to re-check the seam."""
+        self._patches.append(_Patch(owner, attribute, lambda _current: value, adds=True))
+
     def wrap(self, owner: Any, attribute: str, wrapper: Callable[[Any], Any]) -> None:
         """owner.attribute becomes wrapper(what it is when the seam is installed): a seam installed
         later may wrap what an earlier one installed (a speed-up around a fix)."""
@@ -89,7 +95,9 @@ class Seam:
     def install(self) -> None:
         """All or nothing: a seam with a replacement whose attribute is gone installs none."""
         for patch in self._patches:
-            if _raw(patch.owner, patch.attribute) is _ABSENT:
+            if patch.adds and patch.installed is _ABSENT and _raw(patch.owner, patch.attribute) is not _ABSENT:
+                raise SeamMoved(f"seam {self.name}: moto now has its own {_label(patch)}; re-check the seam")
+            if not patch.adds and _raw(patch.owner, patch.attribute) is _ABSENT:
                 raise SeamMoved(f"seam {self.name}: moto {MOTO_VERSION}'s {_label(patch)} is gone; re-check the seam")
         for patch in self._patches:
             if patch.installed is not _ABSENT:
@@ -106,7 +114,7 @@ class Seam:
                 continue
             if _raw(patch.owner, patch.attribute) is not patch.installed:
                 raise RuntimeError(f"seam {self.name}: {_label(patch)} was replaced again since; remove that first")
-            if patch.inherited:
+            if patch.inherited or patch.adds:
                 delattr(patch.owner, patch.attribute)
             else:
                 setattr(patch.owner, patch.attribute, patch.before)

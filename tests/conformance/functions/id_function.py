@@ -1,0 +1,2 @@
+def handler(event, context):  # returns its input
+    return event
