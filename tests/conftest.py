@@ -13,6 +13,7 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
+from tests.browser.fixtures import browser, page  # noqa: F401 - one Chromium for every browser test
 from workflows.definitions import catalog
 from workflows.definitions.catalog import Ref
 from workflows.local.cloud import LocalCloud, resolve

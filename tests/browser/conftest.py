@@ -1,3 +1,2 @@
-"""The browser tests' fixtures (fixtures.py): real Chromium through Playwright."""
-
-from tests.browser.fixtures import browser, page  # noqa: F401 - fixtures for the tests here
+"""The browser tests' fixtures (fixtures.py: real Chromium) are the whole suite's, from tests/conftest.py:
+one Playwright per session, whichever folders run."""

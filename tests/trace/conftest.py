@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from fleet_domain.control import resume
-from tests.browser.fixtures import browser, page  # noqa: F401 - real Chromium for test_browser.py
 from tests.conftest import Fleet
 from workflows.definitions import catalog
 from workflows.local.cloud import STATE_MACHINE_ROLE, LocalCloud

@@ -34,14 +34,26 @@ def test_the_list_shows_executions_per_state_machine_each_linking_to_its_graph(t
     assert resp.status_code == 200 and resp.mimetype == "text/html"
     assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
     text = resp.get_data(as_text=True)
-    for name in ("fleet-register-car", "fleet-dispatch-car", "fleet-maintain-car", NESTED_NAME):
-        assert f'data-state-machine="{name}"' in text
+    boot = json.loads(re.search(r'<script type="application/json" id="console-data">(.*?)</script>', text).group(1))
+    assert {"fleet-register-car", "fleet-dispatch-car", "fleet-maintain-car", NESTED_NAME} <= {
+        m["name"] for m in boot["data"]["machines"]}
     for scenario, arn in traced.arns.items():
         assert f'href="{page_path(arn)}"' in text, scenario
-    assert text.count('<tr class="execution FAILED">') == sum(
+    assert text.count('<tr class="execution FAILED"') == sum(
         traced.sfn.describe_execution(executionArn=a)["status"] == "FAILED" for a in traced.arns.values())
-    assert 'http-equiv="refresh"' not in text  # nothing runs
+    assert 'http-equiv="refresh"' not in text  # the list updates over server-sent events instead
     assert http.get("/console/").status_code == 200
+
+
+def test_the_list_shows_each_executions_outcome(traced, http):
+    rows = {r["name"]: r for r in http.get("/console/api/executions").json["executions"]}
+    expected = {"register_happy": "CarRegistered", "register_duplicate": "CarAlreadyRegistered",
+                "register_rejected": "CarFailedInspection", "dispatch_no_car": "NoCarAvailable"}
+    for scenario, outcome in expected.items():
+        assert rows[traced.arns[scenario].rsplit(":", 1)[-1]]["outcome"] == outcome, scenario
+    failed = rows[traced.arns["register_dlq"].rsplit(":", 1)[-1]]
+    assert failed["status"] == "FAILED" and failed["outcome"] == traced.sfn.describe_execution(
+        executionArn=traced.arns["register_dlq"])["error"]
 
 
 def test_an_execution_page_is_the_graph_view_served_with_the_library_by_reference(traced, http):
@@ -51,7 +63,7 @@ def test_an_execution_page_is_the_graph_view_served_with_the_library_by_referenc
     text = resp.get_data(as_text=True)
     page = Page(text)
     assert "PrepareRepair/Branches[1]/BookTechnician" in page.nodes
-    assert [s.get("src") for s in page.scripts if s.get("src")] == ["/console/static/elk.js"]
+    assert [s.get("src") for s in page.scripts if s.get("src")] == ["/console/static/console.js", "/console/static/elk.js"]
     assert 'href="/console/"' in text  # back to the list
     assert page.data()["poll"] is None  # it has ended
 
@@ -76,8 +88,11 @@ def test_a_running_execution_refreshes_itself(traced, http):
                               input=json.dumps(NESTED_INPUT))["executionArn"]
     message = _until("the task token", lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages"))[0]
     try:
-        listing = http.get("/console").get_data(as_text=True)
-        assert re.search(r'<meta http-equiv="refresh" content="\d+">', listing)
+        stream = Client(console_app(traced.sfn, stream_s=0.2)).get("/console/api/stream")
+        assert stream.mimetype == "text/event-stream"
+        events = [chunk for chunk in stream.get_data(as_text=True).split("\n\n") if chunk.startswith("event: executions")]
+        listed = json.loads(events[0].split("data: ", 1)[1])["executions"]
+        assert any(e["arn"] == arn and e["status"] == "RUNNING" for e in listed)
         data = Page(http.get(page_path(arn)).get_data(as_text=True)).data()
         assert data["execution"]["status"] == "RUNNING"
         assert data["poll"]["url"] == page_path(arn) + "/status" and data["poll"]["events"] > 0
@@ -112,5 +127,77 @@ def test_what_it_refuses(traced, http):
     assert http.get("/somewhere-else").status_code == 404
     resp = http.post("/console")
     assert resp.status_code == 405 and resp.headers["Allow"] == "GET, HEAD"
+    resp = http.get("/console/api/stop")
+    assert resp.status_code == 405 and resp.headers["Allow"] == "POST"
     head = http.head("/console")
     assert head.status_code == 200 and head.get_data() == b""
+
+
+# --- actions: same origin and the console's token -------------------------------------------------
+
+TOKEN = "test-token-0123456789"
+
+
+@pytest.fixture(scope="module")
+def acting(traced):
+    return Client(console_app(traced.sfn, token=TOKEN))
+
+
+def act(client, path: str, body: dict, **headers):
+    headers = {"X-Console-Token": TOKEN, "Origin": "http://localhost", **headers}
+    headers = {k: v for k, v in headers.items() if v is not None}
+    return client.post(f"/console/api/{path}", data=json.dumps(body), content_type="application/json",
+                       headers=headers)
+
+
+@pytest.mark.parametrize("headers, status", [
+    ({"X-Console-Token": None}, 403),
+    ({"X-Console-Token": "guessed"}, 403),
+    ({"Origin": "http://evil.example"}, 403),
+    ({"Origin": "null"}, 403),
+    ({"Sec-Fetch-Site": "cross-site"}, 403),
+    ({"Sec-Fetch-Site": "same-site"}, 403),
+])
+def test_an_action_from_anywhere_but_the_consoles_page_is_refused(traced, acting, headers, status):
+    before = traced.sfn.list_executions(stateMachineArn=traced.machine_arns["nested"])["executions"]
+    resp = act(acting, "start", {"stateMachineArn": traced.machine_arns["nested"], "input": "{}"}, **headers)
+    assert resp.status_code == status and resp.json["message"].startswith("refused")
+    assert traced.sfn.list_executions(stateMachineArn=traced.machine_arns["nested"])["executions"] == before
+
+
+def test_an_action_refuses_what_is_not_json_in_one_line(traced, acting):
+    resp = acting.post("/console/api/start", data="x=1", content_type="application/x-www-form-urlencoded",
+                       headers={"X-Console-Token": TOKEN})
+    assert resp.status_code == 415
+    resp = act(acting, "start", {"stateMachineArn": traced.machine_arns["nested"], "input": "{not json"})
+    assert resp.status_code == 400 and "input is not valid JSON" in resp.json["message"]
+    resp = act(acting, "task", {"executionArn": traced.arns["nested_ok"], "action": "success"})
+    assert resp.status_code == 409 and "not waiting" in resp.json["message"]
+    resp = act(acting, "stop", {})
+    assert resp.status_code == 400 and resp.json["message"] == "executionArn is required"
+
+
+def test_start_answer_the_token_then_stop(traced, acting):
+    sfn, sqs = traced.sfn, traced.fleet.sqs
+    queue = sqs.get_queue_url(QueueName="trace-operator")["QueueUrl"]
+    started = act(acting, "start", {"stateMachineArn": traced.machine_arns["nested"], "name": "console-acts",
+                                    "input": json.dumps(NESTED_INPUT)})
+    assert started.status_code == 200, started.json
+    arn = started.json["executionArn"]
+    _until("the task token", lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages"))
+    # (A heartbeat is checked on the dispatch's trip, which declares HeartbeatSeconds: tests/browser.)
+    answered = act(acting, "task", {"executionArn": arn, "state": "AskOperator", "action": "failure",
+                                    "error": "OperatorSaidNo", "cause": "not from the console"})
+    assert answered.status_code == 200 and answered.json["state"] == "AskOperator"
+    traced.cloud.wait(arn)
+    desc = sfn.describe_execution(executionArn=arn)
+    assert desc["status"] == "FAILED" and desc["error"] == "Refused"  # the Catch took OperatorSaidNo
+
+    again = act(acting, "start", {"stateMachineArn": traced.machine_arns["nested"], "input": json.dumps(NESTED_INPUT)})
+    arn = again.json["executionArn"]
+    _until("the task token", lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages"))
+    stopped = act(acting, "stop", {"executionArn": arn, "cause": "checked from the console"})
+    assert stopped.status_code == 200
+    traced.cloud.wait(arn)
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+    assert act(acting, "stop", {"executionArn": arn}).status_code in (200, 409)  # stopping twice: no crash

@@ -98,7 +98,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     with stopping(cloud):
         from workflows.console.app import console_app
 
-        gateway.console = console_app(cloud.client("stepfunctions"))
+        gateway.console = console_app(cloud.client("stepfunctions"), clients=cloud.client)
         servers.serve(aws, "aws-endpoint")
         servers.serve(api, "api")
         endpoint = url(aws)

@@ -78,7 +78,7 @@ def layout_script() -> str:
 
 
 def render_page(trace: ExecutionTrace, *, script_url: str | None = None, back_url: str | None = None,
-                poll_url: str | None = None, poll_interval_ms: int = 1000) -> str:
+                poll_url: str | None = None, poll_interval_ms: int = 1000, actions_html: str = "") -> str:
     """The execution's page. With `script_url` the layout library is referenced (the console serves
     it); without, it is inlined and the page needs nothing else. `poll_url` (a running execution in
     the console) makes the page reload itself when the execution moves on."""
@@ -117,6 +117,7 @@ def render_page(trace: ExecutionTrace, *, script_url: str | None = None, back_ur
         "</head>",
         f'<body data-status="{_a(trace.status)}">',
         _header(trace, back_url),
+        actions_html,
         "<main>",
         '<section id="graph-panel" aria-label="state machine graph">',
         f'<div class="toolbar">{_legend()}<button id="zoom" type="button" hidden>actual size</button></div>',
