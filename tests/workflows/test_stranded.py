@@ -67,6 +67,7 @@ def test_a_token_answered_after_its_execution_ended_is_refused_before_any_releas
     fleet.cloud.wait(arn)
     with pytest.raises(resume.NotWaiting):
         resume._send(fleet.sfn, token, {}, "the trip of ride r-1", lambda: None)
+    assert fleet.cloud.runtime.wait_for_async(10)
 
 
 def test_a_stopped_maintenance_releases_its_job_and_car(fleet):
