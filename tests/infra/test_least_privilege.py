@@ -26,6 +26,8 @@ UNOBSERVED: dict[tuple[str, str, str], str] = {
         "Powertools deletes the in-progress record when the route's action raises (a start that fails)",
     ("EnterMaintenance", "dynamodb:GetItem", "table:MaintenanceJobs"):
         "a retry after a first attempt that committed re-reads the job it opened",
+    ("CompleteTrip", "dynamodb:GetItem", "table:Rides"):
+        "a trip whose wait ran out after its report was claimed reads the report from the ride (tests/workflows)",
     ("ReleaseStranded", "dynamodb:Query", "index:Cars/status-index"):
         "a dispatch that ends between ReserveCar and StartTrip: the car RESERVED for its ride is found by the status index",
     ("RequestSignOff", "dynamodb:GetItem", "table:MaintenanceJobs"):

@@ -232,7 +232,7 @@ _DISPATCH_FUNCTIONS: tuple[Function, ...] = (
     _fn("StartTrip", "Hands the trip to the car (RESERVED -> ON_TRIP) and stores the task token on the ride.",
         grants=(_CAR_WRITE, _table("Rides", "UpdateItem"), _PUBLISH)),
     _fn("CompleteTrip", "Closes a trip: odometer and battery, car AVAILABLE, ride COMPLETED; is maintenance due?",
-        grants=(_CAR_WRITE, _table("Rides", "UpdateItem"), _PUBLISH)),
+        grants=(_CAR_WRITE, _table("Rides", "GetItem", "UpdateItem"), _PUBLISH)),
     _fn("MarkRideFailed", "Operational failure of a dispatch: ride FAILED; a car on the trip OUT_OF_SERVICE, "
         "a car only reserved released.", grants=(_CAR_WRITE, _table("Rides", "UpdateItem"), _PUBLISH)),
 )
