@@ -61,3 +61,24 @@ class EventRouting(Construct):
                 rule.add_target(targets.LambdaFunction(
                     fn, retry_attempts=b.retry_attempts, max_event_age=max_age, dead_letter_queue=failures))
                 self.rules[(b.logical_id, consumer)] = rule
+
+        # Step Functions' own events, on the account's default bus: executions that ended without
+        # their own clean-up, for the function that releases what they held.
+        default_bus = events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
+        for r in catalog.EXECUTION_STATUS_RULES:
+            fn = resources.functions[r.function]
+            failures = resources.queues[r.on_failure_queue]
+            max_age = Duration.seconds(r.max_event_age_s)
+            fn.configure_async_invoke(on_failure=destinations.SqsDestination(failures), max_event_age=max_age,
+                                      retry_attempts=r.retry_attempts)
+            pattern = r.pattern(resources.state_machine_arn)
+            rule = events.Rule(
+                self, r.logical_id, event_bus=default_bus,
+                description=f"Step Functions executions of {', '.join(r.state_machines)} ended "
+                            f"{'/'.join(r.statuses)} -> {r.function}",
+                event_pattern=events.EventPattern(source=pattern["source"], detail_type=pattern["detail-type"],
+                                                  detail=pattern["detail"]),
+            )
+            rule.add_target(targets.LambdaFunction(
+                fn, retry_attempts=r.retry_attempts, max_event_age=max_age, dead_letter_queue=failures))
+            self.rules[("default", r.function)] = rule

@@ -87,6 +87,20 @@ def exercise(cloud: LocalCloud) -> dict[str, Any]:
     seen["route_fails"] = cloud.wait(body["execution_arn"])["status"]
     api.call("GET", f"/executions/{body['execution_arn'].rsplit(':', 1)[-1]}")
 
+    # Executions stopped while they wait: ReleaseStranded releases the ride, the job and their cars.
+    sfn = cloud.client("stepfunctions")
+    status, body = api.call("POST", "/rides", {"ride_id": "ride-lifecycle-2", "pickup": {"lat": 52.515, "lon": 13.40},
+                                               "dropoff": {"lat": 52.50, "lon": 13.35}, "passengers": 2})
+    _until(lambda: (api.call("GET", "/rides/ride-lifecycle-2")[1] or {}).get("status") == "ON_TRIP")
+    sfn.stop_execution(executionArn=body["execution_arn"], error="Stopped", cause="lifecycle")
+    status, body = api.call("POST", f"/cars/{cars[0]}/maintenance", {"reason": "inspection"})
+    job = body["job_id"]
+    _until(lambda: (api.call("GET", f"/maintenance/{job}")[1] or {}).get("status") == "AWAITING_SIGN_OFF")
+    sfn.stop_execution(executionArn=body["execution_arn"], error="Stopped", cause="lifecycle")
+    cloud.runtime.wait_for_async(10)
+    seen["released"] = ((api.call("GET", "/rides/ride-lifecycle-2")[1] or {}).get("status"),
+                        (api.call("GET", f"/maintenance/{job}")[1] or {}).get("status"))
+
     # Maintenance, one after the other: a road test that fails (DLQ), a car back in service, one retired.
     for car, passed in ((cars[1], True), (cars[2], True), (cars[0], False)):
         status, body = api.call("POST", f"/cars/{car}/maintenance", {"reason": "scheduled service"})

@@ -131,8 +131,8 @@ def test_function_roles_allow_their_catalog_grants_and_no_wildcard(synth):
         wildcard = {a for a, r in grants if r == '"*"'}
         assert wildcard <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, (f.logical_id, wildcard)
         assert not any(r.endswith('/*"') or '/index/*' in r for _, r in grants), f"{f.logical_id}: index wildcard"
-        names_a_state_machine = any(isinstance(v, Ref) and v.kind == "state_machine" for v in f.environment.values())
-        assert names_a_state_machine == any(a.startswith("states:") for a, _ in grants), f.logical_id
+        grants_a_state_machine = any(g.resource.kind == "state_machine" for g in f.grants)
+        assert grants_a_state_machine == any(a.startswith("states:") for a, _ in grants), f.logical_id
 
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -26,6 +26,10 @@ UNOBSERVED: dict[tuple[str, str, str], str] = {
         "Powertools deletes the in-progress record when the route's action raises (a start that fails)",
     ("EnterMaintenance", "dynamodb:GetItem", "table:MaintenanceJobs"):
         "a retry after a first attempt that committed re-reads the job it opened",
+    ("CompleteTrip", "dynamodb:GetItem", "table:Rides"):
+        "a trip whose wait ran out after its report was claimed reads the report from the ride (tests/workflows)",
+    ("ReleaseStranded", "dynamodb:Query", "index:Cars/status-index"):
+        "a dispatch that ends between ReserveCar and StartTrip: the car RESERVED for its ride is found by the status index",
     ("RequestSignOff", "dynamodb:GetItem", "table:MaintenanceJobs"):
         "a retry whose token write is refused re-reads the job to tell a replay from a conflict",
 }
@@ -34,10 +38,11 @@ UNOBSERVED: dict[tuple[str, str, str], str] = {
 def _lambda_service_grants() -> dict[tuple[str, str, str], str]:
     """What the Lambda service itself does with a function's role: an event consumer's failed
     asynchronous events go to its on-failure queue (CDK's SqsDestination grants these three)."""
-    return {(consumer, action, f"queue:{bus.on_failure_queue}"):
+    consumers = [(c, b.on_failure_queue) for b in catalog.BUSES for c in b.consumers]
+    consumers += [(r.function, r.on_failure_queue) for r in catalog.EXECUTION_STATUS_RULES]
+    return {(consumer, action, f"queue:{queue}"):
             "Lambda sends an event whose retries are spent to the on-failure destination with the function's role"
-            for bus in catalog.BUSES for consumer in bus.consumers
-            for action in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")}
+            for consumer, queue in consumers for action in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")}
 
 
 UNOBSERVED.update(_lambda_service_grants())
@@ -56,6 +61,7 @@ def observed() -> set[Call]:
         cloud.runtime.wait_for_async(10)
     assert seen["route_fails"] == "FAILED" and seen["maintenance"] == ["FAILED", "SUCCEEDED", "SUCCEEDED"], seen
     assert len(seen["dlq"]["messages"]) == 3, seen["dlq"]
+    assert seen["released"] == ("FAILED", "FAILED"), seen["released"]
     return log.calls()
 
 
@@ -117,9 +123,12 @@ def test_the_dlq_defect_is_caught(granted):
 
 
 def test_a_function_environment_names_what_it_may_use():
+    """What it may call, and the state machines whose executions a rule hands it (to tell them apart)."""
     for f in catalog.FUNCTIONS:
         named = {(r.kind, r.logical_id) for r in f.environment.values() if isinstance(r, Ref)}
-        assert named == {(g.resource.kind, g.resource.logical_id) for g in f.grants}, f.logical_id
+        watched = {("state_machine", sm) for r in catalog.EXECUTION_STATUS_RULES if r.function == f.logical_id
+                   for sm in r.state_machines}
+        assert named == {(g.resource.kind, g.resource.logical_id) for g in f.grants} | watched, f.logical_id
 
 
 # --- helpers -------------------------------------------------------------------------------------

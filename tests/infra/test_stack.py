@@ -317,3 +317,20 @@ def test_naming_resolves_a_deployed_stack_from_its_outputs(synth):
         assert resolve(ref) == f"value-of-{naming.output_key(ref)}"
     with pytest.raises(KeyError, match="no output"):
         resolve(Ref("table", "Nope", "arn"))
+
+
+def test_executions_that_end_without_their_clean_up_reach_release_stranded(synth, template):
+    (rule_def,) = catalog.EXECUTION_STATUS_RULES
+    rule = synth.resources[synth.logical_id(synth.stack.event_routing.rules[("default", rule_def.function)])]
+    props = rule["Properties"]
+    assert "EventBusName" not in props or props["EventBusName"] == "default"  # the account's default bus
+    pattern = props["EventPattern"]
+    assert pattern["source"] == ["aws.states"]
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    assert set(pattern["detail"]["status"]) == {"FAILED", "TIMED_OUT", "ABORTED"}
+    assert pattern["detail"]["stateMachineArn"] == [
+        synth.resolve(synth.stack.resources.state_machine_arn(sm)) for sm in rule_def.state_machines]
+    fn = synth.stack.resources.functions[rule_def.function]
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [synth.logical_id(fn), "Arn"]}
+    assert "DeadLetterConfig" in target

@@ -220,7 +220,8 @@ def test_trip_past_its_timeout_goes_to_the_dlq_and_takes_the_car_out_of_service(
 
     assert (result.status, result.error) == ("FAILED", "TripTimedOut")
     assert result.cause == f"no trip report from car {car} within 3600 s of the start (States.Timeout)"
-    assert result.states == TRIP[:TRIP.index("StartTrip") + 1] + ["TripTimedOut", "StartTripFailed"] + DISPATCH_FAILED
+    assert result.states == TRIP[:TRIP.index("StartTrip") + 1] + ["EndTripWait", "WhichWaitRanOut", "TripTimedOut",
+                                                               "StartTripFailed"] + DISPATCH_FAILED
     assert result.visits[TRIP.index("StartTrip")].errors == ["States.Timeout"]
     assert fleet.cloud.clock.skipped >= 3600
     car_item = fleet.item("Cars", car_id=car)
@@ -242,7 +243,8 @@ def test_lost_heartbeat_goes_to_the_dlq_and_takes_the_car_out_of_service(fleet):
     result = finish(fleet, arn)
 
     assert (result.status, result.error) == ("FAILED", "CarHeartbeatLost")
-    assert result.states == TRIP[:TRIP.index("StartTrip") + 1] + ["CarHeartbeatLost", "StartTripFailed"] + DISPATCH_FAILED
+    assert result.states == TRIP[:TRIP.index("StartTrip") + 1] + ["EndTripWait", "WhichWaitRanOut", "CarHeartbeatLost",
+                                                               "StartTripFailed"] + DISPATCH_FAILED
     assert result.visits[TRIP.index("StartTrip")].errors == ["States.HeartbeatTimeout"]
     assert fleet.item("Cars", car_id=car)["status"] == "OUT_OF_SERVICE"
     assert fleet.item("Rides", ride_id="r-1")["status"] == "FAILED"

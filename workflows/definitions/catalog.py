@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 ROOT = Path(__file__).resolve().parents[2]
 STATEMACHINES_DIR = ROOT / "statemachines"
@@ -189,10 +189,11 @@ _ENV_NAMES: dict[Ref, str] = {
 _POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME": "fleet", "POWERTOOLS_METRICS_NAMESPACE": "CarFleet"}
 
 
-def _env(grants: tuple[Grant, ...]) -> dict[str, str | Ref]:
-    """A function's environment names exactly the resources its grants let it use."""
+def _env(grants: tuple[Grant, ...], names: tuple[Ref, ...] = ()) -> dict[str, str | Ref]:
+    """A function's environment names exactly the resources its grants let it use (and `names`:
+    resources it recognises without calling them)."""
     env: dict[str, str | Ref] = dict(_POWERTOOLS_ENV)
-    for g in grants:
+    for g in (*grants, *(Grant(r, ()) for r in names)):
         for ref, name in _ENV_NAMES.items():
             if (ref.kind, ref.logical_id) == (g.resource.kind, g.resource.logical_id):
                 env[name] = ref
@@ -216,10 +217,11 @@ _PUBLISH = Grant(Ref("bus", "FleetBus", "arn"), ("events:PutEvents",))
 _CAR_WRITE = _table("Cars", "UpdateItem")
 
 
-def _fn(logical_id: str, description: str, grants: tuple[Grant, ...] = (), **kwargs) -> Function:
+def _fn(logical_id: str, description: str, grants: tuple[Grant, ...] = (), names: tuple[Ref, ...] = (),
+        **kwargs) -> Function:
     """A lifecycle function: module named after the state that calls it (StartTrip -> start_trip)."""
     return Function(logical_id, handler=f"{_snake(logical_id)}.handler", description=description,
-                    environment=_env(grants), grants=grants, **kwargs)
+                    environment=_env(grants, names), grants=grants, **kwargs)
 
 
 # The dispatch workflow (statemachines/dispatch_car.asl.json).
@@ -230,7 +232,7 @@ _DISPATCH_FUNCTIONS: tuple[Function, ...] = (
     _fn("StartTrip", "Hands the trip to the car (RESERVED -> ON_TRIP) and stores the task token on the ride.",
         grants=(_CAR_WRITE, _table("Rides", "UpdateItem"), _PUBLISH)),
     _fn("CompleteTrip", "Closes a trip: odometer and battery, car AVAILABLE, ride COMPLETED; is maintenance due?",
-        grants=(_CAR_WRITE, _table("Rides", "UpdateItem"), _PUBLISH)),
+        grants=(_CAR_WRITE, _table("Rides", "GetItem", "UpdateItem"), _PUBLISH)),
     _fn("MarkRideFailed", "Operational failure of a dispatch: ride FAILED; a car on the trip OUT_OF_SERVICE, "
         "a car only reserved released.", grants=(_CAR_WRITE, _table("Rides", "UpdateItem"), _PUBLISH)),
 )
@@ -272,6 +274,17 @@ _API_GRANTS: tuple[Grant, ...] = (
 
 _RECORD_CAR_EVENT_GRANTS = (_table("CarHistory", "PutItem"),)
 
+# Executions that end without their own clean-up (stopped, timed out, failed outside their Catch).
+_RELEASE_STRANDED = _fn(
+    "ReleaseStranded",
+    "Releases what an execution that ended without its own clean-up held: its ride or job FAILED, its car AVAILABLE "
+    "(or REGISTRATION_FAILED), and why.",
+    grants=(_table("Rides", "GetItem", "UpdateItem"), _table("Cars", "GetItem", "UpdateItem"),
+            _table("Cars", "Query", index="status-index"), _table("MaintenanceJobs", "GetItem", "UpdateItem"), _PUBLISH),
+    # It tells which workflow an execution ran by its state machine's ARN.
+    names=tuple(Ref("state_machine", sm, "arn") for sm in ("RegisterCar", "DispatchCar", "MaintainCar")),
+)
+
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
@@ -311,10 +324,47 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     *_DISPATCH_FUNCTIONS,
     *_MAINTENANCE_FUNCTIONS,
+    _RELEASE_STRANDED,
 )
 
 FLEET_BUS = EventBus("FleetBus", consumers=("RecordCarEvent",))
 BUSES: tuple[EventBus, ...] = (FLEET_BUS,)
+
+
+@dataclass(frozen=True)
+class ExecutionStatusRule:
+    """A rule on the account's default event bus for Step Functions' "Execution Status Change"
+    events (which Step Functions publishes there for Standard workflows) of some of the catalog's
+    state machines, with a function as its target, invoked asynchronously (retries, then
+    `on_failure_queue`)."""
+
+    logical_id: str
+    function: str
+    state_machines: tuple[str, ...]
+    statuses: tuple[str, ...]
+    on_failure_queue: str = "CarEventFailures"
+    max_event_age_s: int = 3600
+    retry_attempts: int = 2
+
+    @property
+    def rule_name(self) -> str:
+        return f"{PREFIX}-{_kebab(self.logical_id)}"
+
+    def pattern(self, state_machine_arn: Callable[[str], str]) -> dict[str, Any]:
+        """The event pattern, given how this runtime spells a state machine's ARN (by logical id)."""
+        return {
+            "source": ["aws.states"],
+            "detail-type": ["Step Functions Execution Status Change"],
+            "detail": {"status": list(self.statuses),
+                       "stateMachineArn": [state_machine_arn(sm) for sm in self.state_machines]},
+        }
+
+
+EXECUTION_STATUS_RULES: tuple[ExecutionStatusRule, ...] = (
+    ExecutionStatusRule("ReleaseStrandedOnExecutionEnd", function="ReleaseStranded",
+                        state_machines=("RegisterCar", "DispatchCar", "MaintainCar"),
+                        statuses=("FAILED", "TIMED_OUT", "ABORTED")),
+)
 
 STATE_MACHINES: tuple[StateMachine, ...] = (
     StateMachine(

@@ -174,6 +174,12 @@ class LocalCloud:
                                 EventPattern=json.dumps({"source": [bus.source]}))
                 events.put_targets(Rule=rule, EventBusName=bus.bus_name,
                                    Targets=[{"Id": consumer, "Arn": function_arn(catalog.function(consumer))}])
+        # Step Functions' Execution Status Change events arrive on the default bus, as on AWS.
+        for status_rule in catalog.EXECUTION_STATUS_RULES:
+            pattern = status_rule.pattern(lambda sm: resolve(Ref("state_machine", sm, "arn")))
+            events.put_rule(Name=status_rule.rule_name, EventPattern=json.dumps(pattern))
+            events.put_targets(Rule=status_rule.rule_name, Targets=[
+                {"Id": status_rule.function, "Arn": function_arn(catalog.function(status_rule.function))}])
         sfn = self.client("stepfunctions")
         for sm in catalog.STATE_MACHINES:
             sfn.create_state_machine(name=sm.name, definition=definition(sm), roleArn=STATE_MACHINE_ROLE, type=sm.type)

@@ -75,8 +75,16 @@ def complete_trip(sfn: Any, dynamodb: Any, ride_id: str, odometer_km: int | None
     assert token is not None
     if not rides.claim_trip_report(ride_id, token, report, report["reported_at"]):
         raise NotWaiting(f"ride {ride_id} is no longer waiting for its trip to complete (resumed by someone else)")
-    _send(sfn, token, report, f"the trip of ride {ride_id}", lambda: rides.reopen_trip_report(ride_id, token))
+    _send(sfn, token, report, f"the trip of ride {ride_id}", lambda: rides.reopen_trip_report(ride_id, token),
+          committed=lambda: _running(sfn, ride.dispatched_by))
     return Resumed("trip", ride_id, ride.dispatched_by, report)
+
+
+def _running(sfn: Any, execution_arn: str) -> bool:
+    try:
+        return bool(sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING")
+    except ClientError:
+        return False
 
 
 def heartbeat_trip(sfn: Any, dynamodb: Any, ride_id: str, rides_table: str | None = None) -> Resumed:
@@ -116,7 +124,9 @@ def sign_off(sfn: Any, dynamodb: Any, job_id: str, passed: bool, notes: str = ""
     return Resumed("sign-off", job_id, job.execution_arn, answer)
 
 
-def _send(sfn: Any, token: str, output: dict[str, Any], what: str, reopen: Any) -> None:
+def _send(sfn: Any, token: str, output: dict[str, Any], what: str, reopen: Any, committed: Any = None) -> None:
+    """`committed`: for a wait that commits a claimed answer when it runs out (the dispatch's
+    EndTripWait), whether the execution is still running to do so."""
     import json
 
     try:
@@ -124,6 +134,8 @@ def _send(sfn: Any, token: str, output: dict[str, Any], what: str, reopen: Any) 
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
         if code in _TOKEN_GONE:
+            if committed is not None and committed():
+                return  # the wait ran out after the claim: the execution completes with this answer
             raise NotWaiting(f"{what} is no longer waiting: Step Functions answered {code}") from None
         reopen()
         raise

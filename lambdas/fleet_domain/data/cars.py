@@ -48,6 +48,16 @@ class CarRepository(Repository):
                            ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=values_)
         return [Car.model_validate(found) for found in islice(items, limit)]
 
+    def reserved_for(self, ride_id: str) -> Car | None:
+        """The car RESERVED for a ride, if one is (a Query of the reserved cars, however many the
+        fleet has: only as many as rides being dispatched)."""
+        items = self.query("cars", IndexName=self.STATUS_INDEX, KeyConditionExpression="#status = :reserved",
+                           FilterExpression="ride_id = :ride", ExpressionAttributeNames={"#status": "status"},
+                           ExpressionAttributeValues=values(reserved=CarStatus.RESERVED.value, ride=ride_id))
+        for found in items:
+            return Car.model_validate(found)
+        return None
+
     def available(self) -> list[Car]:
         return self.list_by_status(CarStatus.AVAILABLE)
 
@@ -59,11 +69,12 @@ class CarRepository(Repository):
 
     def status_change(self, car_id: str, held: CarStatus, to: CarStatus, version: int, at: str,
                       holder: str | None = None, fields: Mapping[str, Any] | None = None,
-                      ) -> tuple[dict[str, Any], CarChange]:
+                      written_by: str | None = None) -> tuple[dict[str, Any], CarChange]:
         """The Update (for TransactWriteItems) that moves the car `held` -> `to`, conditional on
         `held` at `version` and, where a ride or job holds the car in `held`, on `holder` being
         it; `to` taking the car sets the holder, leaving it releases the car. With the change
-        it makes (what gets published as CarStatusChanged)."""
+        it makes (what gets published as CarStatusChanged). `written_by`: also conditional on the
+        register execution that wrote the car REGISTERING being this one."""
         if not is_legal(held, to):
             raise ValueError(f"{held.value} -> {to.value} is not a legal car status change")
         held_by, taken_by = HOLDER.get(held), HOLDER.get(to)
@@ -72,6 +83,8 @@ class CarRepository(Repository):
         removes = []
         if held_by:
             condition += f" AND {held_by} = :holder"
+        if written_by is not None:
+            condition += " AND registered_by = :written_by"
         if taken_by and taken_by != held_by:
             sets.append(f"{taken_by} = :holder")
         if held_by and taken_by != held_by:
@@ -88,9 +101,20 @@ class CarRepository(Repository):
                 **values(to=to.value, one=1, at=at, held=held.value, version=version),
                 **(values(holder=holder) if holder is not None and (held_by or taken_by) else {}),
                 **values(**{f"set_{k}": v for k, v in extra.items()}),
+                **(values(written_by=written_by) if written_by is not None else {}),
             },
         }
         return {"Update": update}, CarChange(car_id, held.value, to.value, version + 1)
+
+
+def registration_release(cars: CarRepository, car: Car, execution_arn: str, at: str) -> CarChange | None:
+    """A car this register execution left REGISTERING: REGISTRATION_FAILED, to be registered again.
+    None when the car is not REGISTERING for this execution (any more)."""
+    if car.status is not CarStatus.REGISTERING or car.registered_by != execution_arn:
+        return None
+    update, change = cars.status_change(car.car_id, CarStatus.REGISTERING, CarStatus.REGISTRATION_FAILED, car.version,
+                                        at, written_by=execution_arn)
+    return change if cars.update(**update["Update"]) else None
 
 
 def as_found(car: Car | None) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from fleet_domain.data.base import Cancelled, Repository, item, values
 from fleet_domain.data.cars import CarRepository, as_found
-from fleet_domain.models.car import CarChange, CarStatus
+from fleet_domain.models.car import Car, CarChange, CarStatus
 from fleet_domain.models.errors import CarStateConflict
 from fleet_domain.models.maintenance import ACTIVE_JOB_STATUSES, JobStatus, MaintenanceJob
 
@@ -109,6 +109,29 @@ class MaintenanceJobRepository(Repository):
         job = self.get(job_id)
         if job and job.status is JobStatus.FAILED and job.closed_car_version == version + 1:
             return change
+        return None
+
+    def release(self, job_id: str, car: Car | None, reason: str, at: str) -> CarChange | None:
+        """The job FAILED (`reason`) for an execution that ended without its own clean-up, and the
+        car it holds, as read (IN_MAINTENANCE for this job), released: AVAILABLE, to be sent to
+        maintenance again. Returns the car change, or None when no car was released.
+        CarStateConflict when the car moved since it was read (read it again)."""
+        close = self._job_close(job_id, JobStatus.FAILED, at, None, {"reason_closed": reason})
+        if car is not None and car.job_id == job_id and car.status is CarStatus.IN_MAINTENANCE:
+            car_update, change = self.cars.status_change(car.car_id, CarStatus.IN_MAINTENANCE, CarStatus.AVAILABLE,
+                                                         car.version, at, holder=job_id)
+            try:
+                self.transact(car_update, close)
+                return change
+            except Cancelled as cancelled:
+                if not cancelled.failed(1):
+                    raise CarStateConflict(f"car {car.car_id} moved while job {job_id} was released") from None
+                try:  # the job was closed already; the car is still held for it
+                    self.cars.transact(car_update)
+                    return change
+                except Cancelled:
+                    return None
+        self.update(**close["Update"])
         return None
 
     # --- resuming (fleet_domain.control.resume) ---------------------------------------------------

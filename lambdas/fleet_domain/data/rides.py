@@ -16,7 +16,7 @@ from typing import Any
 
 from fleet_domain.data.base import Cancelled, Repository, attribute, values
 from fleet_domain.data.cars import CarRepository, as_found
-from fleet_domain.models.car import CarChange, CarStatus, Location
+from fleet_domain.models.car import Car, CarChange, CarStatus, Location
 from fleet_domain.models.errors import CarStateConflict
 from fleet_domain.models.ride import CarAfterTrip, Ride, RideStatus, Route
 
@@ -129,6 +129,28 @@ class RideRepository(Repository):
         ride = self.get(ride_id)
         if ride and ride.status is RideStatus.FAILED and ride.car_outcome:
             return CarChange(**ride.car_outcome)  # an earlier attempt changed the car: publish it again
+        return None
+
+    def release(self, ride_id: str, car: Car | None, reason: str, at: str) -> CarChange | None:
+        """The ride FAILED (`reason`) for an execution that ended without its own clean-up, and the
+        car it holds, as read (RESERVED or ON_TRIP for this ride), released: AVAILABLE. Returns the
+        car change, or None when no car was released. CarStateConflict when the car moved since
+        it was read (read it again)."""
+        if car is not None and car.ride_id == ride_id and car.status in (CarStatus.RESERVED, CarStatus.ON_TRIP):
+            car_update, change = self.cars.status_change(car.car_id, car.status, CarStatus.AVAILABLE, car.version, at,
+                                                         holder=ride_id)
+            try:
+                self.transact(car_update, self._ride_failure(ride_id, reason, at, change))
+                return change
+            except Cancelled as cancelled:
+                if not cancelled.failed(1):
+                    raise CarStateConflict(f"car {car.car_id} moved while ride {ride_id} was released") from None
+                try:  # the ride was closed already; the car is still held for it
+                    self.cars.transact(car_update)
+                    return change
+                except Cancelled:
+                    return None
+        self.update(**self._ride_failure(ride_id, reason, at, None)["Update"])
         return None
 
     # --- resuming (fleet_domain.control.resume) ---------------------------------------------------

@@ -51,8 +51,13 @@ def start_trip(request: TripStart, rides: RideRepository, publish: Publish = car
 
 def complete_trip(request: TripCompletion, rides: RideRepository,
                   publish: Publish = car_events.publish) -> TripCompleted:
+    given = request.report
+    if isinstance(given, dict) and given.get("claimed") is True:
+        # The wait ran out after the car's report was claimed on the ride (EndTripWait): it commits.
+        ride = rides.get(request.ride_id)
+        given = ride.trip_report if ride is not None else None
     try:
-        report = TripReport.model_validate(request.report or {})
+        report = TripReport.model_validate(given or {})
     except ValidationError as exc:
         raise TripReportError(f"the trip report is not valid: {exc.errors()[0]['msg']} "
                               f"({'.'.join(map(str, exc.errors()[0]['loc']))})") from None

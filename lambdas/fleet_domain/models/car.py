@@ -132,6 +132,7 @@ class Car(CarDetails):
     job_id: str | None = None  # while IN_MAINTENANCE
     last_ride_id: str | None = None
     last_job_id: str | None = None
+    registered_by: str | None = None  # the register execution that last wrote the car REGISTERING
 
 
 class CarReadings(DomainModel):

@@ -34,6 +34,15 @@ class Settings(BaseSettings, DomainModel):
             raise LookupError(f"{name.upper()} is not set{': ' + purpose if purpose else ''}")
         return str(value)
 
+    def workflow_of(self, state_machine_arn: str) -> str | None:
+        """Which fleet workflow a state machine ARN is (by the ARNs this function is given)."""
+        for workflow, arn in (("register", self.register_car_state_machine_arn),
+                              ("dispatch", self.dispatch_car_state_machine_arn),
+                              ("maintenance", self.maintain_car_state_machine_arn)):
+            if arn and arn == state_machine_arn:
+                return workflow
+        return None
+
     def table(self, logical: str) -> str:
         """A table's name by its logical name in snake case: table("car_history") -> CAR_HISTORY_TABLE."""
         return self.required(f"{logical}_table")
