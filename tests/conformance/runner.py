@@ -136,6 +136,7 @@ class CaseRun:
                 what = f"{step.get('service', 'stepfunctions')}.{step['op']}"
                 outcome.divergences.append(f"setup: {what}: {type(exc).__name__}: {str(exc)[:300]}")
                 return outcome
+        self.forget_account_wide()
         norm = compare.Normaliser(compare.substitute(self.case.get("transformers", []), self.subs))
         n_compared = sum(1 for e in self.case["executions"] if e.get("expected"))
         for n, ex in enumerate(self.case["executions"]):
@@ -145,6 +146,13 @@ class CaseRun:
             where = f"exec {n}/{n_compared}: " if n_compared > 1 else ""
             outcome.divergences += [where + d for d in compare.compare(exp, got, norm)]
         return outcome
+
+    def forget_account_wide(self) -> None:
+        """What a case leaves that the next case would list (secrets): each case was recorded on an
+        account without them."""
+        secrets = self.client("secretsmanager")
+        for secret in secrets.list_secrets().get("SecretList", []):
+            secrets.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
 
     def replay(self, step: dict[str, Any]) -> None:
         """One API call the recorded test made (or a fixture it used) before an execution."""
