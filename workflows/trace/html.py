@@ -120,11 +120,11 @@ def render_page(trace: ExecutionTrace, *, script_url: str | None = None, back_ur
         actions_html,
         "<main>",
         '<section id="graph-panel" aria-label="state machine graph">',
-        f'<div class="toolbar">{_legend()}<button id="zoom" type="button" hidden>actual size</button></div>',
-        '<div id="graph-viewport"><div id="graph" data-layout="pending">',
+        f'<div class="toolbar">{_legend()}{_view_controls()}</div>',
+        '<div id="graph-viewport" title="wheel: zoom · drag: pan"><div id="graph" data-layout="pending">',
         '<svg id="edges" xmlns="http://www.w3.org/2000/svg"></svg>',
         _nodes_html(graph, summaries, None),
-        "</div></div>",
+        '</div><canvas id="minimap" width="180" height="120" aria-label="minimap: click to move there"></canvas></div>',
         "</section>",
         '<aside id="details" aria-live="polite">'
         '<p class="hint">Click a state to see its input, output and errors.</p></aside>',
@@ -207,10 +207,32 @@ def _header(trace: ExecutionTrace, back_url: str | None) -> str:
         parts.append(f'<div class="result failed" title="error and cause"><b>{_t(trace.error or "")}</b> '
                      f"{_t(_short(trace.cause, 600, trace.error))}</div>")
         if trace.cause and _short(trace.cause, 10**6, trace.error) != trace.cause:
-            parts.append("<details><summary>full cause</summary>"
-                         f"<pre>{_t(_pretty(json_or_text(trace.cause)))}</pre></details>")
+            parts.append(f"<details><summary>full cause</summary>{cause_html(trace.cause)}</details>")
     parts.append("</header>")
     return "\n".join(parts)
+
+
+def _view_controls() -> str:
+    buttons = [("zoom-out", "\u2212", "zoom out"), ("zoom-in", "+", "zoom in"), ("zoom-fit", "fit", "the whole machine"),
+               ("zoom-actual", "100%", "actual size")]
+    return ('<div class="view-controls"><button id="fold" type="button" hidden></button>'
+            + "".join(f'<button id="{i}" type="button" title="{t}">{label}</button>' for i, label, t in buttons)
+            + '<span id="zoom-level" class="hint"></span></div>')
+
+
+def cause_html(cause: str) -> str:
+    """A cause as HTML: a Lambda error payload as its error, message and stack trace frame by
+    frame (not an escaped JSON string); any other cause as preformatted text."""
+    payload = json_or_text(cause)
+    if not isinstance(payload, dict) or "errorMessage" not in payload:
+        return f"<pre>{_t(_pretty(payload))}</pre>"
+    frames = payload.get("stackTrace") or payload.get("trace") or []
+    stack = "".join(f"<li><code>{_t(str(f).rstrip())}</code></li>" for f in frames) if isinstance(frames, list) else ""
+    plural = "frame" if len(frames) == 1 else "frames"
+    return (f'<div class="lambda-error"><div class="lambda-error-head"><b>{_t(payload.get("errorType") or "Error")}</b>: '
+            f'{_t(payload["errorMessage"])}</div>'
+            + (f'<details open><summary>stack trace ({len(frames)} {plural})</summary><ol class="stack">{stack}</ol></details>'
+               if stack else "") + "</div>")
 
 
 def _legend() -> str:
@@ -221,6 +243,7 @@ def _legend() -> str:
     lis = [f'<li><span class="swatch" style="border-color:{swatch[c]}"></span>{label}</li>' for c, label in items]
     lis.append('<li><span class="line taken"></span>path taken</li>')
     lis.append('<li><span class="line catch"></span>Catch</li>')
+    lis.append('<li><span class="badge catch">\u26a0 n</span>Catches into folded error handling</li>')
     return '<ul class="legend">' + "".join(lis) + "</ul>"
 
 
