@@ -235,3 +235,33 @@ def test_a_lambda_errors_stack_trace_is_rendered_frame_by_frame(page, console_ur
     frames = page.locator("#details .lambda-error ol.stack li").all_inner_texts()
     assert frames and all('File "' in f and '\\"' not in f for f in frames)
     assert page.errors == []
+
+
+def test_the_timeline_shows_every_visit_its_retries_and_token_waits(page, console_url, traced):
+    page.goto(f"{console_url}{page_path(traced.arns['maintenance_signed_off'])}")
+    until(page, 'document.getElementById("graph")?.dataset.view === "ready"')
+    data = page.evaluate('JSON.parse(document.getElementById("trace-data").textContent)')
+    visits = sum(len(s["visits"]) for s in data["states"].values())
+    assert page.locator("#timeline .tl-row").count() == visits
+    assert page.locator("#timeline .tl-token").count() >= 1  # the sign-off's task token
+    assert page.locator("#timeline .tl-attempt").count() >= 1  # the check retried after "rig offline"
+    bars = page.evaluate('[...document.querySelectorAll("#timeline .tl-bar")].map(b => parseFloat(b.style.left))')
+    assert bars == sorted(bars)  # in the order they started
+    page.locator('#timeline .tl-row[data-node="RequestSignOff"]').first.click()
+    assert page.get_attribute("#graph .selected", "data-node") == "RequestSignOff"
+    assert "came back after" in page.inner_text("#details")
+    page.locator("#timeline").scroll_into_view_if_needed()
+    shot(page, "timeline-maintenance")
+    assert page.errors == []
+
+
+def test_a_states_input_and_output_step_by_step(page, console_url, traced):
+    page.goto(f"{console_url}{page_path(traced.arns['register_happy'])}#state=InspectCar")
+    until(page, 'document.getElementById("graph")?.dataset.view === "ready"')
+    steps = page.evaluate('[...document.querySelectorAll("#details .io-step")].map(li => li.dataset.step)')
+    assert steps[:3] == ["state input", "InputPath", "Parameters"] and steps[-2:] == ["ResultPath", "OutputPath"]
+    assert "task result" in steps
+    recorded = page.evaluate('[...document.querySelectorAll("#details .io-step.recorded")].map(li => li.dataset.step)')
+    assert {"state input", "Parameters", "task result", "OutputPath"} <= set(recorded)
+    shot(page, "io-steps-inspect-car")
+    assert page.errors == []

@@ -17,11 +17,14 @@ import html
 import json
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from workflows.definitions import asl
+from workflows.trace.io_steps import io_steps
 from workflows.trace.model import Edge, ExecutionTrace, Graph, Node, StateSummary, StateVisit, json_or_text, load_trace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,16 +88,20 @@ def render_page(trace: ExecutionTrace, *, script_url: str | None = None, back_ur
     version, _ = layout_library()
     graph = trace.graph() or _graph_from_visits(trace)
     summaries = trace.summaries()
+    context = _IoContext(asl.parse(trace.definition).by_path() if trace.definition else {},
+                         {ev["id"]: ev for ev in trace.events})
     taken = trace.taken_edges()
     data = {
         "execution": {"arn": trace.execution_arn, "name": trace.name, "status": trace.status,
-                      "stateMachine": trace.state_machine_name},
+                      "stateMachine": trace.state_machine_name, "durationMs": trace.duration_ms,
+                      "elapsedMs": max((trace.offset_ms(v.entered) or 0) + (v.duration_ms or 0) for v in trace.visits)
+                      if trace.visits else 0},
         "graph": {
             "nodes": [_node_data(n) for n in graph.nodes],
             "edges": [{"id": e.id, "source": e.source, "target": e.target, "kind": e.kind, "label": e.label,
                        "taken": (e.source, e.target) in taken} for e in graph.edges],
         },
-        "states": {nid: _summary_data(trace, s) for nid, s in summaries.items() if s.visits},
+        "states": {nid: _summary_data(trace, s, context) for nid, s in summaries.items() if s.visits},
         "focus": _focus(trace),
         "poll": {"url": poll_url, "events": len(trace.events), "intervalMs": poll_interval_ms}
         if poll_url and trace.running else None,
@@ -129,6 +136,7 @@ def render_page(trace: ExecutionTrace, *, script_url: str | None = None, back_ur
         '<aside id="details" aria-live="polite">'
         '<p class="hint">Click a state to see its input, output and errors.</p></aside>',
         "</main>",
+        '<section id="timeline" class="events timeline" aria-label="timeline"></section>',
         _events_html(trace),
         f"<footer>Generated {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC by <code>fleet trace</code> from "
         "DescribeExecution, DescribeStateMachine and GetExecutionHistory. "
@@ -320,18 +328,25 @@ def _node_data(n: Node) -> dict:
             "comment": n.comment, "resource": _resource(n) or None}
 
 
-def _summary_data(trace: ExecutionTrace, s: StateSummary) -> dict:
+@dataclass(frozen=True)
+class _IoContext:
+    states: dict[tuple[str, ...], asl.State]
+    events: dict[int, dict[str, Any]]
+
+
+def _summary_data(trace: ExecutionTrace, s: StateSummary, context: _IoContext) -> dict:
     return {
         "status": s.status,
         "classes": s.classes,
         "retries": s.retries,
         "visitCount": len(s.visits),
-        "visits": [_visit_data(trace, v) for v in s.visits[:MAX_VISITS_SHOWN]],
+        "visits": [_visit_data(trace, v, context) for v in s.visits[:MAX_VISITS_SHOWN]],
     }
 
 
-def _visit_data(trace: ExecutionTrace, v: StateVisit) -> dict:
+def _visit_data(trace: ExecutionTrace, v: StateVisit, context: _IoContext) -> dict:
     return {
+        "io": [{**step, "value": _clip_json(step["value"])} for step in io_steps(context.states.get(v.path), v, context.events)],
         "status": v.status,
         "entered": _when(v.entered),
         "offsetMs": trace.offset_ms(v.entered),

@@ -421,6 +421,89 @@
     }
     return box;
   }
+  // Input and output processing step by step: what the history recorded, and between those the
+  // steps worked out from the ASL (InputPath, Parameters, ResultSelector, ResultPath, OutputPath).
+  function ioSteps(steps) {
+    var wrap = el("div", "io-steps");
+    wrap.appendChild(el("h3", null, "input \u2192 output"));
+    var ol = el("ol", "io");
+    steps.forEach(function (st) {
+      var li = el("li", "io-step" + (st.recorded ? " recorded" : ""));
+      li.setAttribute("data-step", st.step);
+      var head = el("div", "io-head");
+      head.appendChild(el("b", null, st.step));
+      if (st.expression !== null && st.expression !== undefined) {
+        head.appendChild(el("code", null, typeof st.expression === "string" ? st.expression : JSON.stringify(st.expression)));
+      }
+      head.appendChild(el("span", "io-tag", st.recorded ? "recorded" : st.known ? "worked out" : ""));
+      li.appendChild(head);
+      if (st.known) li.appendChild(el("pre", null, typeof st.value === "string" ? st.value : JSON.stringify(st.value, null, 2)));
+      else li.appendChild(el("div", "hint", "not worked out here (an intrinsic function, a context path or a nested result)"));
+      ol.appendChild(li);
+    });
+    wrap.appendChild(ol);
+    return wrap;
+  }
+
+  // --- the timeline: every visit as a bar in time, its failed attempts and its task-token wait ----
+  function timeline() {
+    var host = document.getElementById("timeline");
+    if (!host) return;
+    var rows = [];
+    Object.keys(data.states).forEach(function (id) {
+      data.states[id].visits.forEach(function (v) { rows.push({ id: id, v: v, node: nodesById[id] }); });
+    });
+    rows = rows.filter(function (r) { return r.v.offsetMs !== null && r.v.offsetMs !== undefined; })
+      .sort(function (a, b) { return a.v.offsetMs - b.v.offsetMs; }).slice(0, 400);
+    var total = data.execution.durationMs || data.execution.elapsedMs || 1;
+    rows.forEach(function (r) { total = Math.max(total, r.v.offsetMs + (r.v.durationMs || 0)); });
+    host.textContent = "";
+    host.appendChild(el("h2", null, "Timeline"));
+    var axis = el("div", "tl-axis");
+    for (var i = 0; i <= 4; i++) {
+      var tick = el("span", "tl-tick", "+" + (ms(total * i / 4) || "0 ms"));
+      tick.style.left = (i * 25) + "%";
+      axis.appendChild(tick);
+    }
+    host.appendChild(axis);
+    function pct(x) { return Math.max(0, Math.min(100, x / total * 100)); }
+    rows.forEach(function (r) {
+      var v = r.v, end = v.offsetMs + (v.durationMs === null || v.durationMs === undefined ? total - v.offsetMs : v.durationMs);
+      var row = el("div", "tl-row");
+      row.setAttribute("data-node", r.id);
+      var name = (r.node ? r.node.name : r.id) + (v.iteration !== null && v.iteration !== undefined ? " [" + v.iteration + "]" : "");
+      row.appendChild(el("span", "tl-label", name));
+      var lane = el("span", "tl-lane");
+      var bar = el("span", "tl-bar " + v.status);
+      bar.style.left = pct(v.offsetMs) + "%";
+      bar.style.width = Math.max(0.3, pct(end) - pct(v.offsetMs)) + "%";
+      bar.title = name + ": " + v.status + " · " + (ms(v.durationMs) || "running");
+      lane.appendChild(bar);
+      (v.attempts || []).forEach(function (a, k) {
+        if (!a.error || a.offsetMs === null || a.offsetMs === undefined) return;
+        var next = (v.attempts[k + 1] || {}).offsetMs;
+        var seg = el("span", "tl-attempt");
+        seg.style.left = pct(a.offsetMs) + "%";
+        seg.style.width = Math.max(0.3, pct(next !== undefined && next !== null ? next : end) - pct(a.offsetMs)) + "%";
+        seg.title = "attempt " + a.number + ": " + a.error;
+        lane.appendChild(seg);
+      });
+      if (v.waitedForToken) {
+        var wait = v.tokenWaitMs !== null && v.tokenWaitMs !== undefined ? v.tokenWaitMs : end - v.offsetMs;
+        var w = el("span", "tl-token");
+        w.style.left = pct(end - wait) + "%";
+        w.style.width = Math.max(0.3, pct(end) - pct(end - wait)) + "%";
+        w.title = v.waiting ? "waiting for its task token" : "task token out for " + ms(wait);
+        lane.appendChild(w);
+      }
+      row.appendChild(lane);
+      row.appendChild(el("span", "tl-dur", v.durationMs === null || v.durationMs === undefined ? "running" : ms(v.durationMs)));
+      row.addEventListener("click", function () { show(r.id); if (elements[r.id] && !elements[r.id].classList.contains("folded")) centerOn(r.id); });
+      host.appendChild(row);
+    });
+    host.appendChild(el("div", "hint tl-legend", "bar: the state's visit · red: failed attempts before a retry · blue hatching: task token out"));
+  }
+
   function pretty(text) {
     try { return JSON.stringify(JSON.parse(text), null, 2); } catch (e) { return text; }
   }
@@ -482,8 +565,8 @@
           box.appendChild(causeView(v.cause));
         }
       }
-      block(box, "input", v.input);
-      block(box, "output", v.output);
+      if (v.io && v.io.length) box.appendChild(ioSteps(v.io));
+      else { block(box, "input", v.input); block(box, "output", v.output); }
       details.appendChild(box);
     });
     if (state.visitCount > state.visits.length) {
@@ -526,6 +609,7 @@
 
   layout().then(function () {
     initialSelection();
+    timeline();
     window.addEventListener("resize", function () { sizeViewport(); keepInside(); apply(); });
     graphEl.setAttribute("data-view", "ready");
     poll();
