@@ -147,7 +147,7 @@ def test_start_from_the_editor_and_the_list_updates_without_a_reload(page, conso
 def test_a_waiting_trip_takes_a_heartbeat_then_its_success(page, console):
     arn = console.arns["trip"]
     page.goto(console.page_of(arn))
-    until(page, 'document.getElementById("graph").getAttribute("data-layout") === "done"')
+    until(page, 'document.getElementById("graph")?.getAttribute("data-layout") === "done"')
     buttons = page.evaluate('[...document.querySelectorAll("#console-actions button[data-action]")].map(b => b.dataset.action)')
     assert buttons == ["success", "failure", "heartbeat"]
     page.click('#console-actions button[data-action="heartbeat"]')
@@ -165,7 +165,7 @@ def test_a_waiting_trip_takes_a_heartbeat_then_its_success(page, console):
 def test_stop_from_the_execution_page(page, console):
     arn = console.arns["stop-me"]
     page.goto(console.page_of(arn))
-    until(page, 'document.getElementById("graph").getAttribute("data-layout") === "done"')
+    until(page, 'document.getElementById("graph")?.getAttribute("data-layout") === "done"')
     page.click("#action-stop")
     page.fill("#stop-cause", "the passenger cancelled")
     page.click("#stop-go")

@@ -200,9 +200,15 @@ def test_soak_under_faults_then_redrive_loses_nothing(soak):
         failed = {e["executionArn"] for e in executions if e["status"] != "SUCCEEDED"}
 
         # 2. Every operational failure is in the DLQ exactly once, with its input.
-        status, dlq = api.call("GET", "/dlq")
-        assert status == 200
-        in_dlq = Counter(m["execution_arn"] for m in dlq["messages"])
+        messages, token = [], None
+        while True:  # every page of the listing
+            status, dlq = api.call("GET", "/dlq?limit=100" + (f"&next_token={token}" if token else ""))
+            assert status == 200
+            messages += dlq["messages"]
+            token = dlq.get("next_token")
+            if not token:
+                break
+        in_dlq = Counter(m["execution_arn"] for m in messages)
         assert set(in_dlq) == failed, (set(in_dlq) ^ failed)
         assert all(n == 1 for n in in_dlq.values())
         sfn = cloud.client("stepfunctions")

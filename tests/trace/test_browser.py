@@ -25,18 +25,19 @@ from workflows.trace import html
 from .conftest import NESTED_INPUT, _until
 from .test_console import page_path
 
-LAID_OUT = 'document.getElementById("graph").getAttribute("data-layout") === "done"'
+LAID_OUT = 'document.getElementById("graph")?.getAttribute("data-layout") === "done"'
 
 # What the page drew: the states placed, their boxes, the edges.
 GEOMETRY = """(() => {
   const graph = document.getElementById("graph").getBoundingClientRect();
-  const boxes = [...document.querySelectorAll("#graph [data-node]")].map(el => {
+  const folded = [...document.querySelectorAll("#graph [data-node].folded")].map(el => el.dataset.node);
+  const boxes = [...document.querySelectorAll("#graph [data-node]:not(.folded)")].map(el => {
     const r = el.getBoundingClientRect();
     return {id: el.dataset.node, group: el.classList.contains("group"), x: r.x, y: r.y, w: r.width, h: r.height,
             inside: r.x >= graph.x - 1 && r.y >= graph.y - 1 && r.right <= graph.right + 1 && r.bottom <= graph.bottom + 1,
             parent: (el.parentElement.closest("[data-node]") || {dataset: {}}).dataset.node || null};
   });
-  return {boxes, edges: document.querySelectorAll("#edges path.edge").length,
+  return {boxes, folded, edges: document.querySelectorAll("#edges path.edge").length,
           taken: document.querySelectorAll("#edges path.edge.taken").length,
           labels: document.querySelectorAll("#edges text.edge-label").length,
           data: JSON.parse(document.getElementById("trace-data").textContent)};
@@ -58,7 +59,10 @@ def check_drawing(page: Any) -> dict:
     """The layout placed every state inside the graph, none overlapping, and drew every edge."""
     g = page.evaluate(GEOMETRY)
     data = g["data"]
-    assert {b["id"] for b in g["boxes"]} == {n["id"] for n in data["graph"]["nodes"]}
+    folded = set(g["folded"])
+    assert not folded & set(data["states"]), "a state this execution visited is folded"
+    assert {b["id"] for b in g["boxes"]} == {n["id"] for n in data["graph"]["nodes"]} - folded
+    shown = [e for e in data["graph"]["edges"] if e["source"] not in folded and e["target"] not in folded]
     for b in g["boxes"]:
         assert b["w"] > 20 and b["h"] > 15 and b["inside"], b
     leaves = [b for b in g["boxes"] if not b["group"]]
@@ -66,9 +70,9 @@ def check_drawing(page: Any) -> dict:
         for b in leaves[i + 1:]:
             apart = a["x"] + a["w"] <= b["x"] or b["x"] + b["w"] <= a["x"] or a["y"] + a["h"] <= b["y"] or b["y"] + b["h"] <= a["y"]
             assert apart, f"{a['id']} overlaps {b['id']}"
-    assert g["edges"] == len(data["graph"]["edges"])
-    assert g["taken"] == sum(e["taken"] for e in data["graph"]["edges"]) > 0
-    assert g["labels"] == sum(1 for e in data["graph"]["edges"] if e["label"])
+    assert g["edges"] == len(shown)
+    assert g["taken"] == sum(e["taken"] for e in shown) > 0
+    assert g["labels"] == sum(1 for e in shown if e["label"])
     return g
 
 
@@ -140,4 +144,124 @@ def test_a_running_execution_page_reloads_itself_when_it_ends(page, console_url,
     assert "succeeded" in page.get_attribute('#graph [data-node="AskOperator"]', "class")
     assert page.evaluate("location.hash") == "#state=AskOperator"  # the selection survived the reload
     shot(page, "nested-ended")
+    assert page.errors == []
+
+
+def view(page) -> dict:
+    return page.evaluate("""(() => { const g = document.getElementById("graph"), v = document.getElementById("graph-viewport");
+      const name = document.querySelector('#graph .node:not(.folded) .name').getBoundingClientRect();
+      return {scale: Number(g.dataset.scale), transform: g.style.transform, nameHeight: name.height,
+              viewport: v.getBoundingClientRect().toJSON(), hidden: document.querySelectorAll("#graph .folded").length,
+              selected: (document.querySelector("#graph .selected") || {dataset: {}}).dataset.node || null}; })()""")
+
+
+@pytest.mark.parametrize("scenario", ["register_dlq", "dispatch_trip", "maintenance_checks_fail"])
+def test_the_graph_opens_legible_at_1400_px_on_the_failing_or_chosen_state(page, console_url, traced, scenario):
+    page.goto(f"{console_url}{page_path(traced.arns[scenario])}")
+    until(page, 'document.getElementById("graph")?.dataset.view === "ready"')
+    v = view(page)
+    assert v["scale"] >= 0.8, v  # not squeezed to the panel's width
+    assert v["nameHeight"] >= 12, v  # a state's name as drawn, in CSS pixels
+    data = page.evaluate('JSON.parse(document.getElementById("trace-data").textContent)')
+    if data["focus"]:
+        assert v["selected"] == data["focus"]
+        box = page.locator(f'#graph [data-node="{data["focus"]}"]').bounding_box()
+        port = v["viewport"]
+        assert port["x"] <= box["x"] and box["x"] + box["width"] <= port["x"] + port["width"]  # in view
+        assert port["y"] <= box["y"] and box["y"] + box["height"] <= port["y"] + port["height"]
+    shot(page, f"graph-{scenario}")
+    assert page.errors == []
+
+
+def test_wheel_zoom_pan_fit_and_the_minimap(page, console_url, traced):
+    page.goto(f"{console_url}{page_path(traced.arns['register_dlq'])}")
+    until(page, 'document.getElementById("graph")?.dataset.view === "ready"')
+    port = view(page)["viewport"]
+    cx, cy = port["x"] + port["width"] / 2, port["y"] + port["height"] / 2
+    before = view(page)["scale"]
+    page.mouse.move(cx, cy)
+    page.mouse.wheel(0, -300)  # zoom in about the pointer
+    until(page, f'Number(document.getElementById("graph").dataset.scale) > {before}')
+    page.mouse.wheel(0, 600)
+    until(page, f'Number(document.getElementById("graph").dataset.scale) < {before}')
+
+    def origin():
+        return page.locator('#graph [data-node="InspectCar"]').bounding_box()
+
+    start = origin()
+    page.mouse.move(port["x"] + 20, port["y"] + 20)  # a spot of background, not a state
+    page.mouse.down()
+    page.mouse.move(port["x"] + 120, port["y"] + 80, steps=5)
+    page.mouse.up()
+    moved = origin()
+    assert abs(moved["x"] - start["x"] - 100) < 2 and abs(moved["y"] - start["y"] - 60) < 2
+
+    page.click("#zoom-fit")
+    g = page.locator("#graph").bounding_box()
+    assert g["width"] <= port["width"] + 1 and g["height"] <= port["height"] + 1  # the whole machine in view
+    page.click("#zoom-actual")
+    until(page, 'document.getElementById("graph").dataset.scale === "1.000"')
+
+    mini = page.locator("#minimap").bounding_box()
+    page.mouse.click(mini["x"] + mini["width"] * 0.9, mini["y"] + mini["height"] * 0.9)  # jump to the bottom right
+    after = origin()
+    assert after["x"] < moved["x"] or after["y"] < moved["y"]
+    assert page.errors == []
+
+
+def test_error_handling_is_folded_into_badges_until_expanded(page, console_url, traced):
+    page.goto(f"{console_url}{page_path(traced.arns['register_happy'])}")
+    until(page, 'document.getElementById("graph")?.dataset.view === "ready"')
+    folded = page.evaluate('[...document.querySelectorAll("#graph [data-node].folded")].map(e => e.dataset.node)')
+    data = page.evaluate('JSON.parse(document.getElementById("trace-data").textContent)')
+    assert not set(folded) & set(data["states"])  # nothing this execution went through
+    assert {"ValidateCarFailed", "PersistCarFailed", "SendToDLQ"} <= set(folded)
+    badge = page.locator('#graph [data-node="ValidateCar"] .badge.catch')
+    assert badge.count() == 1 and "ValidateCarFailed" in badge.get_attribute("title")
+    shot(page, "graph-register-folded")
+    page.click("#fold")
+    until(page, '!document.querySelector("#graph .folded") && document.getElementById("graph").dataset.layout === "done"')
+    check_drawing(page)
+    assert page.locator("#graph .badge.catch").count() == 0
+    shot(page, "graph-register-expanded")
+    assert page.errors == []
+
+
+def test_a_lambda_errors_stack_trace_is_rendered_frame_by_frame(page, console_url, traced):
+    page.goto(f"{console_url}{page_path(traced.arns['register_dlq'])}#state=InspectCar")
+    until(page, 'document.getElementById("graph")?.dataset.view === "ready"')
+    head = page.inner_text("#details .lambda-error-head")
+    assert head == "TransientInspectionError: telemetry link timed out"
+    frames = page.locator("#details .lambda-error ol.stack li").all_inner_texts()
+    assert frames and all('File "' in f and '\\"' not in f for f in frames)
+    assert page.errors == []
+
+
+def test_the_timeline_shows_every_visit_its_retries_and_token_waits(page, console_url, traced):
+    page.goto(f"{console_url}{page_path(traced.arns['maintenance_signed_off'])}")
+    until(page, 'document.getElementById("graph")?.dataset.view === "ready"')
+    data = page.evaluate('JSON.parse(document.getElementById("trace-data").textContent)')
+    visits = sum(len(s["visits"]) for s in data["states"].values())
+    assert page.locator("#timeline .tl-row").count() == visits
+    assert page.locator("#timeline .tl-token").count() >= 1  # the sign-off's task token
+    assert page.locator("#timeline .tl-attempt").count() >= 1  # the check retried after "rig offline"
+    bars = page.evaluate('[...document.querySelectorAll("#timeline .tl-bar")].map(b => parseFloat(b.style.left))')
+    assert bars == sorted(bars)  # in the order they started
+    page.locator('#timeline .tl-row[data-node="RequestSignOff"]').first.click()
+    assert page.get_attribute("#graph .selected", "data-node") == "RequestSignOff"
+    assert "came back after" in page.inner_text("#details")
+    page.locator("#timeline").scroll_into_view_if_needed()
+    shot(page, "timeline-maintenance")
+    assert page.errors == []
+
+
+def test_a_states_input_and_output_step_by_step(page, console_url, traced):
+    page.goto(f"{console_url}{page_path(traced.arns['register_happy'])}#state=InspectCar")
+    until(page, 'document.getElementById("graph")?.dataset.view === "ready"')
+    steps = page.evaluate('[...document.querySelectorAll("#details .io-step")].map(li => li.dataset.step)')
+    assert steps[:3] == ["state input", "InputPath", "Parameters"] and steps[-2:] == ["ResultPath", "OutputPath"]
+    assert "task result" in steps
+    recorded = page.evaluate('[...document.querySelectorAll("#details .io-step.recorded")].map(li => li.dataset.step)')
+    assert {"state input", "Parameters", "task result", "OutputPath"} <= set(recorded)
+    shot(page, "io-steps-inspect-car")
     assert page.errors == []

@@ -17,11 +17,14 @@ import html
 import json
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from workflows.definitions import asl
+from workflows.trace.io_steps import io_steps
 from workflows.trace.model import Edge, ExecutionTrace, Graph, Node, StateSummary, StateVisit, json_or_text, load_trace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,16 +88,20 @@ def render_page(trace: ExecutionTrace, *, script_url: str | None = None, back_ur
     version, _ = layout_library()
     graph = trace.graph() or _graph_from_visits(trace)
     summaries = trace.summaries()
+    context = _IoContext(asl.parse(trace.definition).by_path() if trace.definition else {},
+                         {ev["id"]: ev for ev in trace.events})
     taken = trace.taken_edges()
     data = {
         "execution": {"arn": trace.execution_arn, "name": trace.name, "status": trace.status,
-                      "stateMachine": trace.state_machine_name},
+                      "stateMachine": trace.state_machine_name, "durationMs": trace.duration_ms,
+                      "elapsedMs": max((trace.offset_ms(v.entered) or 0) + (v.duration_ms or 0) for v in trace.visits)
+                      if trace.visits else 0},
         "graph": {
             "nodes": [_node_data(n) for n in graph.nodes],
             "edges": [{"id": e.id, "source": e.source, "target": e.target, "kind": e.kind, "label": e.label,
                        "taken": (e.source, e.target) in taken} for e in graph.edges],
         },
-        "states": {nid: _summary_data(trace, s) for nid, s in summaries.items() if s.visits},
+        "states": {nid: _summary_data(trace, s, context) for nid, s in summaries.items() if s.visits},
         "focus": _focus(trace),
         "poll": {"url": poll_url, "events": len(trace.events), "intervalMs": poll_interval_ms}
         if poll_url and trace.running else None,
@@ -120,15 +127,16 @@ def render_page(trace: ExecutionTrace, *, script_url: str | None = None, back_ur
         actions_html,
         "<main>",
         '<section id="graph-panel" aria-label="state machine graph">',
-        f'<div class="toolbar">{_legend()}<button id="zoom" type="button" hidden>actual size</button></div>',
-        '<div id="graph-viewport"><div id="graph" data-layout="pending">',
+        f'<div class="toolbar">{_legend()}{_view_controls()}</div>',
+        '<div id="graph-viewport" title="wheel: zoom · drag: pan"><div id="graph" data-layout="pending">',
         '<svg id="edges" xmlns="http://www.w3.org/2000/svg"></svg>',
         _nodes_html(graph, summaries, None),
-        "</div></div>",
+        '</div><canvas id="minimap" width="180" height="120" aria-label="minimap: click to move there"></canvas></div>',
         "</section>",
         '<aside id="details" aria-live="polite">'
         '<p class="hint">Click a state to see its input, output and errors.</p></aside>',
         "</main>",
+        '<section id="timeline" class="events timeline" aria-label="timeline"></section>',
         _events_html(trace),
         f"<footer>Generated {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC by <code>fleet trace</code> from "
         "DescribeExecution, DescribeStateMachine and GetExecutionHistory. "
@@ -207,10 +215,32 @@ def _header(trace: ExecutionTrace, back_url: str | None) -> str:
         parts.append(f'<div class="result failed" title="error and cause"><b>{_t(trace.error or "")}</b> '
                      f"{_t(_short(trace.cause, 600, trace.error))}</div>")
         if trace.cause and _short(trace.cause, 10**6, trace.error) != trace.cause:
-            parts.append("<details><summary>full cause</summary>"
-                         f"<pre>{_t(_pretty(json_or_text(trace.cause)))}</pre></details>")
+            parts.append(f"<details><summary>full cause</summary>{cause_html(trace.cause)}</details>")
     parts.append("</header>")
     return "\n".join(parts)
+
+
+def _view_controls() -> str:
+    buttons = [("zoom-out", "\u2212", "zoom out"), ("zoom-in", "+", "zoom in"), ("zoom-fit", "fit", "the whole machine"),
+               ("zoom-actual", "100%", "actual size")]
+    return ('<div class="view-controls"><button id="fold" type="button" hidden></button>'
+            + "".join(f'<button id="{i}" type="button" title="{t}">{label}</button>' for i, label, t in buttons)
+            + '<span id="zoom-level" class="hint"></span></div>')
+
+
+def cause_html(cause: str) -> str:
+    """A cause as HTML: a Lambda error payload as its error, message and stack trace frame by
+    frame (not an escaped JSON string); any other cause as preformatted text."""
+    payload = json_or_text(cause)
+    if not isinstance(payload, dict) or "errorMessage" not in payload:
+        return f"<pre>{_t(_pretty(payload))}</pre>"
+    frames = payload.get("stackTrace") or payload.get("trace") or []
+    stack = "".join(f"<li><code>{_t(str(f).rstrip())}</code></li>" for f in frames) if isinstance(frames, list) else ""
+    plural = "frame" if len(frames) == 1 else "frames"
+    return (f'<div class="lambda-error"><div class="lambda-error-head"><b>{_t(payload.get("errorType") or "Error")}</b>: '
+            f'{_t(payload["errorMessage"])}</div>'
+            + (f'<details open><summary>stack trace ({len(frames)} {plural})</summary><ol class="stack">{stack}</ol></details>'
+               if stack else "") + "</div>")
 
 
 def _legend() -> str:
@@ -221,6 +251,7 @@ def _legend() -> str:
     lis = [f'<li><span class="swatch" style="border-color:{swatch[c]}"></span>{label}</li>' for c, label in items]
     lis.append('<li><span class="line taken"></span>path taken</li>')
     lis.append('<li><span class="line catch"></span>Catch</li>')
+    lis.append('<li><span class="badge catch">\u26a0 n</span>Catches into folded error handling</li>')
     return '<ul class="legend">' + "".join(lis) + "</ul>"
 
 
@@ -297,18 +328,25 @@ def _node_data(n: Node) -> dict:
             "comment": n.comment, "resource": _resource(n) or None}
 
 
-def _summary_data(trace: ExecutionTrace, s: StateSummary) -> dict:
+@dataclass(frozen=True)
+class _IoContext:
+    states: dict[tuple[str, ...], asl.State]
+    events: dict[int, dict[str, Any]]
+
+
+def _summary_data(trace: ExecutionTrace, s: StateSummary, context: _IoContext) -> dict:
     return {
         "status": s.status,
         "classes": s.classes,
         "retries": s.retries,
         "visitCount": len(s.visits),
-        "visits": [_visit_data(trace, v) for v in s.visits[:MAX_VISITS_SHOWN]],
+        "visits": [_visit_data(trace, v, context) for v in s.visits[:MAX_VISITS_SHOWN]],
     }
 
 
-def _visit_data(trace: ExecutionTrace, v: StateVisit) -> dict:
+def _visit_data(trace: ExecutionTrace, v: StateVisit, context: _IoContext) -> dict:
     return {
+        "io": [{**step, "value": _clip_json(step["value"])} for step in io_steps(context.states.get(v.path), v, context.events)],
         "status": v.status,
         "entered": _when(v.entered),
         "offsetMs": trace.offset_ms(v.entered),

@@ -54,6 +54,59 @@
   }
   function shortLabel(text) { return text.length > 42 ? text.slice(0, 40) + "…" : text; }
 
+  // --- error plumbing, folded: the `...Failed` bookkeeping states a Catch leads to (and what only
+  // they lead to) are hidden unless this execution went there or the user expands them; the Catch
+  // edges into them become a badge on the state that catches.
+  var folded = {};
+  var expanded = false;
+  function visited(id) { return !!(data.states[id] && data.states[id].visits && data.states[id].visits.length); }
+  function computeFolded() {
+    var f = {}, changed = true, incoming = {};
+    data.graph.edges.forEach(function (e) { (incoming[e.target] = incoming[e.target] || []).push(e); });
+    while (changed) {
+      changed = false;
+      data.graph.nodes.forEach(function (n) {
+        if (f[n.id] || n.group || n.type === "Start" || n.type === "End" || visited(n.id)) return;
+        var ins = incoming[n.id] || [];
+        if (!ins.length) return;
+        var allPlumbing = ins.every(function (e) { return f[e.source] || (e.kind === "catch" && /Failed$/.test(n.name)); });
+        var onlyFromFolded = ins.every(function (e) { return f[e.source]; });
+        if ((/Failed$/.test(n.name) && allPlumbing) || onlyFromFolded) { f[n.id] = true; changed = true; }
+      });
+    }
+    return f;
+  }
+  folded = computeFolded();
+  var foldCount = Object.keys(folded).length;
+  function catchBadges() {
+    graphEl.querySelectorAll(".badge.catch").forEach(function (b) { b.remove(); });
+    var bySource = {};
+    data.graph.edges.forEach(function (e) {
+      if (e.kind === "catch" && !expanded && folded[e.target]) (bySource[e.source] = bySource[e.source] || []).push(e);
+    });
+    Object.keys(bySource).forEach(function (id) {
+      var host = elements[id];
+      if (!host) return;
+      var holder = host.querySelector(":scope > .badges") || host.querySelector(":scope > .group-title .badges");
+      if (!holder) {
+        holder = document.createElement("span");
+        holder.className = "badges";
+        (host.querySelector(":scope > .group-title") || host).appendChild(holder);
+      }
+      var badge = document.createElement("span");
+      badge.className = "badge catch";
+      badge.textContent = "\u26a0 " + bySource[id].length;
+      badge.title = "Catch: " + bySource[id].map(function (e) { return (e.label || "States.ALL") + " \u2192 " + nodesById[e.target].name; }).join("; ");
+      holder.appendChild(badge);
+    });
+  }
+  function applyFolding() {
+    Object.keys(elements).forEach(function (id) { elements[id].classList.toggle("folded", !expanded && !!folded[id]); });
+    catchBadges();
+  }
+  applyFolding();
+  function shown(id) { return expanded || !folded[id]; }
+
   var edgesByContainer = {};
   data.graph.edges.forEach(function (e) {
     var source = nodesById[e.source];
@@ -68,7 +121,10 @@
   });
 
   function childrenOf(parentId) {
-    return data.graph.nodes.filter(function (n) { return (n.parent || "root") === parentId; });
+    return data.graph.nodes.filter(function (n) { return (n.parent || "root") === parentId && shown(n.id); });
+  }
+  function edgesOf(container) {
+    return (edgesByContainer[container] || []).filter(function (e) { return shown(e.sources[0]) && shown(e.targets[0]); });
   }
 
   function elkNode(n) {
@@ -88,16 +144,18 @@
       id: n.id,
       layoutOptions: options(own),
       children: childrenOf(n.id).map(elkNode),
-      edges: edgesByContainer[n.id] || []
+      edges: edgesOf(n.id)
     };
   }
 
-  var root = {
-    id: "root",
-    layoutOptions: options({ "elk.padding": "[top=16,left=16,bottom=16,right=16]" }),
-    children: childrenOf("root").map(elkNode),
-    edges: edgesByContainer.root || []
-  };
+  function elkRoot() {
+    return {
+      id: "root",
+      layoutOptions: options({ "elk.padding": "[top=16,left=16,bottom=16,right=16]" }),
+      children: childrenOf("root").map(elkNode),
+      edges: edgesOf("root")
+    };
+  }
 
   var takenIds = {};
   var kindOf = {};
@@ -108,6 +166,7 @@
       var el = elements[c.id];
       el.style.left = c.x + "px";
       el.style.top = c.y + "px";
+      laidOut[c.id] = { x: ox + c.x, y: oy + c.y, width: c.width, height: c.height };
       if (nodesById[c.id] && nodesById[c.id].group) {
         el.style.width = c.width + "px";
         el.style.height = c.height + "px";
@@ -163,23 +222,134 @@
     svg.appendChild(defs);
   }
 
-  // A wide machine is scaled to the panel's width (not below half size); the button toggles 100%.
-  var size = null, actualSize = false;
+  // --- the view: wheel zoom (about the pointer), drag to pan, fit, 100%, and a minimap ----------
+  var size = null;
+  var view = { s: 1, tx: 0, ty: 0 };
   var viewport = document.getElementById("graph-viewport");
-  var zoom = document.getElementById("zoom");
-  function fit() {
-    if (!size) return;
-    var available = viewport.parentNode.clientWidth - 2;
-    var scale = actualSize ? 1 : Math.max(0.5, Math.min(1, available / size.width));
-    graphEl.style.transform = scale < 1 ? "scale(" + scale + ")" : "";
-    viewport.style.width = Math.ceil(size.width * scale) + "px";
-    viewport.style.height = Math.ceil(size.height * scale) + "px";
-    if (zoom) {
-      zoom.hidden = scale === 1 && !actualSize;
-      zoom.textContent = actualSize ? "fit to width" : "actual size";
-    }
+  var minimap = document.getElementById("minimap");
+  var MIN_SCALE = 0.2, MAX_SCALE = 2.5, LEGIBLE = 0.8;
+  function apply() {
+    graphEl.style.transform = "translate(" + view.tx + "px," + view.ty + "px) scale(" + view.s + ")";
+    graphEl.dataset.scale = view.s.toFixed(3);
+    var pct = document.getElementById("zoom-level");
+    if (pct) pct.textContent = Math.round(view.s * 100) + "%";
+    drawMinimap();
   }
-  if (zoom) zoom.addEventListener("click", function () { actualSize = !actualSize; fit(); });
+  function clampScale(v) { return Math.max(MIN_SCALE, Math.min(MAX_SCALE, v)); }
+  function zoomAt(factor, cx, cy) {
+    var s = clampScale(view.s * factor);
+    view.tx = cx - (cx - view.tx) * (s / view.s);
+    view.ty = cy - (cy - view.ty) * (s / view.s);
+    view.s = s;
+    apply();
+  }
+  function sizeViewport() {
+    if (!size) return;
+    var width = viewport.clientWidth || viewport.parentNode.clientWidth;
+    var wanted = size.height * Math.max(LEGIBLE, Math.min(1, width / size.width)) + 8;
+    viewport.style.height = Math.round(Math.max(240, Math.min(wanted, Math.max(420, window.innerHeight * 0.72)))) + "px";
+  }
+  function fitAll() {
+    var w = viewport.clientWidth, h = viewport.clientHeight;
+    view.s = clampScale(Math.min(1, w / size.width, h / size.height));
+    view.tx = (w - size.width * view.s) / 2;
+    view.ty = Math.max(0, (h - size.height * view.s) / 2);
+    apply();
+  }
+  function centerOn(id) {
+    var n = laidOut[id];
+    if (!n) return;
+    var w = viewport.clientWidth, h = viewport.clientHeight;
+    view.tx = w / 2 - (n.x + n.width / 2) * view.s;
+    view.ty = h / 2 - (n.y + n.height / 2) * view.s;
+    keepInside();
+    apply();
+  }
+  function keepInside() {
+    var w = viewport.clientWidth, h = viewport.clientHeight, gw = size.width * view.s, gh = size.height * view.s;
+    view.tx = gw <= w ? (w - gw) / 2 : Math.min(0, Math.max(w - gw, view.tx));
+    view.ty = gh <= h ? 0 : Math.min(0, Math.max(h - gh, view.ty));
+  }
+  // On open: legible (at least 80%), the whole width when that fits, else the chosen state centred.
+  function initialView(focus) {
+    var w = viewport.clientWidth;
+    view.s = Math.max(LEGIBLE, Math.min(1, w / size.width));
+    view.tx = (w - size.width * view.s) / 2;
+    view.ty = 0;
+    if (focus && laidOut[focus]) centerOn(focus); else { keepInside(); apply(); }
+  }
+  viewport.addEventListener("wheel", function (ev) {
+    if (!size) return;
+    ev.preventDefault();
+    var r = viewport.getBoundingClientRect();
+    zoomAt(Math.exp(-ev.deltaY * 0.0015), ev.clientX - r.left, ev.clientY - r.top);
+  }, { passive: false });
+  var drag = null;
+  viewport.addEventListener("pointerdown", function (ev) {
+    if (ev.button !== 0 || ev.target.closest(".node") || ev.target.closest("#minimap")) return;
+    drag = { x: ev.clientX, y: ev.clientY, tx: view.tx, ty: view.ty, moved: false };
+    viewport.setPointerCapture(ev.pointerId);
+    viewport.classList.add("panning");
+  });
+  viewport.addEventListener("pointermove", function (ev) {
+    if (!drag) return;
+    view.tx = drag.tx + ev.clientX - drag.x;
+    view.ty = drag.ty + ev.clientY - drag.y;
+    drag.moved = true;
+    apply();
+  });
+  function endDrag() { drag = null; viewport.classList.remove("panning"); }
+  viewport.addEventListener("pointerup", endDrag);
+  viewport.addEventListener("pointercancel", endDrag);
+  function button(id, fn) { var b = document.getElementById(id); if (b) b.addEventListener("click", fn); }
+  button("zoom-in", function () { zoomAt(1.25, viewport.clientWidth / 2, viewport.clientHeight / 2); });
+  button("zoom-out", function () { zoomAt(0.8, viewport.clientWidth / 2, viewport.clientHeight / 2); });
+  button("zoom-fit", function () { fitAll(); });
+  button("zoom-actual", function () { zoomAt(1 / view.s, viewport.clientWidth / 2, viewport.clientHeight / 2); });
+
+  var laidOut = {};  // id -> {x, y, width, height} in graph coordinates
+  function drawMinimap() {
+    if (!minimap || !size) return;
+    var W = minimap.width, H = minimap.height, k = Math.min(W / size.width, H / size.height);
+    var ctx = minimap.getContext("2d");
+    ctx.clearRect(0, 0, W, H);
+    ctx.fillStyle = "rgba(255,255,255,.92)"; ctx.fillRect(0, 0, W, H);
+    Object.keys(laidOut).forEach(function (id) {
+      var n = laidOut[id], node = nodesById[id], st = data.states[id];
+      if (!node || node.group) return;
+      ctx.fillStyle = !st ? "#c9d1da" : /failed/.test(st.status) ? "#c62828" : /caught/.test(st.status) ? "#c76a00"
+        : /running|waiting/.test(st.status) ? "#1565c0" : "#1f8f4e";
+      ctx.fillRect(n.x * k, n.y * k, Math.max(2, n.width * k), Math.max(2, n.height * k));
+    });
+    ctx.strokeStyle = "#1565c0"; ctx.lineWidth = 1.5;
+    ctx.strokeRect(-view.tx / view.s * k, -view.ty / view.s * k, viewport.clientWidth / view.s * k, viewport.clientHeight / view.s * k);
+    minimap.dataset.k = String(k);
+  }
+  if (minimap) {
+    var mapDrag = false;
+    function mapMove(ev) {
+      var r = minimap.getBoundingClientRect(), k = Number(minimap.dataset.k || 1);
+      var gx = (ev.clientX - r.left) / k, gy = (ev.clientY - r.top) / k;
+      view.tx = viewport.clientWidth / 2 - gx * view.s;
+      view.ty = viewport.clientHeight / 2 - gy * view.s;
+      apply();
+    }
+    minimap.addEventListener("pointerdown", function (ev) { mapDrag = true; minimap.setPointerCapture(ev.pointerId); mapMove(ev); ev.stopPropagation(); });
+    minimap.addEventListener("pointermove", function (ev) { if (mapDrag) mapMove(ev); });
+    minimap.addEventListener("pointerup", function () { mapDrag = false; });
+  }
+
+  var foldButton = document.getElementById("fold");
+  if (foldButton) {
+    foldButton.hidden = !foldCount;
+    foldButton.textContent = "show error handling (" + foldCount + ")";
+    foldButton.addEventListener("click", function () {
+      expanded = !expanded;
+      foldButton.textContent = expanded ? "fold error handling" : "show error handling (" + foldCount + ")";
+      applyFolding();
+      layout().then(function () { initialView(document.querySelector("#graph .selected") ? document.querySelector("#graph .selected").dataset.node : null); });
+    });
+  }
 
   function layout() {
     if (typeof ELK === "undefined") {
@@ -187,17 +357,19 @@
       graphEl.insertAdjacentText("afterbegin", "The layout library is missing from this page.");
       return Promise.resolve();
     }
-    return new ELK().layout(root).then(function (laid) {
+    graphEl.setAttribute("data-layout", "pending");
+    return new ELK().layout(elkRoot()).then(function (laid) {
       var svg = document.getElementById("edges");
+      svg.textContent = "";
       svg.setAttribute("width", laid.width);
       svg.setAttribute("height", laid.height);
       markers(svg);
+      laidOut = {};
       place(laid, 0, 0, svg);
       graphEl.style.width = laid.width + "px";
       graphEl.style.height = laid.height + "px";
       size = { width: laid.width, height: laid.height };
-      fit();
-      window.addEventListener("resize", fit);
+      sizeViewport();
       graphEl.setAttribute("data-layout", "done");
     }).catch(function (err) {
       graphEl.setAttribute("data-layout", "error");
@@ -226,6 +398,112 @@
     parent.appendChild(el("h3", null, title));
     parent.appendChild(el("pre", cls || "", typeof value === "string" ? value : JSON.stringify(value, null, 2)));
   }
+  // A Lambda error's cause is its payload ({errorType, errorMessage, stackTrace}): shown as the
+  // error, its message and the stack trace frame by frame, not as an escaped JSON string.
+  function causeView(cause) {
+    var parsed = null;
+    try { parsed = JSON.parse(cause); } catch (e) { parsed = null; }
+    if (!parsed || typeof parsed !== "object" || !parsed.errorMessage) return el("pre", null, pretty(cause));
+    var box = el("div", "lambda-error");
+    var head = el("div", "lambda-error-head");
+    head.appendChild(el("b", null, parsed.errorType || "Error"));
+    head.appendChild(document.createTextNode(": " + parsed.errorMessage));
+    box.appendChild(head);
+    var frames = parsed.stackTrace || parsed.trace || [];
+    if (frames.length) {
+      var ol = el("ol", "stack");
+      frames.forEach(function (f) { var li = el("li"); li.appendChild(el("code", null, String(f).replace(/\s+$/, ""))); ol.appendChild(li); });
+      var details = el("details");
+      details.open = true;
+      details.appendChild(el("summary", null, "stack trace (" + frames.length + (frames.length === 1 ? " frame)" : " frames)")));
+      details.appendChild(ol);
+      box.appendChild(details);
+    }
+    return box;
+  }
+  // Input and output processing step by step: what the history recorded, and between those the
+  // steps worked out from the ASL (InputPath, Parameters, ResultSelector, ResultPath, OutputPath).
+  function ioSteps(steps) {
+    var wrap = el("div", "io-steps");
+    wrap.appendChild(el("h3", null, "input \u2192 output"));
+    var ol = el("ol", "io");
+    steps.forEach(function (st) {
+      var li = el("li", "io-step" + (st.recorded ? " recorded" : ""));
+      li.setAttribute("data-step", st.step);
+      var head = el("div", "io-head");
+      head.appendChild(el("b", null, st.step));
+      if (st.expression !== null && st.expression !== undefined) {
+        head.appendChild(el("code", null, typeof st.expression === "string" ? st.expression : JSON.stringify(st.expression)));
+      }
+      head.appendChild(el("span", "io-tag", st.recorded ? "recorded" : st.known ? "worked out" : ""));
+      li.appendChild(head);
+      if (st.known) li.appendChild(el("pre", null, typeof st.value === "string" ? st.value : JSON.stringify(st.value, null, 2)));
+      else li.appendChild(el("div", "hint", "not worked out here (an intrinsic function, a context path or a nested result)"));
+      ol.appendChild(li);
+    });
+    wrap.appendChild(ol);
+    return wrap;
+  }
+
+  // --- the timeline: every visit as a bar in time, its failed attempts and its task-token wait ----
+  function timeline() {
+    var host = document.getElementById("timeline");
+    if (!host) return;
+    var rows = [];
+    Object.keys(data.states).forEach(function (id) {
+      data.states[id].visits.forEach(function (v) { rows.push({ id: id, v: v, node: nodesById[id] }); });
+    });
+    rows = rows.filter(function (r) { return r.v.offsetMs !== null && r.v.offsetMs !== undefined; })
+      .sort(function (a, b) { return a.v.offsetMs - b.v.offsetMs; }).slice(0, 400);
+    var total = data.execution.durationMs || data.execution.elapsedMs || 1;
+    rows.forEach(function (r) { total = Math.max(total, r.v.offsetMs + (r.v.durationMs || 0)); });
+    host.textContent = "";
+    host.appendChild(el("h2", null, "Timeline"));
+    var axis = el("div", "tl-axis");
+    for (var i = 0; i <= 4; i++) {
+      var tick = el("span", "tl-tick", "+" + (ms(total * i / 4) || "0 ms"));
+      tick.style.left = (i * 25) + "%";
+      axis.appendChild(tick);
+    }
+    host.appendChild(axis);
+    function pct(x) { return Math.max(0, Math.min(100, x / total * 100)); }
+    rows.forEach(function (r) {
+      var v = r.v, end = v.offsetMs + (v.durationMs === null || v.durationMs === undefined ? total - v.offsetMs : v.durationMs);
+      var row = el("div", "tl-row");
+      row.setAttribute("data-node", r.id);
+      var name = (r.node ? r.node.name : r.id) + (v.iteration !== null && v.iteration !== undefined ? " [" + v.iteration + "]" : "");
+      row.appendChild(el("span", "tl-label", name));
+      var lane = el("span", "tl-lane");
+      var bar = el("span", "tl-bar " + v.status);
+      bar.style.left = pct(v.offsetMs) + "%";
+      bar.style.width = Math.max(0.3, pct(end) - pct(v.offsetMs)) + "%";
+      bar.title = name + ": " + v.status + " · " + (ms(v.durationMs) || "running");
+      lane.appendChild(bar);
+      (v.attempts || []).forEach(function (a, k) {
+        if (!a.error || a.offsetMs === null || a.offsetMs === undefined) return;
+        var next = (v.attempts[k + 1] || {}).offsetMs;
+        var seg = el("span", "tl-attempt");
+        seg.style.left = pct(a.offsetMs) + "%";
+        seg.style.width = Math.max(0.3, pct(next !== undefined && next !== null ? next : end) - pct(a.offsetMs)) + "%";
+        seg.title = "attempt " + a.number + ": " + a.error;
+        lane.appendChild(seg);
+      });
+      if (v.waitedForToken) {
+        var wait = v.tokenWaitMs !== null && v.tokenWaitMs !== undefined ? v.tokenWaitMs : end - v.offsetMs;
+        var w = el("span", "tl-token");
+        w.style.left = pct(end - wait) + "%";
+        w.style.width = Math.max(0.3, pct(end) - pct(end - wait)) + "%";
+        w.title = v.waiting ? "waiting for its task token" : "task token out for " + ms(wait);
+        lane.appendChild(w);
+      }
+      row.appendChild(lane);
+      row.appendChild(el("span", "tl-dur", v.durationMs === null || v.durationMs === undefined ? "running" : ms(v.durationMs)));
+      row.addEventListener("click", function () { show(r.id); if (elements[r.id] && !elements[r.id].classList.contains("folded")) centerOn(r.id); });
+      host.appendChild(row);
+    });
+    host.appendChild(el("div", "hint tl-legend", "bar: the state's visit · red: failed attempts before a retry · blue hatching: task token out"));
+  }
+
   function pretty(text) {
     try { return JSON.stringify(JSON.parse(text), null, 2); } catch (e) { return text; }
   }
@@ -282,10 +560,13 @@
       }
       if (v.error) {
         block(box, v.status === "caught" ? "caught error" : "error", v.error + (v.message ? ": " + v.message : ""), "error");
-        if (v.cause && v.cause !== v.message) block(box, "cause", pretty(v.cause));
+        if (v.cause && v.cause !== v.message) {
+          box.appendChild(el("h3", null, "cause"));
+          box.appendChild(causeView(v.cause));
+        }
       }
-      block(box, "input", v.input);
-      block(box, "output", v.output);
+      if (v.io && v.io.length) box.appendChild(ioSteps(v.io));
+      else { block(box, "input", v.input); block(box, "output", v.output); }
       details.appendChild(box);
     });
     if (state.visitCount > state.visits.length) {
@@ -304,14 +585,15 @@
     row.addEventListener("click", function () {
       var id = row.getAttribute("data-node");
       show(id);
-      if (elements[id] && elements[id].scrollIntoView) elements[id].scrollIntoView({ block: "center", behavior: "smooth" });
+      if (elements[id] && !elements[id].classList.contains("folded")) centerOn(id);
     });
   });
 
   function initialSelection() {
     var m = /state=([^&]+)/.exec(location.hash);
-    if (m && nodesById[decodeURIComponent(m[1])]) return show(decodeURIComponent(m[1]));
-    if (data.focus) show(data.focus);
+    var chosen = m && nodesById[decodeURIComponent(m[1])] ? decodeURIComponent(m[1]) : data.focus;
+    initialView(chosen);
+    if (chosen) show(chosen);
   }
 
   // --- a running execution refreshes itself (console only) -----------------------------------
@@ -325,5 +607,11 @@
     }, data.poll.intervalMs);
   }
 
-  layout().then(function () { initialSelection(); poll(); });
+  layout().then(function () {
+    initialSelection();
+    timeline();
+    window.addEventListener("resize", function () { sizeViewport(); keepInside(); apply(); });
+    graphEl.setAttribute("data-view", "ready");
+    poll();
+  });
 })();
