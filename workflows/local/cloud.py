@@ -55,6 +55,7 @@ class LocalCloud:
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._session: Any = None
+        self._endpoint: Any = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -85,11 +86,21 @@ class LocalCloud:
         self.deploy()
         if self.state_dir is not None:
             self._restore(self.state_dir)
+        self._serve_functions_endpoint()
         # What is loaded by now (modules, moto's backends, the deployed resources) lives as long as
         # this cloud: kept out of the collector's full passes, which scanned all of it each time
         # (3-8% of a registration's CPU in A/B runs, more under concurrency). Given back at stop.
         gc.freeze()
         return self
+
+    def _serve_functions_endpoint(self) -> None:
+        """The AWS endpoint the functions' execution environments call (their AWS_ENDPOINT_URL),
+        served from this process's backends on a loopback port of its own."""
+        from workflows.local.server import bind_aws_endpoint, url
+
+        self._endpoint = bind_aws_endpoint("127.0.0.1", 0)
+        threading.Thread(target=self._endpoint.serve_forever, name="functions-endpoint", daemon=True).start()
+        self.runtime.endpoint_url = url(self._endpoint)
 
     def stop(self) -> None:
         global _active
@@ -110,11 +121,15 @@ class LocalCloud:
             if not adapter.wait_for_executions(timeout_s=10):
                 adapter.abandon_stragglers()
             adapter.forget_ended()
+            self.runtime.shutdown()  # no function runs (or calls the endpoint) from here on
             if store is not None:
                 store.close()
             self._mock.stop()
             self._mock = None
         self.runtime.shutdown()
+        if self._endpoint is not None:
+            self._endpoint.shutdown()
+            self._endpoint = None
         gc.unfreeze()
         with _lock:
             if _active is self:
