@@ -214,3 +214,19 @@ def test_an_init_failure_is_reported_as_lambda_reports_it(runtime):
 def test_the_context_counts_down_the_functions_own_timeout(runtime):
     answer = runtime.invoke("fleet-sleeper", "{}").json()
     assert 4000 < answer["remaining_ms"] <= 5000
+
+
+def test_botocore_still_makes_each_sessions_data_loader_with_the_factory_the_zygote_shares():
+    # The zygote shares one parsed copy of botocore's data through this factory (sandbox.py).
+    import botocore.session
+    from botocore import loaders
+
+    assert botocore.session.create_loader is loaders.create_loader
+    made = []
+    original = botocore.session.create_loader
+    botocore.session.create_loader = lambda *args: made.append(args) or original(*args)
+    try:
+        botocore.session.Session().get_component("data_loader")
+    finally:
+        botocore.session.create_loader = original
+    assert len(made) == 1

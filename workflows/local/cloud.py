@@ -55,7 +55,6 @@ class LocalCloud:
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._session: Any = None
-        self._endpoint: Any = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -94,13 +93,10 @@ class LocalCloud:
         return self
 
     def _serve_functions_endpoint(self) -> None:
-        """The AWS endpoint the functions' execution environments call (their AWS_ENDPOINT_URL),
-        served from this process's backends on a loopback port of its own."""
-        from workflows.local.server import bind_aws_endpoint, url
+        """The AWS endpoint the functions' execution environments call (their AWS_ENDPOINT_URL)."""
+        from workflows.local.environments import functions_endpoint_url
 
-        self._endpoint = bind_aws_endpoint("127.0.0.1", 0)
-        threading.Thread(target=self._endpoint.serve_forever, name="functions-endpoint", daemon=True).start()
-        self.runtime.endpoint_url = url(self._endpoint)
+        self.runtime.endpoint_url = functions_endpoint_url()
 
     def stop(self) -> None:
         global _active
@@ -127,9 +123,6 @@ class LocalCloud:
             self._mock.stop()
             self._mock = None
         self.runtime.shutdown()
-        if self._endpoint is not None:
-            self._endpoint.shutdown()
-            self._endpoint = None
         gc.unfreeze()
         with _lock:
             if _active is self:

@@ -138,6 +138,26 @@ def zygote() -> Zygote:
         return _zygote
 
 
+# --- the endpoint the functions call ----------------------------------------------------------
+
+_endpoint_url: str | None = None
+
+
+def functions_endpoint_url() -> str:
+    """The AWS endpoint of this process's local cloud, as its functions call it (AWS_ENDPOINT_URL):
+    served from this process's backends on a loopback port, started once per process (the
+    backends it serves are whichever local cloud runs now: one at a time per process)."""
+    global _endpoint_url
+    with _zygote_lock:
+        if _endpoint_url is None:
+            from workflows.local.server import bind_aws_endpoint, url
+
+            server = bind_aws_endpoint("127.0.0.1", 0)
+            threading.Thread(target=server.serve_forever, name="functions-endpoint", daemon=True).start()
+            _endpoint_url = url(server)
+        return _endpoint_url
+
+
 # --- one environment -------------------------------------------------------------------------
 
 

@@ -59,6 +59,8 @@ PRELOAD = (
     "aws_lambda_powertools.event_handler",
     "aws_lambda_powertools.utilities.typing",
     "aws_lambda_powertools.utilities.parser",
+    "aws_xray_sdk.core",  # what Powertools' Tracer patches botocore with, at a function's first client
+    "aws_xray_sdk.ext.botocore.patch",
 )
 
 
@@ -91,7 +93,35 @@ def split_header(body: bytes) -> tuple[dict[str, Any], bytes]:
     return header, rest
 
 
-# --- the zygote ------------------------------------------------------------------------------
+# --- the zygote ---
+
+SERVICES = ("dynamodb", "sqs", "events", "stepfunctions")
+
+
+def share_botocore_data() -> None:
+    """Botocore's data (service models, endpoints, partitions) parsed once, in the zygote, and
+    shared by every session an environment makes: each boto3 Session otherwise gets a loader of
+    its own and parses the JSON again (about 0.3 s per session here). The one reach into
+    botocore: `botocore.session.create_loader`, the factory a session calls for its data loader
+    (tests/workflows/test_execution_environments.py fails if an upgrade moves it)."""
+    import boto3
+    import botocore.session
+    from botocore import loaders
+
+    shared = loaders.create_loader()
+    original = botocore.session.create_loader
+
+    def create_loader(search_path_string: str | None = None) -> Any:
+        return shared if not search_path_string else original(search_path_string)
+
+    botocore.session.create_loader = create_loader  # type: ignore[assignment]
+    # A whole client made once, so its lazy imports and the models are loaded here.
+    warm = boto3.session.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    for service in SERVICES:
+        warm.client(service, endpoint_url="http://127.0.0.1:9")
+
+
+# ------------------------------------------------------------------------------------------
 
 
 def zygote(control: socket.socket) -> None:
@@ -100,12 +130,7 @@ def zygote(control: socket.socket) -> None:
             __import__(name)
         except ImportError:  # an optional part of a library: the function imports what it needs
             pass
-    # Botocore's data files read once, here, rather than in every environment.
-    import botocore.session
-
-    botocore_session = botocore.session.get_session()
-    for service in ("dynamodb", "sqs", "events", "stepfunctions"):
-        botocore_session.get_service_model(service)
+    share_botocore_data()
     try:  # the runtime's own telemetry (the billable units of each SDK call), not the function's init
         import workflows.cost.model  # noqa: F401
     except ImportError:
