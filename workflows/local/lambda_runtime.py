@@ -282,7 +282,7 @@ class LambdaRuntime:
             except Exception:  # noqa: BLE001 - an observer never fails an invocation
                 pass
 
-    def invoke_async(self, function_name: str, payload: bytes | str, on_failure: Callable[[dict], None] | None = None,
+    def invoke_async(self, function_name: str, payload: bytes | str, on_failure: Callable[[dict[str, Any]], None] | None = None,
                      maximum_retry_attempts: int = 2) -> str:
         """An Event invocation: queued, run after the caller returns, retried twice on error
         (Lambda's default), then handed to the on-failure destination.

@@ -114,7 +114,7 @@ def share_botocore_data() -> None:
     def create_loader(search_path_string: str | None = None) -> Any:
         return shared if not search_path_string else original(search_path_string)
 
-    botocore.session.create_loader = create_loader  # type: ignore[assignment]
+    botocore.session.create_loader = create_loader
     # A whole client made once, so its lazy imports and the models are loaded here.
     warm = boto3.session.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     for service in SERVICES:
