@@ -230,3 +230,41 @@ def test_botocore_still_makes_each_sessions_data_loader_with_the_factory_the_zyg
     finally:
         botocore.session.create_loader = original
     assert len(made) == 1
+
+
+def test_start_end_report_and_the_functions_own_lines_land_in_its_log_group(cloud, test_functions):
+    cloud.runtime.invoke("fleet-env-echo-red", json.dumps({"names": ["COLOR"]}))
+    cloud.runtime.invoke("fleet-env-echo-red", json.dumps({"names": ["COLOR"]}))
+    cloud.runtime.invoke("fleet-late-writer", json.dumps({"id": "t", "sleep_s": 2}))  # times out
+    cloud.telemetry.flush()
+    logs = cloud.client("logs")
+    [stream] = logs.describe_log_streams(logGroupName="/aws/lambda/fleet-env-echo-red")["logStreams"]
+    assert "/[$LATEST]" in stream["logStreamName"]
+    messages = [e["message"] for e in logs.get_log_events(logGroupName="/aws/lambda/fleet-env-echo-red",
+                                                           logStreamName=stream["logStreamName"])["events"]]
+    reports = [m for m in messages if m.startswith("REPORT RequestId: ")]
+    assert len(reports) == 2 and "Init Duration" in reports[0] and "Init Duration" not in reports[1]
+    assert [m.split(" ")[0] for m in messages] == ["START", "END", "REPORT", "START", "END", "REPORT"]
+    timed_out = [e["message"] for e in logs.filter_log_events(logGroupName="/aws/lambda/fleet-late-writer")["events"]]
+    assert any("Task timed out after 1.00 seconds" in m for m in timed_out)
+
+
+def test_per_function_metrics_in_cloudwatch(cloud, test_functions):
+    from datetime import UTC, datetime, timedelta
+
+    for _ in range(2):
+        cloud.runtime.invoke("fleet-sleeper", "{}")
+    cloud.runtime.invoke("fleet-broken", "{}")
+    cloud.telemetry.flush()
+    cw = cloud.client("cloudwatch")
+    now = datetime.now(UTC)
+
+    def total(name: str, function: str) -> float:
+        points = cw.get_metric_statistics(Namespace="AWS/Lambda", MetricName=name, Statistics=["Sum"], Period=3600,
+                                          Dimensions=[{"Name": "FunctionName", "Value": function}],
+                                          StartTime=now - timedelta(hours=1), EndTime=now + timedelta(hours=1))
+        return sum(p["Sum"] for p in points["Datapoints"])
+
+    assert total("Invocations", "fleet-sleeper") == 2 and total("Errors", "fleet-sleeper") == 0
+    assert total("Errors", "fleet-broken") == 1
+    assert total("Duration", "fleet-sleeper") > 0 and total("ConcurrentExecutions", "fleet-sleeper") >= 2

@@ -55,6 +55,7 @@ class LocalCloud:
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._session: Any = None
+        self.telemetry: Any = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -93,10 +94,14 @@ class LocalCloud:
         return self
 
     def _serve_functions_endpoint(self) -> None:
-        """The AWS endpoint the functions' execution environments call (their AWS_ENDPOINT_URL)."""
+        """The AWS endpoint the functions' execution environments call (their AWS_ENDPOINT_URL);
+        their logs and metrics written to CloudWatch here, as Lambda writes them."""
         from workflows.local.environments import functions_endpoint_url
+        from workflows.local.function_telemetry import FunctionTelemetry
 
         self.runtime.endpoint_url = functions_endpoint_url()
+        self.telemetry = FunctionTelemetry(self.client, self.runtime.in_flight)
+        self.runtime.observers.append(self.telemetry.observe)
 
     def stop(self) -> None:
         global _active
@@ -118,6 +123,8 @@ class LocalCloud:
                 adapter.abandon_stragglers()
             adapter.forget_ended()
             self.runtime.shutdown()  # no function runs (or calls the endpoint) from here on
+            if self.telemetry is not None:
+                self.telemetry.stop()
             if store is not None:
                 store.close()
             self._mock.stop()

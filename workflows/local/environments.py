@@ -181,6 +181,8 @@ class Environment:
         self.init_logs: list[str] = []
         self.last_used = time.monotonic()
         self.alive = True
+        # Its stream in the function's log group, named as Lambda names them.
+        self.log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{pid:032x}"
 
     @classmethod
     def start(cls, function: Function, key: tuple[Any, ...], spec: dict[str, Any]) -> Environment:

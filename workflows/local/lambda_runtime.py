@@ -96,6 +96,7 @@ class InvocationRecord:
     logs: list[str] = field(default_factory=list)
     calls: list[tuple[str, str, dict[str, float]]] = field(default_factory=list)
     ended_at: float = 0.0  # on the runtime's clock
+    log_stream: str = ""  # the environment's stream in the function's log group
 
     @property
     def billed_ms(self) -> int:
@@ -214,6 +215,7 @@ class LambdaRuntime:
             self._observe(record)
             return Invocation(200, _json(exc.payload), function_error="Unhandled", request_id=request_id)
         record.init_ms, env.init_ms = env.init_ms, None
+        record.log_stream = env.log_stream
         if env.init_logs:
             record.logs.extend(env.init_logs)
             env.init_logs = []
@@ -238,9 +240,10 @@ class LambdaRuntime:
         remaining = function.timeout_s - used
         if remaining <= 0:
             return self._timed_out(env, record)
+        record.log_stream = env.log_stream
         header = {"request_id": request_id, "function_name": function.function_name,
                   "function_arn": function_arn(function), "memory_mb": function.memory_mb,
-                  "log_group": f"/aws/lambda/{function.function_name}", "log_stream": log_stream_name(env.pid),
+                  "log_group": f"/aws/lambda/{function.function_name}", "log_stream": env.log_stream,
                   "deadline": time.time() + remaining}
         try:
             result = env.invoke(header, body, remaining)
@@ -341,6 +344,11 @@ class LambdaRuntime:
         self._async_pool.submit(attempt)
         return request_id
 
+    def in_flight(self, logical_id: str) -> int:
+        """The function's invocations running now (its concurrent executions)."""
+        with self._capacity_freed:
+            return self._in_flight.get(logical_id, 0)
+
     def busy(self) -> int:
         """Invocations running now plus asynchronous events not yet delivered."""
         with self._capacity_freed:
@@ -420,10 +428,6 @@ def echo_function_logs(record: InvocationRecord) -> None:
     """The function's own log lines on this process's stderr (as they were when handlers ran here)."""
     if record.logs:
         sys.stderr.write("".join(line if line.endswith("\n") else line + "\n" for line in record.logs))
-
-
-def log_stream_name(pid: int) -> str:
-    return f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{pid:032x}"
 
 
 def function_environment(function: Function, endpoint_url: str | None) -> dict[str, str]:
