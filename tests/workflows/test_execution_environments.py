@@ -149,7 +149,9 @@ def test_a_cold_start_reports_init_duration_and_a_warm_one_does_not(runtime):
     assert "Init Duration: " in first.report_line()
     assert "Init Duration" not in second.report_line()
     lines = first.log_lines()
-    assert lines[0] == f"START RequestId: {first.request_id} Version: $LATEST"
+    assert lines[0].startswith("INIT_START Runtime Version: python3.11 (runs on this machine's python3.")
+    assert lines[1] == f"START RequestId: {first.request_id} Version: $LATEST"
+    assert second.log_lines()[0] == f"START RequestId: {second.request_id} Version: $LATEST"
     assert lines[-2] == f"END RequestId: {first.request_id}"
     assert lines[-1].startswith(f"REPORT RequestId: {first.request_id}\tDuration: ")
     for part in ("Billed Duration: ", "Memory Size: 256 MB", "Max Memory Used: "):
@@ -244,7 +246,7 @@ def test_start_end_report_and_the_functions_own_lines_land_in_its_log_group(clou
                                                            logStreamName=stream["logStreamName"])["events"]]
     reports = [m for m in messages if m.startswith("REPORT RequestId: ")]
     assert len(reports) == 2 and "Init Duration" in reports[0] and "Init Duration" not in reports[1]
-    assert [m.split(" ")[0] for m in messages] == ["START", "END", "REPORT", "START", "END", "REPORT"]
+    assert [m.split(" ")[0] for m in messages] == ["INIT_START", "START", "END", "REPORT", "START", "END", "REPORT"]
     timed_out = [e["message"] for e in logs.filter_log_events(logGroupName="/aws/lambda/fleet-late-writer")["events"]]
     assert any("Task timed out after 1.00 seconds" in m for m in timed_out)
 

@@ -275,7 +275,8 @@ class EnvironmentPool:
     @staticmethod
     def key(function: Function) -> tuple[Any, ...]:
         env = tuple(sorted((k, str(v)) for k, v in function.environment.items()))
-        return (function.logical_id, function.handler, function.memory_mb, function.timeout_s, env)
+        return (function.logical_id, function.handler, function.memory_mb, function.timeout_s, env,
+                getattr(function, "code_dir", ""))
 
     def acquire(self, function: Function) -> Environment:
         """A warm environment of the function, or a new one (its init run: a cold start)."""
@@ -333,6 +334,16 @@ class EnvironmentPool:
         oldest.kill()
         self._live -= 1
         return True
+
+    def forget(self, function_name: str) -> None:
+        """End the idle environments of a function that was deleted or given new code (those
+        running finish their invocation; they are never reused: the code is part of the key)."""
+        with self._lock:
+            for key in [k for k in self._idle if k[0] == function_name]:
+                for env in self._idle.pop(key):
+                    env.kill()
+                    self._live -= 1
+            self._lock.notify_all()
 
     def idle_count(self, function: Function) -> int:
         with self._lock:

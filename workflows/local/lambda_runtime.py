@@ -43,6 +43,7 @@ from workflows.local.environments import (
     EnvironmentTimedOut,
     zygote,
 )
+from workflows.local.function_registry import LOCAL_INTERPRETER, FunctionRegistry, code_dir_of, runtime_of
 from workflows.local.local_aws import SANDBOX_AWS_ENV
 from workflows.local.names import function_arn, resolve
 
@@ -63,6 +64,7 @@ class Invocation:
     request_id: str = ""
     # Set when the Invoke call itself failed (Lambda answered 4xx/5xx, no handler result).
     error_code: str | None = None
+    record: InvocationRecord | None = None  # what the runtime saw of it (its log lines, REPORT)
 
     def json(self) -> Any:
         return json.loads(self.payload) if self.payload else None
@@ -97,6 +99,7 @@ class InvocationRecord:
     calls: list[tuple[str, str, dict[str, float]]] = field(default_factory=list)
     ended_at: float = 0.0  # on the runtime's clock
     log_stream: str = ""  # the environment's stream in the function's log group
+    init_lines: list[str] = field(default_factory=list)  # INIT_START and what the init phase wrote
 
     @property
     def billed_ms(self) -> int:
@@ -113,7 +116,7 @@ class InvocationRecord:
 
     def log_lines(self) -> list[str]:
         """The invocation's log as Lambda writes it: START, the function's lines, END, REPORT."""
-        return [f"START RequestId: {self.request_id} Version: $LATEST", *self.logs,
+        return [*self.init_lines, f"START RequestId: {self.request_id} Version: $LATEST", *self.logs,
                 f"END RequestId: {self.request_id}", self.report_line()]
 
 
@@ -139,6 +142,7 @@ class LambdaRuntime:
         self._capacity_freed = threading.Condition(self._in_flight_lock)
         self._timers: list[threading.Timer] = []  # asynchronous retries waiting out their delay
         self._async_pending = 0  # asynchronous events accepted and not yet ended
+        self.functions = FunctionRegistry()  # created through the Lambda API
         self.environments = EnvironmentPool(self._environment_spec, max_environments=workers)
         self._async_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
         _ensure_code_root_on_path()
@@ -155,12 +159,19 @@ class LambdaRuntime:
             timer.cancel()
         self._async_pool.shutdown(wait=False, cancel_futures=True)
         self.environments.close()
+        self.functions.close()
+
+    def resolve(self, function_name: str) -> Function:
+        """A function by name, ARN or qualified ARN: one created through the Lambda API, else the
+        catalog's (catalog.function_by_name). KeyError when there is none."""
+        return self.functions.get(function_name) or catalog.function_by_name(function_name)
 
     def _environment_spec(self, function: Function) -> dict[str, Any]:
+        code = code_dir_of(function)
         return {
             "env": function_environment(function, self.endpoint_url),
-            "path": [str(catalog.LAMBDAS_DIR), *[p for p in sys.path if p]],
-            "task_root": str(catalog.LAMBDAS_DIR),
+            "path": [code, *[p for p in sys.path if p and p != code]],
+            "task_root": code,
             "handler": function.handler,
             "memory_mb": function.memory_mb,
         }
@@ -168,7 +179,7 @@ class LambdaRuntime:
     def invoke(self, function_name: str, payload: bytes | str | None, queued: bool = False) -> Invocation:
         """A RequestResponse invocation. Unknown functions raise KeyError (Lambda's 404). `queued`:
         an asynchronous event, which waits for a free slot at reserved concurrency instead of a 429."""
-        function = catalog.function_by_name(function_name)
+        function = self.resolve(function_name)
         request_id = str(uuid.uuid4())
         size = len(payload) if isinstance(payload, bytes) else len((payload or "").encode("utf-8", "surrogatepass"))
         if size > MAX_PAYLOAD_BYTES:
@@ -213,11 +224,13 @@ class LambdaRuntime:
             record.outcome = "init_error"
             record.logs = [json.dumps(exc.payload)]
             self._observe(record)
-            return Invocation(200, _json(exc.payload), function_error="Unhandled", request_id=request_id)
+            return Invocation(200, _json(exc.payload), function_error="Unhandled", request_id=request_id, record=record)
         record.init_ms, env.init_ms = env.init_ms, None
         record.log_stream = env.log_stream
-        if env.init_logs:
-            record.logs.extend(env.init_logs)
+        if record.init_ms is not None:
+            record.init_lines = [f"INIT_START Runtime Version: {runtime_of(function)} "
+                                 f"(runs on this machine's {LOCAL_INTERPRETER}, {sys.version.split()[0]})",
+                                 *env.init_logs]
             env.init_logs = []
         began = time.monotonic()
         # The fault hook stands for the handler's own time: an injected error is the handler's,
@@ -235,7 +248,7 @@ class LambdaRuntime:
             self.environments.release(env)
             record.outcome, record.duration_ms = "error", (time.monotonic() - began) * 1000
             self._observe(record)
-            return Invocation(200, _json(error_payload(exc)), function_error="Unhandled", request_id=request_id)
+            return Invocation(200, _json(error_payload(exc)), function_error="Unhandled", request_id=request_id, record=record)
         used = time.monotonic() - began + (self.clock.skipped_by_this_thread() - skipped_before)
         remaining = function.timeout_s - used
         if remaining <= 0:
@@ -254,7 +267,7 @@ class LambdaRuntime:
             self.environments.release(env)  # ended: not kept
             record.outcome, record.duration_ms = "error", (time.monotonic() - began) * 1000
             self._observe(record)
-            return Invocation(200, _json(exc.payload), function_error="Unhandled", request_id=request_id)
+            return Invocation(200, _json(exc.payload), function_error="Unhandled", request_id=request_id, record=record)
         self.environments.release(env)
         record.outcome = result.status
         record.duration_ms = used * 1000 + result.duration_ms
@@ -263,8 +276,8 @@ class LambdaRuntime:
         record.calls = [(c[0], c[1], c[2]) for c in result.calls]
         self._observe(record)
         if result.status == "ok":
-            return Invocation(200, result.payload, request_id=request_id)
-        return Invocation(200, result.payload, function_error="Unhandled", request_id=request_id)
+            return Invocation(200, result.payload, request_id=request_id, record=record)
+        return Invocation(200, result.payload, function_error="Unhandled", request_id=request_id, record=record)
 
     def _timed_out(self, env: Any, record: InvocationRecord) -> Invocation:
         """The deadline passed: the environment ends (SIGKILL), the call answers Sandbox.Timedout."""
@@ -275,7 +288,7 @@ class LambdaRuntime:
         record.logs.append(f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())}Z {record.request_id} {message}")
         self._observe(record)
         return Invocation(200, _json({"errorType": "Sandbox.Timedout", "errorMessage": message}),
-                          function_error="Unhandled", request_id=record.request_id)
+                          function_error="Unhandled", request_id=record.request_id, record=record)
 
     def _observe(self, record: InvocationRecord) -> None:
         record.ended_at = self.clock.now()
@@ -295,7 +308,7 @@ class LambdaRuntime:
         event while its function is at its reserved concurrency, as Lambda's poller does, so
         a burst of events is delivered at the function's pace instead of throttled into a backoff.
         """
-        function = catalog.function_by_name(function_name)
+        function = self.resolve(function_name)
         request_id = str(uuid.uuid4())
 
         expires = self.clock.now() + MAX_EVENT_AGE_S
@@ -438,9 +451,9 @@ def function_environment(function: Function, endpoint_url: str | None) -> dict[s
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
-        "LAMBDA_TASK_ROOT": str(catalog.LAMBDAS_DIR),
+        "LAMBDA_TASK_ROOT": code_dir_of(function),
         "_HANDLER": function.handler,
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime_of(function)}",
         "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
