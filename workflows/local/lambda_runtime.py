@@ -36,6 +36,7 @@ from typing import Any
 
 from workflows.definitions import catalog
 from workflows.definitions.catalog import Function
+from workflows.local import call_log
 from workflows.local.clock import Clock, RealClock
 from workflows.local.environments import (
     EnvironmentFailed,
@@ -173,6 +174,7 @@ class LambdaRuntime:
             "path": [code, *[p for p in sys.path if p and p != code]],
             "task_root": code,
             "handler": function.handler,
+            "logical_id": function.logical_id,
             "memory_mb": function.memory_mb,
         }
 
@@ -274,6 +276,7 @@ class LambdaRuntime:
         record.max_memory_mb = result.max_memory_mb
         record.logs.extend(result.logs)
         record.calls = [(c[0], c[1], c[2]) for c in result.calls]
+        call_log.record([call_log.Call(**iam) for c in result.calls if len(c) > 3 for iam in c[3]])
         self._observe(record)
         if result.status == "ok":
             return Invocation(200, result.payload, request_id=request_id, record=record)

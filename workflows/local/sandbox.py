@@ -132,7 +132,8 @@ def zygote(control: socket.socket) -> None:
             pass
     share_botocore_data()
     try:  # the runtime's own telemetry (the billable units of each SDK call), not the function's init
-        import workflows.cost.model  # noqa: F401
+        import workflows.cost.model
+        import workflows.local.call_log  # noqa: F401
     except ImportError:
         pass
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
@@ -243,7 +244,7 @@ def environment(spec: dict[str, Any], sock: socket.socket) -> None:
                            errors="backslashreplace")
     sys.stdout = sys.stderr = out
     calls: list[list[Any]] = []
-    _record_sdk_calls(calls)
+    _record_sdk_calls(calls, spec["logical_id"])
     started = time.perf_counter()
     try:
         _limit_memory(int(spec["memory_mb"]))
@@ -294,10 +295,11 @@ def environment(spec: dict[str, Any], sock: socket.socket) -> None:
 SDK_CALL_EVENTS = ("before-parameter-build", "after-call", "after-call-error")
 
 
-def _record_sdk_calls(calls: list[list[Any]]) -> None:
-    """Every AWS call the function makes, with its billable units, reported with the invocation's
-    result (what X-Ray's subsegments would show): botocore's public events, registered with the
-    handlers every session gives the clients it makes."""
+def _record_sdk_calls(calls: list[list[Any]], function: str) -> None:
+    """Every AWS call the function makes, with its billable units and the IAM actions it needs
+    (workflows/local/call_log.py), reported with the invocation's result (what X-Ray's
+    subsegments would show): botocore's public events, registered with the handlers every session
+    gives the clients it makes."""
     from botocore import handlers
 
     def before(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
@@ -307,12 +309,13 @@ def _record_sdk_calls(calls: list[list[Any]]) -> None:
         call = context.pop("fleet_call", None)
         if call is not None:
             answered = http_response is not None and http_response.status_code < 300
-            calls.append([call[0], call[1], _units(call[0], call[1], call[2], parsed if answered else None)])
+            calls.append([call[0], call[1], _units(call[0], call[1], call[2], parsed if answered else None),
+                          _iam(function, *call)])
 
     def after_error(context: dict[str, Any], **_: Any) -> None:
         call = context.pop("fleet_call", None)
         if call is not None:
-            calls.append([call[0], call[1], _units(call[0], call[1], call[2], None)])
+            calls.append([call[0], call[1], _units(call[0], call[1], call[2], None), _iam(function, *call)])
 
     handlers.BUILTIN_HANDLERS.extend(zip(SDK_CALL_EVENTS, (before, after, after_error), strict=True))
 
@@ -326,6 +329,15 @@ def _units(service: str, operation: str, params: Any, response: Any) -> dict[str
         return asdict(units_of_call(service, operation, params, response if isinstance(response, dict) else None))
     except Exception:  # noqa: BLE001 - telemetry never fails an invocation
         return {}
+
+
+def _iam(function: str, service: str, operation: str, params: Any) -> list[dict[str, str]]:
+    try:
+        from workflows.local.call_log import iam_calls
+
+        return [dict(c.__dict__) for c in iam_calls(function, service, operation, params)]
+    except Exception:  # noqa: BLE001 - telemetry never fails an invocation
+        return []
 
 
 def _out_of_memory(request_id: str) -> dict[str, Any]:
