@@ -21,6 +21,8 @@ import pytest
 from botocore.config import Config
 
 from tests.servers import fleet_up
+from workflows.definitions import catalog
+from workflows.local.names import resolve
 
 GOOD = {"vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4}
 
@@ -48,9 +50,11 @@ def test_the_fleets_functions_are_listed_and_described(stack):
     lam = client(stack, "lambda")
     names = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
     assert {"fleet-validate-car", "fleet-inspect-car", "fleet-fleet-api"} <= names and len(names) >= 19
-    config = lam.get_function(FunctionName="fleet-inspect-car")["Configuration"]
-    assert config["Timeout"] == 15 and config["Runtime"].startswith("python3.")
-    assert config["Environment"]["Variables"]["CARS_TABLE"] == "fleet-cars"
+    config = lam.get_function(FunctionName="fleet-start-trip")["Configuration"]
+    start_trip = catalog.function("StartTrip")
+    assert config["Timeout"] == start_trip.timeout_s and config["Runtime"].startswith("python3.")
+    assert config["Environment"]["Variables"] == {k: resolve(v) if isinstance(v, catalog.Ref) else v
+                                                  for k, v in start_trip.environment.items()}
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_function(FunctionName="fleet-no-such-function")
 

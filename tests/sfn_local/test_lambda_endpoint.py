@@ -190,7 +190,7 @@ def test_list_functions_shows_the_catalog(lambda_endpoint):
 def test_other_paths_are_404_in_lambdas_error_format(lambda_endpoint):
     endpoint = lambda_endpoint()
     with pytest.raises(urllib.error.HTTPError) as raised:
-        urllib.request.urlopen(f"{endpoint.url}/2015-03-31/functions/fleet-validate-car/configuration", timeout=5)
+        urllib.request.urlopen(f"{endpoint.url}/2015-03-31/functions/fleet-validate-car/no-such-thing", timeout=5)
     assert raised.value.code == 404
     assert raised.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"
     assert "message" in json.loads(raised.value.read())

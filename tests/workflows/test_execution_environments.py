@@ -131,13 +131,17 @@ def test_two_functions_see_only_their_own_environment_variables(runtime, monkeyp
 
 
 def test_catalog_functions_get_the_catalogs_variables_only(runtime):
-    # ValidateCar is given no bus name; StartTrip publishes status changes, so it is.
+    from workflows.local.names import resolve
+
     records = runtime.records
     runtime.invoke("fleet-validate-car", json.dumps({"vin": "1HGCM82633A004352", "model": "S", "year": 2024, "seats": 4}))
     assert records[-1].outcome == "ok"
-    spec = runtime._environment_spec(catalog.function("ValidateCar"))["env"]
-    assert "FLEET_BUS_NAME" not in spec and spec["CARS_TABLE"] == "fleet-cars"
-    assert runtime._environment_spec(catalog.function("StartTrip"))["env"]["FLEET_BUS_NAME"] == "fleet-fleet-bus"
+    everyones = {k for f in catalog.FUNCTIONS for k in f.environment}
+    for function in catalog.FUNCTIONS:
+        env = runtime._environment_spec(function)["env"]
+        own = {k: resolve(v) if isinstance(v, catalog.Ref) else v for k, v in function.environment.items()}
+        assert {k: env[k] for k in own} == own
+        assert not (everyones - set(own)) & set(env), function.logical_id  # nobody else's
 
 
 def test_a_cold_start_reports_init_duration_and_a_warm_one_does_not(runtime):
