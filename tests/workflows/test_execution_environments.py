@@ -274,3 +274,28 @@ def test_per_function_metrics_in_cloudwatch(cloud, test_functions):
     assert total("Invocations", "fleet-sleeper") == 2 and total("Errors", "fleet-sleeper") == 0
     assert total("Errors", "fleet-broken") == 1
     assert total("Duration", "fleet-sleeper") > 0 and total("ConcurrentExecutions", "fleet-sleeper") >= 2
+
+
+def test_one_function_never_holds_every_environment(test_functions):
+    # Four environments on this machine: a function whose calls all hang (the API's `?wait`) gets
+    # at most half, and another function still runs at once.
+    slow = dataclasses.replace(test_functions["fleet-sleeper"], reserved_concurrency=None)
+    test_functions["fleet-slow"] = dataclasses.replace(slow, logical_id="Slow")
+    runtime = LambdaRuntime(RealClock(), workers=4)
+    try:
+        calls = [threading.Thread(target=runtime.invoke, args=("fleet-slow", json.dumps({"sleep_s": 1.5})))
+                 for _ in range(4)]
+        for call in calls:
+            call.start()
+        deadline = time.monotonic() + 10
+        while runtime.environments.live_count(test_functions["fleet-slow"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        answer = runtime.invoke("fleet-env-echo-red", json.dumps({"names": ["COLOR"]}))
+        assert answer.json() == {"COLOR": "red"}
+        assert runtime.environments.live_count(test_functions["fleet-slow"]) == 2
+        assert runtime.busy() >= 4  # the other two wait for an environment, not throttled
+        for call in calls:
+            call.join()
+    finally:
+        runtime.shutdown()
+        del test_functions["fleet-slow"]

@@ -262,13 +262,19 @@ class Environment:
 
 class EnvironmentPool:
     """The environments of one runtime: idle ones kept warm per function and reused (the most
-    recently used first, as Lambda does), at most `max_environments` processes in all."""
+    recently used first, as Lambda does), at most `max_environments` processes in all, and no
+    function more than half of them (or its reserved concurrency, if higher): a function whose
+    calls wait on the others (the API's `?wait`) can never hold every environment while the
+    functions it waits for find none. Past a limit an invocation waits for an environment (the
+    machine's limit, not Lambda's: nothing is throttled for it) and its timeout starts once it has
+    one."""
 
     def __init__(self, spec_for: Callable[[Function], dict[str, Any]], max_environments: int = 64):
         self._spec_for = spec_for
         self.max_environments = max_environments
         self._idle: dict[tuple[Any, ...], list[Environment]] = {}
         self._live = 0
+        self._live_by_function: dict[str, int] = {}
         self._lock = threading.Condition()
         self._closed = False
 
@@ -278,9 +284,13 @@ class EnvironmentPool:
         return (function.logical_id, function.handler, function.memory_mb, function.timeout_s, env,
                 getattr(function, "code_dir", ""))
 
+    def limit_for(self, function: Function) -> int:
+        return max(1, self.max_environments // 2, function.reserved_concurrency or 0)
+
     def acquire(self, function: Function) -> Environment:
         """A warm environment of the function, or a new one (its init run: a cold start)."""
         key = self.key(function)
+        limit = self.limit_for(function)
         with self._lock:
             while True:
                 if self._closed:
@@ -288,37 +298,41 @@ class EnvironmentPool:
                 idle = self._idle.get(key)
                 if idle:
                     return idle.pop()
-                if self._live < self.max_environments:
-                    self._live += 1
+                if self._live_by_function.get(key[0], 0) < limit and (self._live < self.max_environments or self._evict_one()):
+                    self._count(key[0], +1)
                     break
-                if not self._evict_one():
-                    self._lock.wait(1.0)
+                self._lock.wait(1.0)
         try:
             return Environment.start(function, key, self._spec_for(function))
         except BaseException:
-            self._ended()
+            self._ended(key[0])
             raise
 
     def release(self, env: Environment) -> None:
         """Back to the warm pool after an invocation (or ended, if it died)."""
         if not env.alive:
-            self._ended()
+            self._ended(env.key[0])
             return
         with self._lock:
             if self._closed:
                 env.kill()
-                self._live -= 1
+                self._count(env.key[0], -1)
             else:
                 self._idle.setdefault(env.key, []).append(env)
             self._lock.notify_all()
 
     def discard(self, env: Environment) -> None:
         env.kill()
-        self._ended()
+        self._ended(env.key[0])
 
-    def _ended(self) -> None:
+    def _count(self, function: str, delta: int) -> None:
+        """Lock held."""
+        self._live += delta
+        self._live_by_function[function] = self._live_by_function.get(function, 0) + delta
+
+    def _ended(self, function: str) -> None:
         with self._lock:
-            self._live -= 1
+            self._count(function, -1)
             self._lock.notify_all()
 
     def _evict_one(self) -> bool:
@@ -332,7 +346,7 @@ class EnvironmentPool:
             return False
         self._idle[oldest.key].remove(oldest)
         oldest.kill()
-        self._live -= 1
+        self._count(oldest.key[0], -1)
         return True
 
     def forget(self, function_name: str) -> None:
@@ -342,12 +356,16 @@ class EnvironmentPool:
             for key in [k for k in self._idle if k[0] == function_name]:
                 for env in self._idle.pop(key):
                     env.kill()
-                    self._live -= 1
+                    self._count(key[0], -1)
             self._lock.notify_all()
 
     def idle_count(self, function: Function) -> int:
         with self._lock:
             return len(self._idle.get(self.key(function), []))
+
+    def live_count(self, function: Function) -> int:
+        with self._lock:
+            return self._live_by_function.get(function.logical_id, 0)
 
     def close(self) -> None:
         with self._lock:
@@ -355,6 +373,6 @@ class EnvironmentPool:
             for envs in self._idle.values():
                 for env in envs:
                     env.kill()
-                    self._live -= 1
+                    self._count(env.key[0], -1)
             self._idle.clear()
             self._lock.notify_all()

@@ -27,7 +27,6 @@ import os
 import sys
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +35,7 @@ from typing import Any
 
 from workflows.definitions import catalog
 from workflows.definitions.catalog import Function
-from workflows.local import call_log
+from workflows.local import call_log, sandbox
 from workflows.local.clock import Clock, RealClock
 from workflows.local.environments import (
     EnvironmentFailed,
@@ -71,13 +70,8 @@ class Invocation:
         return json.loads(self.payload) if self.payload else None
 
 
-def error_payload(exc: BaseException) -> dict[str, Any]:
-    return {
-        "errorType": type(exc).__name__,
-        "errorMessage": str(exc),
-        # Lambda's trace starts in the handler's code, not in the runtime that called it.
-        "stackTrace": [f for f in traceback.format_tb(exc.__traceback__) if __file__ not in f],
-    }
+def error_payload(exc: BaseException, request_id: str | None = None) -> dict[str, Any]:
+    return sandbox.error_payload(exc, request_id=request_id, runtime_files=(__file__,))
 
 
 # A fault hook may raise (a named error), sleep on the clock (latency, run past the timeout) or
@@ -250,7 +244,8 @@ class LambdaRuntime:
             self.environments.release(env)
             record.outcome, record.duration_ms = "error", (time.monotonic() - began) * 1000
             self._observe(record)
-            return Invocation(200, _json(error_payload(exc)), function_error="Unhandled", request_id=request_id, record=record)
+            return Invocation(200, sandbox.error_json(error_payload(exc, request_id)), function_error="Unhandled",
+                              request_id=request_id, record=record)
         used = time.monotonic() - began + (self.clock.skipped_by_this_thread() - skipped_before)
         remaining = function.timeout_s - used
         if remaining <= 0:

@@ -199,13 +199,22 @@ class Context:
         return max(0, int((self._deadline - time.time()) * 1000))
 
 
-def error_payload(exc: BaseException, error_type: str | None = None) -> dict[str, Any]:
-    return {
-        "errorType": error_type or type(exc).__name__,
-        "errorMessage": str(exc),
-        # Lambda's trace starts in the handler's code, not in the runtime that called it.
-        "stackTrace": [f for f in traceback.format_tb(exc.__traceback__) if __file__ not in f],
-    }
+def error_payload(exc: BaseException, error_type: str | None = None, request_id: str | None = None,
+                  runtime_files: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Lambda's Python runtime's answer for an exception, keys in its order (errorMessage,
+    errorType, requestId, stackTrace); the trace starts in the function's code, not the runtime's."""
+    payload: dict[str, Any] = {"errorMessage": str(exc), "errorType": error_type or type(exc).__name__}
+    if request_id is not None:
+        payload["requestId"] = request_id
+    skip = (__file__, *runtime_files)
+    payload["stackTrace"] = [f for f in traceback.format_tb(exc.__traceback__) if not any(s in f for s in skip)]
+    return payload
+
+
+def error_json(payload: dict[str, Any]) -> bytes:
+    """An error payload as Lambda writes it (json.dumps' default separators: what Step Functions
+    shows as the Cause)."""
+    return json.dumps(payload, default=str).encode()
 
 
 def _json(value: Any) -> bytes:
@@ -255,7 +264,7 @@ def environment(spec: dict[str, Any], sock: socket.socket) -> None:
             raise
         except Exception as exc:  # noqa: BLE001 - the init phase's failure is reported as Lambda does
             with lock:
-                send_frame(sock, b"E", _json(error_payload(exc, "Runtime.ImportModuleError")))
+                send_frame(sock, b"E", error_json(error_payload(exc, "Runtime.ImportModuleError")))
             return
         handler = getattr(module, attr, None)
         if handler is None:
@@ -355,7 +364,7 @@ def _invoke(handler: Any, header: dict[str, Any], payload: bytes) -> tuple[str, 
         except MemoryError:
             raise
         except Exception as exc:  # noqa: BLE001 - every handler failure becomes Lambda's error payload
-            return "error", _json(error_payload(exc))
+            return "error", error_json(error_payload(exc, request_id=header["request_id"]))
     except MemoryError:
         return "oom", _json(_out_of_memory(header["request_id"]))
 
