@@ -181,6 +181,7 @@ class Environment:
         self.init_logs: list[str] = []
         self.last_used = time.monotonic()
         self.alive = True
+        self.provisioned = False  # kept initialised (provisioned concurrency): never evicted
         # Its stream in the function's log group, named as Lambda names them.
         self.log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{pid:032x}"
 
@@ -340,7 +341,7 @@ class EnvironmentPool:
         oldest: Environment | None = None
         for envs in self._idle.values():
             for env in envs:
-                if oldest is None or env.last_used < oldest.last_used:
+                if not env.provisioned and (oldest is None or env.last_used < oldest.last_used):
                     oldest = env
         if oldest is None:
             return False
@@ -362,6 +363,27 @@ class EnvironmentPool:
     def idle_count(self, function: Function) -> int:
         with self._lock:
             return len(self._idle.get(self.key(function), []))
+
+    def provision(self, function: Function, count: int) -> None:
+        """Keep `count` environments of the function initialised (provisioned concurrency): started
+        now, init run now (not reported by an invocation: they start warm), never evicted."""
+        key = self.key(function)
+        with self._lock:
+            kept = [e for envs in self._idle.values() for e in envs if e.provisioned and e.key[0] == key[0]]
+            for env in kept[count:]:
+                env.provisioned = False
+            missing = count - len(kept)
+        for _ in range(max(0, missing)):
+            with self._lock:
+                self._count(key[0], +1)
+            try:
+                env = Environment.start(function, key, {**self._spec_for(function),
+                                                        "initialization_type": "provisioned-concurrency"})
+            except BaseException:
+                self._ended(key[0])
+                raise
+            env.provisioned, env.init_ms = True, None
+            self.release(env)
 
     def live_count(self, function: Function) -> int:
         with self._lock:

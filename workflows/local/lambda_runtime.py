@@ -21,6 +21,7 @@ targets) and by the Lambda Invoke API server, so every caller sees the same beha
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -68,6 +69,28 @@ class Invocation:
 
     def json(self) -> Any:
         return json.loads(self.payload) if self.payload else None
+
+
+class LambdaContext:
+    """The context object Lambda passes to a handler, for calling a handler in this process (a
+    test, the benchmark's direct reference): its deadline read on `clock`. Environments build their
+    own (sandbox.Context)."""
+
+    def __init__(self, function: Function, request_id: str, clock: Clock, deadline: float):
+        self.function_name = function.function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function_arn(function)
+        self.memory_limit_in_mb = function.memory_mb
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{function.function_name}"
+        self.log_stream_name = f"local/{request_id}"
+        self.identity = None
+        self.client_context = None
+        self._clock = clock
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - self._clock.now()) * 1000))
 
 
 def error_payload(exc: BaseException, request_id: str | None = None) -> dict[str, Any]:
@@ -138,6 +161,7 @@ class LambdaRuntime:
         self._timers: list[threading.Timer] = []  # asynchronous retries waiting out their delay
         self._async_pending = 0  # asynchronous events accepted and not yet ended
         self.functions = FunctionRegistry()  # created through the Lambda API
+        self._reserved: dict[str, int] = {}  # reserved concurrency set on this runtime, by logical id
         self.environments = EnvironmentPool(self._environment_spec, max_environments=workers)
         self._async_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
         _ensure_code_root_on_path()
@@ -158,8 +182,27 @@ class LambdaRuntime:
 
     def resolve(self, function_name: str) -> Function:
         """A function by name, ARN or qualified ARN: one created through the Lambda API, else the
-        catalog's (catalog.function_by_name). KeyError when there is none."""
-        return self.functions.get(function_name) or catalog.function_by_name(function_name)
+        catalog's (catalog.function_by_name), with the reserved concurrency set on this runtime
+        (PutFunctionConcurrency). KeyError when there is none."""
+        function = self.functions.get(function_name) or catalog.function_by_name(function_name)
+        reserved = self._reserved.get(function.logical_id)
+        if reserved is not None:
+            function = dataclasses.replace(function, reserved_concurrency=reserved)
+        return function
+
+    def set_concurrency(self, function_name: str, reserved: int | None = None, provisioned: int = 0) -> None:
+        """A function's reserved concurrency (None: unreserved) and provisioned concurrency: that
+        many environments initialised now and kept, so their invocations start warm. Provisioning
+        waits for their init phases."""
+        function = self.resolve(function_name)
+        if reserved is not None and provisioned > reserved:
+            raise ValueError(f"provisioned concurrency {provisioned} is above the reserved {reserved}")
+        with self._capacity_freed:
+            if reserved is None:
+                self._reserved.pop(function.logical_id, None)
+            else:
+                self._reserved[function.logical_id] = reserved
+        self.environments.provision(self.resolve(function_name), provisioned)
 
     def _environment_spec(self, function: Function) -> dict[str, Any]:
         code = code_dir_of(function)

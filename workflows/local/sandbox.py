@@ -246,6 +246,8 @@ def max_memory_used_mb() -> int:
 def environment(spec: dict[str, Any], sock: socket.socket) -> None:
     os.environ.clear()
     os.environ.update(spec["env"])
+    if spec.get("initialization_type"):
+        os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = spec["initialization_type"]
     sys.path[:0] = [p for p in spec["path"] if p not in sys.path]
     os.chdir(spec["task_root"])
     lock = threading.Lock()
