@@ -118,6 +118,7 @@ class InvocationRecord:
     ended_at: float = 0.0  # on the runtime's clock
     log_stream: str = ""  # the environment's stream in the function's log group
     init_lines: list[str] = field(default_factory=list)  # INIT_START and what the init phase wrote
+    request: bytes = b""  # the event, as it crossed the JSON boundary
 
     @property
     def billed_ms(self) -> int:
@@ -146,7 +147,7 @@ class LambdaRuntime:
     own environment; `workers` bounds the environments (processes) alive at once."""
 
     def __init__(self, clock: Clock | None = None, fault_hook: FaultHook | None = None, workers: int = 64,
-                 endpoint_url: str | None = None):
+                 endpoint_url: str | None = None, async_workers: int = 8):
         self.clock = clock or RealClock()
         self.fault_hook = fault_hook
         # Where the functions' SDK calls go (their AWS_ENDPOINT_URL): the local cloud's endpoint.
@@ -163,7 +164,7 @@ class LambdaRuntime:
         self.functions = FunctionRegistry()  # created through the Lambda API
         self._reserved: dict[str, int] = {}  # reserved concurrency set on this runtime, by logical id
         self.environments = EnvironmentPool(self._environment_spec, max_environments=workers)
-        self._async_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
+        self._async_pool = ThreadPoolExecutor(max_workers=async_workers, thread_name_prefix="lambda-async")
         _ensure_code_root_on_path()
         zygote()  # started now, in the background: the first cold start finds it ready
         # This process's own tools (the CLI, the demo) read the same names the functions get.
@@ -246,9 +247,10 @@ class LambdaRuntime:
         with self._in_flight_lock:
             limit = function.reserved_concurrency
             if queued and limit is not None:
-                self._capacity_freed.wait_for(
-                    lambda: self._stopping.is_set() or self._in_flight.get(function.logical_id, 0) < limit,
-                    timeout=THROTTLE_RETRY_MAX_S)
+                with self.clock.waiting():
+                    self._capacity_freed.wait_for(
+                        lambda: self._stopping.is_set() or self._in_flight.get(function.logical_id, 0) < limit,
+                        timeout=THROTTLE_RETRY_MAX_S)
             running = self._in_flight.get(function.logical_id, 0)
             if function.reserved_concurrency is not None and running >= function.reserved_concurrency:
                 return False
@@ -256,7 +258,7 @@ class LambdaRuntime:
             return True
 
     def _invoke_admitted(self, function: Function, event: Any, body: bytes, request_id: str) -> Invocation:
-        record = InvocationRecord(function, request_id, "ok")
+        record = InvocationRecord(function, request_id, "ok", request=body)
         try:
             env = self.environments.acquire(function)
         except EnvironmentFailed as exc:  # the init phase failed: Lambda answers with its error
@@ -395,7 +397,7 @@ class LambdaRuntime:
 
         with self._capacity_freed:
             self._async_pending += 1
-        self._async_pool.submit(attempt)
+        self._async_pool.submit(self.clock.track(attempt))
         return request_id
 
     def in_flight(self, logical_id: str) -> int:
@@ -435,7 +437,7 @@ class LambdaRuntime:
 
     def _submit_async(self, attempt: Callable[[], None]) -> None:
         try:
-            self._async_pool.submit(attempt)
+            self._async_pool.submit(self.clock.track(attempt))
         except RuntimeError:
             pass  # shut down while the retry waited: nothing left to deliver to
 
