@@ -75,7 +75,8 @@ def test_an_unexpected_crash_is_an_unhandled_function_error_with_lambdas_payload
 
     assert response["StatusCode"] == 200
     assert response["FunctionError"] == "Unhandled"
-    assert set(payload) == {"errorType", "errorMessage", "stackTrace"}
+    # Lambda's Python runtime's keys, in its order.
+    assert list(payload) == ["errorMessage", "errorType", "requestId", "stackTrace"]
     assert payload["errorType"] == "ValidationError"  # pydantic refused the event
     assert any("inspect_car.py" in frame for frame in payload["stackTrace"])
 

@@ -44,7 +44,13 @@ from workflows.local.environments import (
     EnvironmentTimedOut,
     zygote,
 )
-from workflows.local.function_registry import LOCAL_INTERPRETER, FunctionRegistry, code_dir_of, runtime_of
+from workflows.local.function_registry import (
+    LOCAL_INTERPRETER,
+    CodeFunction,
+    FunctionRegistry,
+    code_dir_of,
+    runtime_of,
+)
 from workflows.local.local_aws import SANDBOX_AWS_ENV
 from workflows.local.names import function_arn, resolve
 
@@ -91,6 +97,10 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - self._clock.now()) * 1000))
+
+
+def _is_catalogs(function: Function) -> bool:
+    return not isinstance(function, CodeFunction) and any(f.logical_id == function.logical_id for f in catalog.FUNCTIONS)
 
 
 def error_payload(exc: BaseException, request_id: str | None = None) -> dict[str, Any]:
@@ -316,7 +326,8 @@ class LambdaRuntime:
         record.max_memory_mb = result.max_memory_mb
         record.logs.extend(result.logs)
         record.calls = [(c[0], c[1], c[2]) for c in result.calls]
-        call_log.record([call_log.Call(**iam) for c in result.calls if len(c) > 3 for iam in c[3]])
+        if _is_catalogs(function):  # the roles checked are the catalog's functions'
+            call_log.record([call_log.Call(**iam) for c in result.calls if len(c) > 3 for iam in c[3]])
         self._observe(record)
         if result.status == "ok":
             return Invocation(200, result.payload, request_id=request_id, record=record)
