@@ -12,13 +12,15 @@ the audit consumer, asynchronously, as in the workflow.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from workflows.definitions import catalog
 from workflows.local.cloud import LocalCloud
-from workflows.local.lambda_runtime import LambdaContext
+from workflows.local.names import function_arn
+from workflows.local.sandbox import Context
 
 
 def _now() -> str:
@@ -43,9 +45,12 @@ class DirectRegister:
         self._validate, self._inspect = validate_car.handler, inspect_car.handler
         self._functions = (catalog.function("ValidateCar"), catalog.function("InspectCar"))
 
-    def _context(self, function: catalog.Function) -> LambdaContext:
-        clock = self.cloud.clock
-        return LambdaContext(function, str(uuid.uuid4()), clock, clock.now() + function.timeout_s)
+    def _context(self, function: catalog.Function) -> Context:
+        request_id = str(uuid.uuid4())
+        return Context({"request_id": request_id, "function_name": function.function_name,
+                        "function_arn": function_arn(function), "memory_mb": function.memory_mb,
+                        "log_group": f"/aws/lambda/{function.function_name}", "log_stream": "direct",
+                        "deadline": time.time() + function.timeout_s})
 
     def register(self, request: dict) -> dict:
         me = f"direct:{uuid.uuid4()}"

@@ -1,4 +1,4 @@
-"""The API's resolver, shared by every router: one per process, request state per invocation,
+"""The API's resolver, shared by every router: one per execution environment,
 JSON bodies only, and every error mapped once to `{"message", "details"?, "request_id"}`
 (400 a body that is not JSON, with where it stops being JSON; 422 invalid input with the fields
 at fault; 404 unknown id or path; 405 a path asked with a method it does not take, with `Allow`;
@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -47,35 +46,12 @@ _TOO_LONG_NUMBER = "a number with more digits than this API reads"
 _TOO_DEEP = "nesting deeper than this API reads"
 
 
-class _PerInvocationResolver(APIGatewayRestResolver):
-    """The resolver keeps the request it is serving on itself (current_event, lambda_context,
-    context): right for a Lambda sandbox, which serves one request at a time, wrong for the local
-    runtime, which serves concurrent invocations from one process. Here that state is per thread,
-    so concurrent requests never read each other's headers or request ids. (Routers read it from
-    here once included.)"""
-
-    _invocation = threading.local()
-
-    current_event = property(lambda self: getattr(self._invocation, "current_event", None),
-                             lambda self, value: setattr(self._invocation, "current_event", value))
-    lambda_context = property(lambda self: getattr(self._invocation, "lambda_context", None),
-                              lambda self, value: setattr(self._invocation, "lambda_context", value))
-
-    @property
-    def context(self) -> dict[str, Any]:
-        if getattr(self._invocation, "context", None) is None:
-            self._invocation.context = {}
-        context: dict[str, Any] = self._invocation.context
-        return context
-
-    @context.setter
-    def context(self, value: dict[str, Any]) -> None:
-        self._invocation.context = value
+class _JsonResolver(APIGatewayRestResolver):
+    """Powertools' resolver, refusing a body that says it is not JSON before it parses it. It keeps
+    the request it serves on itself, which is right: an execution environment serves one request
+    at a time."""
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        # Powertools stores the request on its base class (process-wide); keep ours per thread.
-        self._invocation.current_event = self._to_proxy_event(cast(dict[str, Any], event))
-        self._invocation.lambda_context = context
         unsupported = _unsupported_media_type(event)
         return unsupported or super().resolve(event, context)
 
@@ -106,7 +82,7 @@ def _json_body(body: str) -> Any:
         raise json.JSONDecodeError(_TOO_DEEP, body[:100], 0) from None
 
 
-app = _PerInvocationResolver(enable_validation=True, json_body_deserializer=_json_body)
+app = _JsonResolver(enable_validation=True, json_body_deserializer=_json_body)
 # Swagger UI's "Try it out" calls the server the page came from: `/<stage>` on API Gateway's own URL,
 # the root on a custom domain and on `fleet up` (Powertools derives it from the request).
 app.enable_swagger(path="/docs", title=TITLE, version=VERSION, description=DESCRIPTION, tags=TAGS)

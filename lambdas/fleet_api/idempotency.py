@@ -7,7 +7,6 @@ natural key (the execution name derived from the request) still prevents a secon
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -15,22 +14,22 @@ from fleet_api.errors import Conflict, Invalid
 from fleet_domain.platform.settings import settings
 
 # Powertools' persistence layer keeps per-call state on itself (it is configured by each call),
-# which is right for a Lambda sandbox serving one request at a time. The local runtime serves
-# concurrent invocations from one process, so each thread gets its own layer (over one client).
-_local = threading.local()
+# which is right for an execution environment: it serves one request at a time. Made on first use.
+_layer: tuple[Any, Any] | None = None
 
 
 def _setup() -> tuple[Any, Any]:
-    if getattr(_local, "persistence", None) is None:
+    global _layer
+    if _layer is None:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
         from fleet_domain.data.base import dynamodb
 
-        _local.config = IdempotencyConfig(event_key_jmespath="[scope, key]", payload_validation_jmespath="request",
-                                          expires_after_seconds=24 * 3600)
-        _local.persistence = DynamoDBPersistenceLayer(table_name=settings().required("idempotency_table"),
-                                                      boto3_client=dynamodb())
-    return _local.config, _local.persistence
+        config = IdempotencyConfig(event_key_jmespath="[scope, key]", payload_validation_jmespath="request",
+                                   expires_after_seconds=24 * 3600)
+        _layer = config, DynamoDBPersistenceLayer(table_name=settings().required("idempotency_table"),
+                                                  boto3_client=dynamodb())
+    return _layer
 
 
 def register_lambda_context(context: Any) -> None:

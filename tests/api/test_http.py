@@ -4,6 +4,7 @@ function, with boto3 on the AWS-compatible endpoint seeing the same executions."
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -74,7 +75,13 @@ def test_register_accepted_then_followed_by_its_links(stack):
     # The request id is the correlation id, carried into the execution's input.
     assert execution["input"]["correlation_id"] == headers["x-amzn-RequestId"]
 
-    status, car, _ = call(stack, "GET", body["links"]["car"])
+    # The history is written by the audit consumer, asynchronously (as on AWS): read until it is there.
+    deadline = time.monotonic() + 10
+    while True:
+        status, car, _ = call(stack, "GET", body["links"]["car"])
+        if len(car.get("history", [])) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert status == 200 and car["car"]["status"] == "AVAILABLE"
     assert [h["status"] for h in car["history"]] == ["REGISTERING", "AVAILABLE"]
 

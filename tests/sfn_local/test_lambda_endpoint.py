@@ -75,7 +75,8 @@ def test_an_unexpected_crash_is_an_unhandled_function_error_with_lambdas_payload
 
     assert response["StatusCode"] == 200
     assert response["FunctionError"] == "Unhandled"
-    assert set(payload) == {"errorType", "errorMessage", "stackTrace"}
+    # Lambda's Python runtime's keys, in its order.
+    assert list(payload) == ["errorMessage", "errorType", "requestId", "stackTrace"]
     assert payload["errorType"] == "ValidationError"  # pydantic refused the event
     assert any("inspect_car.py" in frame for frame in payload["stackTrace"])
 
@@ -190,7 +191,7 @@ def test_list_functions_shows_the_catalog(lambda_endpoint):
 def test_other_paths_are_404_in_lambdas_error_format(lambda_endpoint):
     endpoint = lambda_endpoint()
     with pytest.raises(urllib.error.HTTPError) as raised:
-        urllib.request.urlopen(f"{endpoint.url}/2015-03-31/functions/fleet-validate-car/configuration", timeout=5)
+        urllib.request.urlopen(f"{endpoint.url}/2015-03-31/functions/fleet-validate-car/no-such-thing", timeout=5)
     assert raised.value.code == 404
     assert raised.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"
     assert "message" in json.loads(raised.value.read())

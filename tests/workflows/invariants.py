@@ -60,6 +60,9 @@ def drained_history(fleet: Any, cars: dict | None = None, drain_s: float = HISTO
     (or the time is up: then as far as it got)."""
     cars = cars if cars is not None else {c["car_id"]: c for c in fleet.items("Cars")}
     deadline = time.monotonic() + drain_s
+    # The events already published are delivered first: reading the history while the consumer
+    # still starts (a cold start) would race it for the table (and for a fault injected on it).
+    fleet.cloud.runtime.wait_for_async(drain_s)
     while True:
         history = history_by_car(fleet)
         behind = [car_id for car_id, car in cars.items()

@@ -65,8 +65,6 @@ def test_context_carries_lambda_facts(runtime):
 
     runtime.fault_hook = spy
     function = catalog.function("ValidateCar")
-    handler = runtime.handler_for(function)
-    assert callable(handler)
     runtime.invoke(function.function_name, json.dumps(GOOD))
     assert seen == {"function": "ValidateCar"}
 
@@ -134,13 +132,15 @@ def test_a_burst_of_events_past_reserved_concurrency_is_held_in_the_queue_not_th
     # Twelve events for a function that runs five at a time: each first attempt runs, never more
     # than five at once, and none is throttled into a backoff.
     function = catalog.function("RecordCarEvent")
-    running, most, ran, lock = [0], [0], [], threading.Lock()
+    running, most, ran, lock = [0], [0], [], threading.Condition()
 
     def slow(fn, event, clock):
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
-        time.sleep(0.05)
+            lock.notify_all()
+            # Each stays until the function is at its limit (or a moment passed: the last few).
+            lock.wait_for(lambda: running[0] >= fn.reserved_concurrency, timeout=0.5)
         with lock:
             running[0] -= 1
             ran.append(event["detail"]["n"])

@@ -13,12 +13,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from workflows.cli import cost, demo, dlq, fleet, load, run, sfn_local, task, trace, up
+from workflows.cli import cost, demo, dlq, fleet, lab, load, run, sfn_local, task, trace, up
 from workflows.cli.errors import CommandError, Exit, Parser
 from workflows.cli.targeting import in_use
 
 # Each command group adds its subcommands (and their handlers) to the parser.
-COMMAND_GROUPS = (up, run, demo, sfn_local, dlq, trace, task, fleet, cost, load)
+COMMAND_GROUPS = (up, run, demo, sfn_local, dlq, trace, task, fleet, cost, load, lab)
 
 
 def build_parser() -> argparse.ArgumentParser:

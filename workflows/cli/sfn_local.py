@@ -128,7 +128,7 @@ def cmd_lambda_endpoint(args: argparse.Namespace) -> int:
         raise UsageError(f"--aws-endpoint-url: {exc}") from None
     # Read by every boto3 client the handlers create (botocore >= 1.31): DynamoDB, EventBridge, ...
     os.environ["AWS_ENDPOINT_URL"] = aws_endpoint
-    runtime = LambdaRuntime(RealClock(), fault_hook=faults)
+    runtime = LambdaRuntime(RealClock(), fault_hook=faults, endpoint_url=aws_endpoint)
     try:
         server = bind(args.host, args.port, LambdaEndpoint(runtime))
     except BIND_ERRORS as exc:

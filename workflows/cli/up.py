@@ -63,6 +63,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from workflows.local.admission import Admission, origins_of
     from workflows.local.api_gateway import SERVER_LIMITS, ApiGateway
     from workflows.local.cloud import LocalCloud, resolve
+    from workflows.local.lambda_endpoint import LambdaEndpoint
     from workflows.local.server import Servers, bind, bind_aws_endpoint, url
 
     faults = faults_from(args.faults)
@@ -72,7 +73,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         # The console's pages may call the AWS endpoint; other origins only when allowed.
         aws = bind_aws_endpoint(args.host, args.aws_port, Admission.for_server(
-            args.host, args.allow_host, [*origins_of(args.host, args.api_port), *args.cors_origin]))
+            args.host, args.allow_host, [*origins_of(args.host, args.api_port), *args.cors_origin]),
+            lambda_api=LambdaEndpoint(cloud.runtime))
     except BIND_ERRORS as exc:
         raise UsageError(cannot_listen(args.host, args.aws_port, exc)) from None
     try:

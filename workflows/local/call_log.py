@@ -102,6 +102,16 @@ class CallLog:
             self.add([Call(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()])
 
 
+def record(calls: list[Call]) -> None:
+    """Calls an execution environment reported with its invocation's result (lambda_runtime.py),
+    added to every log open now."""
+    if calls:
+        with _open_lock:
+            logs = list(_open)
+        for log in logs:
+            log.add(calls)
+
+
 # --- what a call is, in IAM terms ------------------------------------------------------------------
 
 

@@ -10,8 +10,10 @@ and a one-hour trip timeout fires the moment a test calls `clock.advance(3600)`.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 # How often a virtual timed wait re-reads the clock. Short enough that an advance() is seen
@@ -42,6 +44,16 @@ class Clock:
     def skipped_by_this_thread(self) -> float:
         """Seconds this thread has slept without waiting them out (virtual clocks only)."""
         return 0.0
+
+    def track(self, work: Callable[[], None]) -> Callable[[], None]:
+        """Work scheduled now to run on another thread (a clock that steps only once every piece
+        of work is waiting, the concurrency lab's, counts it from here)."""
+        return work
+
+    def waiting(self) -> contextlib.AbstractContextManager[None]:
+        """Around a wait for something other work on this clock will bring (such a clock steps
+        while this thread waits)."""
+        return contextlib.nullcontext()
 
 
 class RealClock(Clock):

@@ -55,6 +55,7 @@ class LocalCloud:
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._session: Any = None
+        self.telemetry: Any = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -85,11 +86,22 @@ class LocalCloud:
         self.deploy()
         if self.state_dir is not None:
             self._restore(self.state_dir)
+        self._serve_functions_endpoint()
         # What is loaded by now (modules, moto's backends, the deployed resources) lives as long as
         # this cloud: kept out of the collector's full passes, which scanned all of it each time
         # (3-8% of a registration's CPU in A/B runs, more under concurrency). Given back at stop.
         gc.freeze()
         return self
+
+    def _serve_functions_endpoint(self) -> None:
+        """The AWS endpoint the functions' execution environments call (their AWS_ENDPOINT_URL);
+        their logs and metrics written to CloudWatch here, as Lambda writes them."""
+        from workflows.local.environments import functions_endpoint_url
+        from workflows.local.function_telemetry import FunctionTelemetry
+
+        self.runtime.endpoint_url = functions_endpoint_url()
+        self.telemetry = FunctionTelemetry(self.client, self.runtime.in_flight)
+        self.runtime.observers.append(self.telemetry.observe)
 
     def stop(self) -> None:
         global _active
@@ -110,6 +122,9 @@ class LocalCloud:
             if not adapter.wait_for_executions(timeout_s=10):
                 adapter.abandon_stragglers()
             adapter.forget_ended()
+            self.runtime.shutdown()  # no function runs (or calls the endpoint) from here on
+            if self.telemetry is not None:
+                self.telemetry.stop()
             if store is not None:
                 store.close()
             self._mock.stop()

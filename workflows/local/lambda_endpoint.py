@@ -1,7 +1,16 @@
-"""Lambda's Invoke API over HTTP, for AWS Step Functions Local's `LAMBDA_ENDPOINT` (`fleet lambda-endpoint`).
+"""Lambda's API over HTTP: on `fleet up`'s AWS endpoint (`aws lambda list-functions`, `aws lambda
+invoke`, boto3) and as `fleet lambda-endpoint` for AWS Step Functions Local's `LAMBDA_ENDPOINT`.
 
-    POST /2015-03-31/functions/{FunctionName}/invocations[?Qualifier=...]
-    GET  /2015-03-31/functions/                                   (ListFunctions, for a quick look)
+    POST   /2015-03-31/functions/{FunctionName}/invocations[?Qualifier=...]   Invoke
+    GET    /2015-03-31/functions/                                           ListFunctions
+    GET    /2015-03-31/functions/{FunctionName}[?Qualifier=...]             GetFunction
+    GET    /2015-03-31/functions/{FunctionName}/configuration               GetFunctionConfiguration
+    POST   /2015-03-31/functions                                            CreateFunction (Python zip)
+    PUT    /2015-03-31/functions/{FunctionName}/code                        UpdateFunctionCode (zip)
+    DELETE /2015-03-31/functions/{FunctionName}                             DeleteFunction
+
+The catalog's functions are listed with the ones created here (workflows/local/function_registry.py);
+the catalog's own run the project's code and are neither updated nor deleted through the API.
 
 Every invocation runs a catalog handler through the LambdaRuntime, so callers get the same contract
 as inside the local cloud (DESIGN.md principle 4):
@@ -29,20 +38,27 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
 from workflows.definitions import catalog
+from workflows.local.function_registry import CodeFunction, FunctionApiError, code_dir_of, runtime_of
 from workflows.local.lambda_runtime import LambdaRuntime
 from workflows.local.local_aws import ACCOUNT_ID, REGION
-from workflows.local.names import function_arn
+from workflows.local.names import function_arn, resolve
 
 log = logging.getLogger("local.lambda")
 
 MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's limit on a RequestResponse request
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 _LIST = re.compile(r"^/2015-03-31/functions/?$")
+_FUNCTION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/?$")
+_CONFIGURATION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/configuration/?$")
+_CODE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/code/?$")
+PATH_PREFIX = "/2015-03-31/functions"
 _TYPES = ("RequestResponse", "Event", "DryRun")
 
 
@@ -74,14 +90,53 @@ class LambdaEndpoint:
             if request.method != "POST":
                 return _error(405, "MethodNotAllowedException", f"{request.method} is not allowed here", request_id)
             return self._invoke(request, match.group("name"), request_id)
-        if _LIST.match(request.path) and request.method == "GET":
-            return _json_response(200, {"Functions": [_configuration(f) for f in catalog.FUNCTIONS]})
+        try:
+            return self._manage(request, request_id)
+        except FunctionApiError as exc:
+            return _error(exc.status, exc.code, exc.message, request_id)
+
+    def _manage(self, request: Request, request_id: str) -> Response:
+        registry = self.runtime.functions
+        if _LIST.match(request.path):
+            if request.method == "GET":
+                functions = [*catalog.FUNCTIONS, *registry.all()]
+                return _json_response(200, {"Functions": [_configuration(f) for f in functions]})
+            if request.method == "POST":
+                return _json_response(201, _configuration(registry.create(_json_body(request))))
+        match = _FUNCTION.match(request.path)
+        if match:
+            name = unquote(match.group("name"))
+            if request.method == "GET":
+                known = self._known(name, request.args.get("Qualifier"))
+                return _json_response(200, {"Configuration": _configuration(known), "Code": _code(known)})
+            if request.method == "DELETE":
+                registry.delete(name)
+                self.runtime.environments.forget(name)
+                return Response(status=204, headers={"x-amzn-RequestId": request_id})
+        match = _CONFIGURATION.match(request.path)
+        if match and request.method == "GET":
+            return _json_response(200, _configuration(self._known(unquote(match.group("name")), request.args.get("Qualifier"))))
+        match = _CODE.match(request.path)
+        if match and request.method == "PUT":
+            name = unquote(match.group("name"))
+            updated = registry.update_code(name, _json_body(request))
+            self.runtime.environments.forget(name)
+            return _json_response(200, _configuration(updated))
         return _error(404, "UnknownOperationException", f"Unknown operation {request.method} {request.path}", request_id)
 
+    def _known(self, name: str, qualifier: str | None) -> catalog.Function:
+        try:
+            return self.runtime.resolve(name)
+        except KeyError:
+            arn = name if name.startswith("arn:") else f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+            raise FunctionApiError(404, "ResourceNotFoundException",
+                                   f"Function not found: {arn}{':' + qualifier if qualifier else ''}") from None
+
     def _invoke(self, request: Request, name: str, request_id: str) -> Response:
+        name = unquote(name)
         qualifier = request.args.get("Qualifier")
         try:
-            function = catalog.function_by_name(name)
+            function = self.runtime.resolve(name)
         except KeyError:
             arn = name if name.startswith("arn:") else f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
             return _error(404, "ResourceNotFoundException",
@@ -118,30 +173,55 @@ class LambdaEndpoint:
         if result.function_error:
             headers["X-Amz-Function-Error"] = result.function_error
         if request.headers.get("X-Amz-Log-Type") == "Tail":
-            headers["X-Amz-Log-Result"] = _log_tail(function, result.request_id, result.function_error)
+            headers["X-Amz-Log-Result"] = _log_tail(result.record.log_lines() if result.record else [])
         return Response(result.payload, status=200, headers=headers, content_type="application/json")
 
 
 def _configuration(function: catalog.Function) -> dict[str, Any]:
-    return {
+    variables = dict(function.variables) if isinstance(function, CodeFunction) else \
+        {k: (resolve(v) if isinstance(v, catalog.Ref) else v) for k, v in function.environment.items()}
+    configuration: dict[str, Any] = {
         "FunctionName": function.function_name,
         "FunctionArn": function_arn(function),
-        "Runtime": "python3.11",
+        "Runtime": runtime_of(function),
+        "Role": function.role if isinstance(function, CodeFunction) else
+        f"arn:aws:iam::{ACCOUNT_ID}:role/{function.function_name}-role",
         "Handler": function.handler,
         "Description": function.description,
         "Timeout": function.timeout_s,
         "MemorySize": function.memory_mb,
         "Version": "$LATEST",
+        "State": "Active",
+        "LastUpdateStatus": "Successful",
+        "PackageType": "Zip",
+        "Architectures": ["x86_64"],
+        "Environment": {"Variables": variables},
     }
+    if isinstance(function, CodeFunction):
+        configuration.update(CodeSha256=function.code_sha256, CodeSize=function.code_size,
+                             LastModified=function.last_modified)
+    return configuration
 
 
-def _log_tail(function: catalog.Function, request_id: str, function_error: str | None) -> str:
-    """`X-Amz-Log-Type: Tail`: the last lines of the invocation's log, as Lambda reports them."""
-    lines = [f"START RequestId: {request_id} Version: $LATEST",
-             *([f"[ERROR] {function.function_name} failed ({function_error})"] if function_error else []),
-             f"END RequestId: {request_id}",
-             f"REPORT RequestId: {request_id}\tMemory Size: {function.memory_mb} MB"]
-    return base64.b64encode(("\n".join(lines) + "\n").encode()).decode()
+def _code(function: catalog.Function) -> dict[str, Any]:
+    """Where the code is: a created function's unpacked zip, or the project's lambdas/ folder."""
+    return {"RepositoryType": "S3", "Location": Path(code_dir_of(function)).as_uri()}
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(request.get_data(cache=False) or b"{}")
+    except ValueError:
+        raise FunctionApiError(400, "InvalidRequestContentException", "the request body is not JSON") from None
+    if not isinstance(body, dict):
+        raise FunctionApiError(400, "InvalidRequestContentException", "the request body is not a JSON object")
+    return body
+
+
+def _log_tail(lines: list[str]) -> str:
+    """`X-Amz-Log-Type: Tail`: the last 4 KB of the invocation's log, base64, as Lambda answers it."""
+    text = "".join(line if line.endswith("\n") else line + "\n" for line in lines).encode()
+    return base64.b64encode(text[-4096:]).decode()
 
 
 def _error(status: int, code: str, message: str, request_id: str, headers: dict[str, str] | None = None) -> Response:

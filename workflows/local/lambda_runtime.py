@@ -1,36 +1,56 @@
-"""Run the catalog's Lambda handlers in-process with Lambda's contract (DESIGN.md principle 4).
+"""Run the catalog's Lambda handlers with Lambda's contract and execution model (DESIGN.md 4, 9).
 
+- each invocation runs in an execution environment: a worker process of its own function
+  (workflows/local/environments.py), with the function's environment variables, an init phase
+  (Init Duration on a cold start), its memory setting enforced (Runtime.OutOfMemory), one
+  invocation at a time, reused while warm; the function's SDK calls reach the local AWS endpoint
+  through AWS_ENDPOINT_URL, as a real function's reach AWS;
 - the event and the result cross a JSON boundary (bytes in, bytes out), as on AWS;
-- the handler gets a real context: request id, function name and ARN, memory, remaining time;
-- the catalog timeout is enforced: a handler still running at its deadline is abandoned and the
-  invocation answers `Task timed out after N.NN seconds`, as Lambda does;
+- the catalog timeout ends the environment: a handler still running at its deadline is killed
+  (nothing it would have done afterwards happens) and the invocation answers
+  `Task timed out after N.NN seconds`, as Lambda does;
 - an unhandled exception becomes a FunctionError with Lambda's payload {errorType, errorMessage,
-  stackTrace}, so `ErrorEquals` in ASL matches the exception class name.
+  stackTrace}, so `ErrorEquals` in ASL matches the exception class name;
+- concurrency is the number of environments: at its reserved concurrency a function throttles a
+  synchronous call (429 TooManyRequestsException) and holds an asynchronous event in its queue.
 
-Used by the local cloud (Step Functions tasks, EventBridge targets) and by the Lambda Invoke API
-server, so every caller sees the same behaviour.
+Functions are resolved here (catalog.function_by_name, in this process); an environment receives
+the resolved handler and settings. Used by the local cloud (Step Functions tasks, EventBridge
+targets) and by the Lambda Invoke API server, so every caller sees the same behaviour.
 """
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import json
+import math
 import os
 import sys
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable
-from concurrent.futures import CancelledError, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from workflows.definitions import catalog
 from workflows.definitions.catalog import Function
-from workflows.local import call_log
+from workflows.local import call_log, sandbox
 from workflows.local.clock import Clock, RealClock
+from workflows.local.environments import (
+    EnvironmentFailed,
+    EnvironmentPool,
+    EnvironmentTimedOut,
+    zygote,
+)
+from workflows.local.function_registry import (
+    LOCAL_INTERPRETER,
+    CodeFunction,
+    FunctionRegistry,
+    code_dir_of,
+    runtime_of,
+)
 from workflows.local.local_aws import SANDBOX_AWS_ENV
 from workflows.local.names import function_arn, resolve
 
@@ -51,13 +71,16 @@ class Invocation:
     request_id: str = ""
     # Set when the Invoke call itself failed (Lambda answered 4xx/5xx, no handler result).
     error_code: str | None = None
+    record: InvocationRecord | None = None  # what the runtime saw of it (its log lines, REPORT)
 
     def json(self) -> Any:
         return json.loads(self.payload) if self.payload else None
 
 
 class LambdaContext:
-    """The context object Lambda passes to a handler."""
+    """The context object Lambda passes to a handler, for calling a handler in this process (a
+    test, the benchmark's direct reference): its deadline read on `clock`. Environments build their
+    own (sandbox.Context)."""
 
     def __init__(self, function: Function, request_id: str, clock: Clock, deadline: float):
         self.function_name = function.function_name
@@ -71,26 +94,17 @@ class LambdaContext:
         self.client_context = None
         self._clock = clock
         self._deadline = deadline
-        self.started = threading.Event()
-        self.started_at = time.monotonic()
-
-    def begin(self, timeout_s: float) -> None:
-        """The handler starts now: its deadline counts from here."""
-        self._deadline = self._clock.now() + timeout_s
-        self.started_at = time.monotonic()
-        self.started.set()
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - self._clock.now()) * 1000))
 
 
-def error_payload(exc: BaseException) -> dict[str, Any]:
-    return {
-        "errorType": type(exc).__name__,
-        "errorMessage": str(exc),
-        # Lambda's trace starts in the handler's code, not in the runtime that called it.
-        "stackTrace": [f for f in traceback.format_tb(exc.__traceback__) if __file__ not in f],
-    }
+def _is_catalogs(function: Function) -> bool:
+    return not isinstance(function, CodeFunction) and any(f.logical_id == function.logical_id for f in catalog.FUNCTIONS)
+
+
+def error_payload(exc: BaseException, request_id: str | None = None) -> dict[str, Any]:
+    return sandbox.error_payload(exc, request_id=request_id, runtime_files=(__file__,))
 
 
 # A fault hook may raise (a named error), sleep on the clock (latency, run past the timeout) or
@@ -98,13 +112,58 @@ def error_payload(exc: BaseException) -> dict[str, Any]:
 FaultHook = Callable[[Function, Any, Clock], None]
 
 
-class LambdaRuntime:
-    """Invokes catalog functions in this process. Thread-safe; handlers are imported once."""
+@dataclass
+class InvocationRecord:
+    """What the runtime saw of one invocation (the REPORT line's figures, its logs, its SDK calls):
+    handed to the runtime's observers (logs, metrics, the cost meter)."""
 
-    def __init__(self, clock: Clock | None = None, fault_hook: FaultHook | None = None, workers: int = 64):
+    function: Function
+    request_id: str
+    outcome: str  # "ok", "error", "timeout", "oom", "throttled", "init_error"
+    duration_ms: float = 0.0
+    init_ms: float | None = None  # set on a cold start only
+    max_memory_mb: int = 0
+    logs: list[str] = field(default_factory=list)
+    calls: list[tuple[str, str, dict[str, float]]] = field(default_factory=list)
+    ended_at: float = 0.0  # on the runtime's clock
+    log_stream: str = ""  # the environment's stream in the function's log group
+    init_lines: list[str] = field(default_factory=list)  # INIT_START and what the init phase wrote
+    request: bytes = b""  # the event, as it crossed the JSON boundary
+
+    @property
+    def billed_ms(self) -> int:
+        return max(1, math.ceil(self.duration_ms))
+
+    def report_line(self) -> str:
+        """Lambda's REPORT line; Init Duration only on a cold start."""
+        line = (f"REPORT RequestId: {self.request_id}\tDuration: {self.duration_ms:.2f} ms\t"
+                f"Billed Duration: {self.billed_ms} ms\tMemory Size: {self.function.memory_mb} MB\t"
+                f"Max Memory Used: {self.max_memory_mb} MB\t")
+        if self.init_ms is not None:
+            line += f"Init Duration: {self.init_ms:.2f} ms\t"
+        return line
+
+    def log_lines(self) -> list[str]:
+        """The invocation's log as Lambda writes it: START, the function's lines, END, REPORT."""
+        return [*self.init_lines, f"START RequestId: {self.request_id} Version: $LATEST", *self.logs,
+                f"END RequestId: {self.request_id}", self.report_line()]
+
+
+Observer = Callable[[InvocationRecord], None]
+
+
+class LambdaRuntime:
+    """Invokes catalog functions in execution environments. Thread-safe: each call waits on its
+    own environment; `workers` bounds the environments (processes) alive at once."""
+
+    def __init__(self, clock: Clock | None = None, fault_hook: FaultHook | None = None, workers: int = 64,
+                 endpoint_url: str | None = None, async_workers: int = 8):
         self.clock = clock or RealClock()
         self.fault_hook = fault_hook
+        # Where the functions' SDK calls go (their AWS_ENDPOINT_URL): the local cloud's endpoint.
+        self.endpoint_url = endpoint_url
         self.async_retry_delay_s = 60.0
+        self.observers: list[Observer] = [echo_function_logs]
         self._stopping = threading.Event()
         # In-flight invocations per function: at its reserved concurrency Lambda throttles.
         self._in_flight: dict[str, int] = {}
@@ -112,12 +171,13 @@ class LambdaRuntime:
         self._capacity_freed = threading.Condition(self._in_flight_lock)
         self._timers: list[threading.Timer] = []  # asynchronous retries waiting out their delay
         self._async_pending = 0  # asynchronous events accepted and not yet ended
-        self._handlers: dict[str, Callable] = {}
-        self._import_lock = threading.Lock()
-        # Handlers run on a pool so a timed-out one can be abandoned; each call waits on its own.
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
-        self._async_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
+        self.functions = FunctionRegistry()  # created through the Lambda API
+        self._reserved: dict[str, int] = {}  # reserved concurrency set on this runtime, by logical id
+        self.environments = EnvironmentPool(self._environment_spec, max_environments=workers)
+        self._async_pool = ThreadPoolExecutor(max_workers=async_workers, thread_name_prefix="lambda-async")
         _ensure_code_root_on_path()
+        zygote()  # started now, in the background: the first cold start finds it ready
+        # This process's own tools (the CLI, the demo) read the same names the functions get.
         os.environ.update(sandbox_environment())
 
     def shutdown(self) -> None:
@@ -127,22 +187,49 @@ class LambdaRuntime:
             timers, self._timers = self._timers, []
         for timer in timers:
             timer.cancel()
-        self._pool.shutdown(wait=False, cancel_futures=True)
         self._async_pool.shutdown(wait=False, cancel_futures=True)
+        self.environments.close()
+        self.functions.close()
 
-    def handler_for(self, function: Function) -> Callable:
-        handler = self._handlers.get(function.logical_id)
-        if handler is None:
-            with self._import_lock:
-                module_name, attr = function.handler.rsplit(".", 1)
-                handler = getattr(importlib.import_module(module_name), attr)
-                self._handlers[function.logical_id] = handler
-        return handler
+    def resolve(self, function_name: str) -> Function:
+        """A function by name, ARN or qualified ARN: one created through the Lambda API, else the
+        catalog's (catalog.function_by_name), with the reserved concurrency set on this runtime
+        (PutFunctionConcurrency). KeyError when there is none."""
+        function = self.functions.get(function_name) or catalog.function_by_name(function_name)
+        reserved = self._reserved.get(function.logical_id)
+        if reserved is not None:
+            function = dataclasses.replace(function, reserved_concurrency=reserved)
+        return function
+
+    def set_concurrency(self, function_name: str, reserved: int | None = None, provisioned: int = 0) -> None:
+        """A function's reserved concurrency (None: unreserved) and provisioned concurrency: that
+        many environments initialised now and kept, so their invocations start warm. Provisioning
+        waits for their init phases."""
+        function = self.resolve(function_name)
+        if reserved is not None and provisioned > reserved:
+            raise ValueError(f"provisioned concurrency {provisioned} is above the reserved {reserved}")
+        with self._capacity_freed:
+            if reserved is None:
+                self._reserved.pop(function.logical_id, None)
+            else:
+                self._reserved[function.logical_id] = reserved
+        self.environments.provision(self.resolve(function_name), provisioned)
+
+    def _environment_spec(self, function: Function) -> dict[str, Any]:
+        code = code_dir_of(function)
+        return {
+            "env": function_environment(function, self.endpoint_url),
+            "path": [code, *[p for p in sys.path if p and p != code]],
+            "task_root": code,
+            "handler": function.handler,
+            "logical_id": function.logical_id,
+            "memory_mb": function.memory_mb,
+        }
 
     def invoke(self, function_name: str, payload: bytes | str | None, queued: bool = False) -> Invocation:
         """A RequestResponse invocation. Unknown functions raise KeyError (Lambda's 404). `queued`:
         an asynchronous event, which waits for a free slot at reserved concurrency instead of a 429."""
-        function = catalog.function_by_name(function_name)
+        function = self.resolve(function_name)
         request_id = str(uuid.uuid4())
         size = len(payload) if isinstance(payload, bytes) else len((payload or "").encode("utf-8", "surrogatepass"))
         if size > MAX_PAYLOAD_BYTES:
@@ -158,8 +245,9 @@ class LambdaRuntime:
             return _failure(request_id, "InvalidRequestContentException", "Could not parse request body into json", 400)
         if not self._admit(function, queued):
             return _failure(request_id, "TooManyRequestsException", "Rate Exceeded.", 429)
+        body = payload if isinstance(payload, bytes) else (payload or "{}").encode("utf-8", "surrogatepass")
         try:
-            return self._invoke_admitted(function, event, request_id)
+            return self._invoke_admitted(function, event, body or b"{}", request_id)
         finally:
             with self._in_flight_lock:
                 self._in_flight[function.logical_id] -= 1
@@ -169,45 +257,102 @@ class LambdaRuntime:
         with self._in_flight_lock:
             limit = function.reserved_concurrency
             if queued and limit is not None:
-                self._capacity_freed.wait_for(
-                    lambda: self._stopping.is_set() or self._in_flight.get(function.logical_id, 0) < limit,
-                    timeout=THROTTLE_RETRY_MAX_S)
+                with self.clock.waiting():
+                    self._capacity_freed.wait_for(
+                        lambda: self._stopping.is_set() or self._in_flight.get(function.logical_id, 0) < limit,
+                        timeout=THROTTLE_RETRY_MAX_S)
             running = self._in_flight.get(function.logical_id, 0)
             if function.reserved_concurrency is not None and running >= function.reserved_concurrency:
                 return False
             self._in_flight[function.logical_id] = running + 1
             return True
 
-    def _invoke_admitted(self, function: Function, event: Any, request_id: str) -> Invocation:
-        context = LambdaContext(function, request_id, self.clock, self.clock.now() + function.timeout_s)
-        future = self._pool.submit(self._run, function, event, context)
-        # The timeout runs from the handler's start, as in a Lambda sandbox: time spent waiting
-        # for a free worker here (a busy `fleet up`) is not the function's.
-        while not context.started.wait(0.5) and not future.done():
-            pass
-        # A hung handler is abandoned at its deadline in wall time. One that slept past it on a
-        # virtual clock (a slow dependency, an injected timeout) has its skipped seconds counted
-        # too. Other threads moving the virtual clock never time this call out.
+    def _invoke_admitted(self, function: Function, event: Any, body: bytes, request_id: str) -> Invocation:
+        record = InvocationRecord(function, request_id, "ok", request=body)
         try:
-            ok, body, skipped = future.result(timeout=function.timeout_s)
-        except FutureTimeout:
-            ok, body, skipped = False, b"", float(function.timeout_s)
-        except CancelledError:  # the runtime shut down before the handler began
-            return _failure(request_id, "ServiceException", "the local Lambda runtime stopped", 500)
-        if time.monotonic() - context.started_at + skipped > function.timeout_s:
-            return Invocation(
-                200,
-                _json({"errorType": "Sandbox.Timedout", "errorMessage": f"{_task_timed_out(function)}"}),
-                function_error="Unhandled",
-                request_id=request_id,
-            )
-        if body is _THROTTLED:
+            env = self.environments.acquire(function)
+        except EnvironmentFailed as exc:  # the init phase failed: Lambda answers with its error
+            record.outcome = "init_error"
+            record.logs = [json.dumps(exc.payload)]
+            self._observe(record)
+            return Invocation(200, _json(exc.payload), function_error="Unhandled", request_id=request_id, record=record)
+        record.init_ms, env.init_ms = env.init_ms, None
+        record.log_stream = env.log_stream
+        if record.init_ms is not None:
+            record.init_lines = [f"INIT_START Runtime Version: {runtime_of(function)} "
+                                 f"(runs on this machine's {LOCAL_INTERPRETER}, {sys.version.split()[0]})",
+                                 *env.init_logs]
+            env.init_logs = []
+        began = time.monotonic()
+        # The fault hook stands for the handler's own time: an injected error is the handler's,
+        # a sleep (latency, a timeout) counts against the function's timeout.
+        skipped_before = self.clock.skipped_by_this_thread()
+        try:
+            if self.fault_hook is not None:
+                self.fault_hook(function, event, self.clock)
+        except LambdaThrottled:
+            self.environments.release(env)
+            record.outcome = "throttled"
+            self._observe(record)
             return _failure(request_id, "TooManyRequestsException", "Rate Exceeded.", 429)
-        if ok:
-            return Invocation(200, body, request_id=request_id)
-        return Invocation(200, body, function_error="Unhandled", request_id=request_id)
+        except Exception as exc:  # noqa: BLE001 - an injected error is reported like the handler's own
+            self.environments.release(env)
+            record.outcome, record.duration_ms = "error", (time.monotonic() - began) * 1000
+            self._observe(record)
+            return Invocation(200, sandbox.error_json(error_payload(exc, request_id)), function_error="Unhandled",
+                              request_id=request_id, record=record)
+        used = time.monotonic() - began + (self.clock.skipped_by_this_thread() - skipped_before)
+        remaining = function.timeout_s - used
+        if remaining <= 0:
+            return self._timed_out(env, record)
+        record.log_stream = env.log_stream
+        header = {"request_id": request_id, "function_name": function.function_name,
+                  "function_arn": function_arn(function), "memory_mb": function.memory_mb,
+                  "log_group": f"/aws/lambda/{function.function_name}", "log_stream": env.log_stream,
+                  "deadline": time.time() + remaining}
+        try:
+            result = env.invoke(header, body, remaining)
+        except EnvironmentTimedOut:
+            record.duration_ms = used * 1000
+            return self._timed_out(env, record)
+        except EnvironmentFailed as exc:
+            self.environments.release(env)  # ended: not kept
+            record.outcome, record.duration_ms = "error", (time.monotonic() - began) * 1000
+            self._observe(record)
+            return Invocation(200, _json(exc.payload), function_error="Unhandled", request_id=request_id, record=record)
+        self.environments.release(env)
+        record.outcome = result.status
+        record.duration_ms = used * 1000 + result.duration_ms
+        record.max_memory_mb = result.max_memory_mb
+        record.logs.extend(result.logs)
+        record.calls = [(c[0], c[1], c[2]) for c in result.calls]
+        if _is_catalogs(function):  # the roles checked are the catalog's functions'
+            call_log.record([call_log.Call(**iam) for c in result.calls if len(c) > 3 for iam in c[3]])
+        self._observe(record)
+        if result.status == "ok":
+            return Invocation(200, result.payload, request_id=request_id, record=record)
+        return Invocation(200, result.payload, function_error="Unhandled", request_id=request_id, record=record)
 
-    def invoke_async(self, function_name: str, payload: bytes | str, on_failure: Callable[[dict], None] | None = None,
+    def _timed_out(self, env: Any, record: InvocationRecord) -> Invocation:
+        """The deadline passed: the environment ends (SIGKILL), the call answers Sandbox.Timedout."""
+        self.environments.discard(env)
+        record.outcome = "timeout"
+        record.duration_ms = float(record.function.timeout_s * 1000)
+        message = _task_timed_out(record.function)
+        record.logs.append(f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())}Z {record.request_id} {message}")
+        self._observe(record)
+        return Invocation(200, _json({"errorType": "Sandbox.Timedout", "errorMessage": message}),
+                          function_error="Unhandled", request_id=record.request_id, record=record)
+
+    def _observe(self, record: InvocationRecord) -> None:
+        record.ended_at = self.clock.now()
+        for observer in list(self.observers):
+            try:
+                observer(record)
+            except Exception:  # noqa: BLE001 - an observer never fails an invocation
+                pass
+
+    def invoke_async(self, function_name: str, payload: bytes | str, on_failure: Callable[[dict[str, Any]], None] | None = None,
                      maximum_retry_attempts: int = 2) -> str:
         """An Event invocation: queued, run after the caller returns, retried twice on error
         (Lambda's default), then handed to the on-failure destination.
@@ -217,7 +362,7 @@ class LambdaRuntime:
         event while its function is at its reserved concurrency, as Lambda's poller does, so
         a burst of events is delivered at the function's pace instead of throttled into a backoff.
         """
-        function = catalog.function_by_name(function_name)
+        function = self.resolve(function_name)
         request_id = str(uuid.uuid4())
 
         expires = self.clock.now() + MAX_EVENT_AGE_S
@@ -263,8 +408,18 @@ class LambdaRuntime:
 
         with self._capacity_freed:
             self._async_pending += 1
-        self._async_pool.submit(attempt)
+        self._async_pool.submit(self.clock.track(attempt))
         return request_id
+
+    def in_flight(self, logical_id: str) -> int:
+        """The function's invocations running now (its concurrent executions)."""
+        with self._capacity_freed:
+            return self._in_flight.get(logical_id, 0)
+
+    def busy(self) -> int:
+        """Invocations running now plus asynchronous events not yet delivered."""
+        with self._capacity_freed:
+            return sum(self._in_flight.values()) + self._async_pending
 
     def _async_ended(self) -> None:
         with self._capacity_freed:
@@ -293,35 +448,9 @@ class LambdaRuntime:
 
     def _submit_async(self, attempt: Callable[[], None]) -> None:
         try:
-            self._async_pool.submit(attempt)
+            self._async_pool.submit(self.clock.track(attempt))
         except RuntimeError:
             pass  # shut down while the retry waited: nothing left to deliver to
-
-    def _run(self, function: Function, event: Any, context: LambdaContext) -> tuple[bool, bytes, float]:
-        context.begin(function.timeout_s)
-        skipped_before = self.clock.skipped_by_this_thread()
-        ok, body = self._call(function, event, context)
-        return ok, body, self.clock.skipped_by_this_thread() - skipped_before
-
-    def _call(self, function: Function, event: Any, context: LambdaContext) -> tuple[bool, bytes]:
-        try:
-            if self.fault_hook is not None:
-                self.fault_hook(function, event, self.clock)
-        except LambdaThrottled:
-            return False, _THROTTLED
-        except Exception as exc:  # noqa: BLE001 - an injected error is reported like the handler's own
-            return False, _json(error_payload(exc))
-        try:
-            handler = self.handler_for(function)
-            with call_log.running(function.logical_id):  # its AWS calls are its role's (call_log.py)
-                result = handler(event, context)
-            return True, _json(result)
-        except Exception as exc:  # noqa: BLE001 - every handler failure becomes Lambda's error payload
-            return False, _json(error_payload(exc))
-
-
-_THROTTLED = b"throttled"
-
 
 class LambdaThrottled(Exception):
     """Raised by a fault hook before the handler runs: the Invoke call itself answers 429."""
@@ -349,15 +478,47 @@ _SANDBOX_ENV = {
 
 
 def sandbox_environment() -> dict[str, str]:
-    """The functions' environment from the catalog, with local names for the resources. In one
-    process all functions share os.environ, so the catalog's values must agree across functions;
-    they do, as they name the same resources."""
+    """The catalog's variables for every function, with local names (this process's own tools
+    read them; each environment gets only its own function's: function_environment)."""
     env = dict(_SANDBOX_ENV)
-    # Handler logs go to this process's stdout; quiet unless asked (FLEET_LOG_LEVEL=INFO).
     env["POWERTOOLS_LOG_LEVEL"] = os.environ.get("FLEET_LOG_LEVEL", "WARNING")
     for f in catalog.FUNCTIONS:
-        for key, value in f.environment.items():
-            env[key] = resolve(value) if isinstance(value, catalog.Ref) else value
+        env.update(_own_variables(f))
+    return env
+
+
+def _own_variables(function: Function) -> dict[str, str]:
+    return {k: resolve(v) if isinstance(v, catalog.Ref) else v for k, v in function.environment.items()}
+
+
+def echo_function_logs(record: InvocationRecord) -> None:
+    """The function's own log lines on this process's stderr (as they were when handlers ran here)."""
+    if record.logs:
+        sys.stderr.write("".join(line if line.endswith("\n") else line + "\n" for line in record.logs))
+
+
+def function_environment(function: Function, endpoint_url: str | None) -> dict[str, str]:
+    """An environment's variables, as Lambda sets them: the function's own (from the catalog, with
+    local names), its name, memory, handler, log group, the region and credentials, and the AWS
+    endpoint its SDK calls go to. Nothing else of this process's environment."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "LAMBDA_TASK_ROOT": code_dir_of(function),
+        "_HANDLER": function.handler,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime_of(function)}",
+        "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.function_name}",
+        **_SANDBOX_ENV,
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("FLEET_LOG_LEVEL", "WARNING"),
+        **_own_variables(function),
+    }
+    if endpoint_url:
+        env["AWS_ENDPOINT_URL"] = endpoint_url
     return env
 
 

@@ -34,10 +34,13 @@ def bind(host: str, port: int, app: Any, admission: Admission | None = None,
     return HttpServer(admitted, host, port, limits)
 
 
-def bind_aws_endpoint(host: str, port: int, admission: Admission | None = None) -> HttpServer:
+def bind_aws_endpoint(host: str, port: int, admission: Admission | None = None, lambda_api: Any = None) -> HttpServer:
+    """`lambda_api`: the WSGI app that answers Lambda's function API (lambda_endpoint.py), in
+    front of moto's (whose functions need Docker to run)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return bind(host, port, AwsEndpointGuard(DomainDispatcherApplication(create_backend_app)), admission,
+    return bind(host, port, AwsEndpointGuard(DomainDispatcherApplication(create_backend_app), lambda_api=lambda_api),
+                admission,
                 error=lambda start_response, status, message: _aws_error(start_response, status, "AccessDeniedException", message),
                 limits=AWS_ENDPOINT_LIMITS)
 
@@ -59,6 +62,7 @@ MAX_AWS_BODY_BYTES = 16 * 1024 * 1024
 AWS_ENDPOINT_LIMITS = ServerLimits(threads=32, max_body_bytes=MAX_AWS_BODY_BYTES)
 # moto's own API (reset, state dumps, its dashboard) and its EC2 instance metadata: not AWS's.
 _MOTO_OWN_PATHS = ("/moto-api", "/latest/meta-data", "/latest/api", "/latest/dynamic", "/latest/user-data")
+LAMBDA_FUNCTIONS_PATH = "/2015-03-31/functions"
 _INTERNAL_FAILURE = "The request processing has failed because of an unknown error, exception or failure."
 
 
@@ -78,9 +82,10 @@ class AwsEndpointGuard:
       InternalFailure; the traceback goes to this process's log.
     """
 
-    def __init__(self, app: Any, max_body_bytes: int = MAX_AWS_BODY_BYTES):
+    def __init__(self, app: Any, max_body_bytes: int = MAX_AWS_BODY_BYTES, lambda_api: Any = None):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.lambda_api = lambda_api
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         if environ.get("PATH_INFO", "").startswith(_MOTO_OWN_PATHS):
@@ -104,6 +109,8 @@ class AwsEndpointGuard:
                               f"Request body over {self.max_body_bytes} bytes")
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        if self.lambda_api is not None and environ.get("PATH_INFO", "").startswith(LAMBDA_FUNCTIONS_PATH):
+            return self.lambda_api(environ, start_response)
         json_protocol = environ.get("CONTENT_TYPE", "").startswith("application/x-amz-json")
         if json_protocol and body.strip():
             problem = _not_a_json_object(body)

@@ -1,0 +1,1 @@
+"""Experiments on the local runtime (`fleet lab`)."""
