@@ -376,10 +376,17 @@ class LoadRun:
                 self.human_steps[f"signed off ({done.status})"] += 1
 
     def _dlq_arns(self) -> set[str] | None:
-        answer = self.api.call("GET", "/dlq")
-        if answer.status != 200 or not isinstance(answer.body, dict):
-            return None
-        return {str(m.get("execution_arn")) for m in answer.body.get("messages", [])}
+        """Every DLQ message's execution, page after page (GET /dlq is paginated)."""
+        arns: set[str] = set()
+        token: str | None = None
+        while True:
+            answer = self.api.call("GET", "/dlq?limit=100" + (f"&next_token={token}" if token else ""))
+            if answer.status != 200 or not isinstance(answer.body, dict):
+                return None
+            arns |= {str(m.get("execution_arn")) for m in answer.body.get("messages", [])}
+            token = answer.body.get("next_token")
+            if not token:
+                return arns
 
 
 def _duration(start: Any, stop: Any) -> float | None:
