@@ -218,6 +218,8 @@ def test_the_functions_view_shows_each_functions_invocations(page, console):
     rows_ = validate.locator("table.invocations tbody tr")
     assert rows_.count() >= 5
     assert "CarValidationError" in validate.inner_text()  # the invalid VIN's call, with its error
+    logs = validate.locator("pre.logs").inner_text()  # the function's CloudWatch Logs, as the runtime wrote them
+    assert "START RequestId:" in logs and "REPORT RequestId:" in logs
     inspect = page.locator('#functions [data-function="fleet-inspect-car"]').inner_text()
     assert "TransientInspectionError" in inspect and "errors" in inspect
     shot(page, "console-functions")

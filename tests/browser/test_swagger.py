@@ -51,3 +51,24 @@ def test_try_it_out_calls_the_server_the_page_came_from(page, stack):
     # 404 allowed; the API has no icon.
     errors = [e for e in page.errors if not (e.startswith("Failed to load resource") and "404" in e and not missing)]
     assert errors == [] and missing == [], (errors, missing)
+
+
+def test_the_console_served_by_fleet_up_starts_an_execution_and_shows_the_fleet(page, stack):
+    """Through fleet up's own admission (Host, Origin) and the console's token: the editor starts a
+    registration, the list shows it live, and the fleet view has the car."""
+    page.goto(f"{stack.api_url}/console")
+    until(page, 'document.body.dataset.live === "on"')
+    page.click("#start-open")
+    page.select_option("#start-machine", label="fleet-register-car")
+    page.fill("#start-name", "console-in-fleet-up")
+    page.fill("#start-input", '{"vin": "WVWZZZ1JZXW000777", "model": "Robotaxi S", "year": 2024, "seats": 4}')
+    page.click("#start-go")
+    until(page, '/started arn:aws:states:/.test(document.getElementById("console-message").innerText)')
+    until(page, '[...document.querySelectorAll("#executions tr.execution")].some(tr => '
+                'tr.cells[0].innerText === "console-in-fleet-up" && tr.cells[3].innerText === "CarRegistered")', timeout_s=60)
+    page.goto(f"{stack.api_url}/console/fleet")
+    until(page, 'document.body.dataset.loaded === "fleet"')
+    assert "car-WVWZZZ1JZXW000777" in page.inner_text("#fleet")
+    shot(page, "console-fleet-up")
+    errors = [e for e in page.errors if not e.startswith("Failed to load resource")]
+    assert errors == []

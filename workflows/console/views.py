@@ -173,7 +173,7 @@ def _lambda_calls(events: list[dict[str, Any]], names: dict[str, Any]) -> list[d
 def _log_lines(logs: Any, group: str, limit: int = 50) -> list[dict[str, Any]] | None:
     """The group's latest lines; None when the local cloud keeps no logs for it."""
     try:
-        events = logs.filter_log_events(logGroupName=group, limit=limit).get("events", [])
+        events = logs.filter_log_events(logGroupName=group, limit=1000).get("events", [])  # oldest first
     except Exception:  # noqa: BLE001 - no such group (no logs kept): said as None
         return None
     return [{"at": e.get("timestamp"), "message": e.get("message", "")} for e in events[-limit:]]
