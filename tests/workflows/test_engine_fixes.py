@@ -135,3 +135,58 @@ def test_a_states_error_leaving_a_parallel_branch_is_caught_by_its_name(cloud):
     with fix.SEAM.removed():
         moto = run(cloud, parallel_with_failing_branch(catch=True), {"a": 1})
     assert moto["status"] == "FAILED" and "Custom Error Names MUST NOT begin with the prefix 'States.'" in moto["cause"]
+
+
+def machine_reading_a_table(table: str) -> dict[str, Any]:
+    """Counts, then reads an item of a table: the read fails while the table does not exist."""
+    return {"StartAt": "Count", "States": {
+        "Count": {"Type": "Pass", "Parameters": {"runs.$": "$$.Execution.RedriveCount", "car.$": "$.car"},
+                  "Next": "Read"},
+        "Read": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "ResultSelector": {"found.$": "$.Item.id.S"},
+                 "ResultPath": "$.item", "Parameters": {"TableName": table, "Key": {"id": {"S": "switch"}}}, "Next": "Done"},
+        "Done": {"Type": "Pass", "End": True, "Parameters": {
+            "runs.$": "$.runs", "car.$": "$.car", "found.$": "$.item.found", "redrives.$": "$$.Execution.RedriveCount"}}}}
+
+
+def test_redrive_resumes_a_failed_execution_from_the_state_that_failed(cloud):
+    ddb, sfn = cloud.client("dynamodb"), cloud.client("stepfunctions")
+    table = f"later-{uuid.uuid4().hex[:8]}"
+    arn = sfn.create_state_machine(name=f"redrive-{uuid.uuid4().hex[:8]}", roleArn=STATE_MACHINE_ROLE,
+                                   definition=json.dumps(machine_reading_a_table(table)))["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"car": "1HG"}))["executionArn"]
+    failed = cloud.wait(execution)
+    assert (failed["status"], failed["error"], failed["redriveCount"]) == ("FAILED", "DynamoDB.ResourceNotFoundException", 0)
+    before = sfn.get_execution_history(executionArn=execution)["events"]
+
+    ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    ddb.put_item(TableName=table, Item={"id": {"S": "switch"}})
+    assert "redriveDate" in sfn.redrive_execution(executionArn=execution)
+    done = cloud.wait(execution)
+    assert done["status"] == "SUCCEEDED", done
+    # Resumed at the task that failed, with what it was given: Count ran once, on the first run.
+    assert json.loads(done["output"]) == {"runs": 0, "car": "1HG", "found": "switch", "redrives": 1}
+    assert done["redriveCount"] == 1
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    assert events[:len(before)] == before
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    redriven = events[len(before)]
+    assert redriven["type"] == "ExecutionRedriven"
+    assert redriven["executionRedrivenEventDetails"] == {"redriveCount": 1}
+    assert [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e] == [
+        "Count", "Read", "Read", "Done"]
+
+
+def test_only_an_execution_that_failed_timed_out_or_was_aborted_is_redriven(cloud):
+    sfn = cloud.client("stepfunctions")
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+    arn = sfn.create_state_machine(name=f"ok-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
+                                   roleArn=STATE_MACHINE_ROLE)["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    assert cloud.wait(execution)["status"] == "SUCCEEDED"
+    try:
+        sfn.redrive_execution(executionArn=execution)
+        raise AssertionError("a SUCCEEDED execution was redriven")
+    except sfn.exceptions.ClientError as exc:
+        assert exc.response["Error"]["Code"] == "ExecutionNotRedrivable"
+        assert "SUCCEEDED" in exc.response["Error"]["Message"]
