@@ -8,17 +8,6 @@ the suite fails until it is taken off this list.
 from __future__ import annotations
 
 GROUPS: dict[str, list[str]] = {
-    "Lambda's error payload lacks requestId and AWS's format": [
-        "error_handling/test_task_lambda.py::TestTaskLambda::test_no_such_function_catch",
-        "error_handling/test_task_lambda.py::TestTaskLambda::test_raise_exception",
-        "error_handling/test_task_lambda.py::TestTaskLambda::test_raise_exception_catch",
-        "express/test_express_sync.py::TestExpressSync::test_catch",
-        "scenarios/test_base_scenarios.py::TestBaseScenarios::test_retry_interval_features",
-        "scenarios/test_base_scenarios.py::TestBaseScenarios::test_retry_interval_features_jitter_none",
-        "states_variables/test_error_output.py::TestStateVariablesTemplate::test_map_catch_error[MAP_CATCH_ERROR_VARIABLE_SAMPLING]",
-        "states_variables/test_error_output.py::TestStateVariablesTemplate::test_parallel_catch_error[PARALLEL_CATCH_ERROR_OUTPUT]",
-        "states_variables/test_error_output.py::TestStateVariablesTemplate::test_task_catch_error_output[TASK_CATCH_ERROR_OUTPUT_TO_JSONPATH]",
-    ],
     "a JSONata Wait Timestamp that is not ISO-8601 fails with States.Runtime, not States.QueryEvaluationError": [
         "scenarios/test_base_scenarios.py::TestBaseScenarios::test_wait_timestamp_jsonata[INVALID_ISO]",
         "scenarios/test_base_scenarios.py::TestBaseScenarios::test_wait_timestamp_jsonata[INVALID_TIME]",
@@ -29,26 +18,24 @@ GROUPS: dict[str, list[str]] = {
         "scenarios/test_base_scenarios.py::TestBaseScenarios::test_map_state_items_input_types[number]",
         "scenarios/test_base_scenarios.py::TestBaseScenarios::test_map_state_items_input_types[object]",
     ],
-    "a variable a state assigns is already visible to its own OutputPath (on AWS from the next state)": [
-        "assign/test_assign_reference_variables.py::TestAssignReferenceVariables::test_state_assign_evaluation_order[BASE_EVALUATION_ORDER_PASS_STATE]",
-        "states_variables/test_error_output.py::TestStateVariablesTemplate::test_catch_error_variable_sampling[TASK_CATCH_ERROR_VARIABLE_SAMPLING_TO_JSONPATH]",
-    ],
     "aws-sdk:dynamodb answers ConsumedCapacity that AWS does not return unasked": [
         "services/test_aws_sdk_task_service.py::TestTaskServiceAwsSdk::test_dynamodb_put_update_get_item",
         "services/test_dynamodb_task_service.py::TestTaskServiceDynamoDB::test_base_integrations[DYNAMODB_PUT_UPDATE_GET_ITEM]",
     ],
-    "virtual clock: a function sleeping past a timeout returns before the timeout fires (passes on wall time)": [
-        "timeouts/test_timeouts.py::TestTimeouts::test_fixed_timeout_service_lambda_with_path",
-        "timeouts/test_timeouts.py::TestTimeouts::test_global_timeout",
-    ],
     "DynamoDB's getItem names its request id header in lower case on AWS": [
         "services/test_dynamodb_task_service.py::TestTaskServiceDynamoDB::test_base_integrations[DYNAMODB_PUT_GET_ITEM]",
+    ],
+    "Lambda's error payload lacks requestId and AWS's format": [
+        "express/test_express_sync.py::TestExpressSync::test_catch",
     ],
     "a JSONata Items that returns a function: AWS records no EvaluationFailed event": [
         "scenarios/test_base_scenarios.py::TestBaseScenarios::test_map_state_items_eval_jsonata_fail[function]",
     ],
     "a queue URL that does not exist: AWS fails to reach the host, the local SQS answers its own error": [
         "error_handling/test_task_service_sqs.py::TestTaskServiceSqs::test_send_message_no_such_queue",
+    ],
+    "a variable a state assigns is already visible to its own OutputPath (on AWS from the next state)": [
+        "assign/test_assign_reference_variables.py::TestAssignReferenceVariables::test_state_assign_evaluation_order[BASE_EVALUATION_ORDER_PASS_STATE]",
     ],
     "an intrinsic function with variable arguments fails (JSONDecodeError)": [
         "assign/test_assign_reference_variables.py::TestAssignReferenceVariables::test_reference_assign[BASE_REFERENCE_IN_INTRINSIC_FUNCTION]",
@@ -73,6 +60,9 @@ GROUPS: dict[str, list[str]] = {
     ],
     "the recorded Content-Length counts AWS's resource names; the suite names them per run": [
         "services/test_sfn_task_service.py::TestTaskServiceSfn::test_start_execution",
+    ],
+    "virtual clock: a function sleeping past a timeout returns before the timeout fires (passes on wall time)": [
+        "timeouts/test_timeouts.py::TestTimeouts::test_global_timeout",
     ],
 }
 

@@ -2,7 +2,7 @@
 from the state that did not finish, with the input that state was given, keeping its history (an
 `ExecutionRedriven` event, then the state entered again; event ids go on from the old ones), its
 ARN, name and input. `$$.Execution.RedriveCount` counts the redrives (0 on a first run: every
-execution's context has it) and DescribeExecution answers `redriveCount` and `redriveDate`.
+Standard execution's context has it, an Express one's not) and DescribeExecution answers `redriveCount` and `redriveDate`.
 
 AWS's rules: only Standard executions; only FAILED, TIMED_OUT or ABORTED; within 14 days of the
 stop; at most 1,000 redrives; and only when a state is there to resume from. An execution the local
@@ -163,7 +163,8 @@ def _first_run_counts_zero(environment_of: Callable[[Any], Any]) -> Callable[[An
     @functools.wraps(environment_of)
     def run(worker: Any) -> Any:
         env = environment_of(worker)
-        env.states.context_object.context_object_data["Execution"].setdefault("RedriveCount", 0)
+        if worker._evaluation_details.state_machine_details.typ != StateMachineType.EXPRESS:  # Express: never redriven
+            env.states.context_object.context_object_data["Execution"].setdefault("RedriveCount", 0)
         return env
 
     return run
