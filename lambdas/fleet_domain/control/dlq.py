@@ -4,7 +4,9 @@ the API's `/dlq` routes.
 Each message is what a workflow's SendToDLQ state wrote: the failed execution, its workflow,
 the failed state, error, cause and the original input.
 
-Redrive restarts the workflow from the original input under a name derived from the failed
+Redrive resumes the failed execution itself with Step Functions' RedriveExecution when nothing
+caught its failure (it ended in the state that failed: it resumes there, its history kept).
+Otherwise it restarts the workflow from the original input under a name derived from the failed
 execution, so redriving the same message twice starts nothing new. A message is deleted only
 after its new execution has started (or is found already started), so a crash between the two
 loses nothing: the next redrive finds the execution and deletes the message then. A redriven
@@ -63,6 +65,27 @@ class DeadLetter:
                 "redrive_name": redrive_name(self)}
 
 
+_REDRIVABLE = {"FAILED", "TIMED_OUT", "ABORTED"}
+
+
+def _resumable(sfn: Any, letter: DeadLetter) -> bool:
+    """The failed execution ended in the state that failed (nothing caught the failure), so Step
+    Functions' RedriveExecution resumes it there, keeping its history. A failure a Catch sent here
+    ended the execution in another state: that one is restarted from its input."""
+    failed_state = letter.body.get("failed_state")
+    if not letter.execution_arn or not failed_state:
+        return False
+    try:
+        if sfn.describe_execution(executionArn=letter.execution_arn).get("status") not in _REDRIVABLE:
+            return False
+        events = sfn.get_execution_history(executionArn=letter.execution_arn, maxResults=1000)["events"]
+    except Exception:  # noqa: BLE001 - gone, or a target without it: restart instead
+        return False
+    entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    last = entered[-1] if entered else None
+    return bool(last == failed_state)
+
+
 def redrive_name(letter: DeadLetter) -> str:
     """The execution name a redrive of this failure uses: the same every time."""
     digest = hashlib.sha256(letter.execution_arn.encode()).hexdigest()[:24]
@@ -77,6 +100,7 @@ class RedriveResult:
     deleted: bool
     dry_run: bool = False
     error: str | None = None
+    redriven: bool = False  # resumed in place with RedriveExecution, not restarted under a new name
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -149,6 +173,10 @@ class DeadLetterQueue:
         if not machine or not isinstance(payload, dict):
             return RedriveResult(letter.message_id, None, False, False, dry_run,
                                  "message lacks the state machine or the original input; left in the DLQ")
+        if not dry_run and _resumable(sfn, letter):
+            sfn.redrive_execution(executionArn=letter.execution_arn)
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=letter.receipt_handle)
+            return RedriveResult(letter.message_id, letter.execution_arn, True, True, redriven=True)
         name = redrive_name(letter)
         if dry_run:
             arn = machine.replace(":stateMachine:", ":execution:") + f":{name}"
