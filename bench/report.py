@@ -251,6 +251,14 @@ def markdown(meta: dict[str, Any], results: dict[str, Any], verdicts_: list[dict
     if r := _measured(results, "make_test"):
         lines += ["", "## `make test`", "",
                   f"**{r['wall_s'] / 60:.1f} min**, exit {r['exit']}: {r['summary']}; {_load(r)}."]
+    if r := _measured(results, "jsonata"):
+        jp, ja = r["jsonpath"], r["jsonata"]
+        lines += ["", "## JSONata against JSONPath", "",
+                  "The same register-like machine (shape the car, check it in a Choice, write it to DynamoDB, answer a "
+                  "summary) written in JSONPath and in JSONata (bench/jsonata_overhead.py), run alternately on one local "
+                  f"cloud after {r['warmup']} warm-up runs each, wall time per execution: JSONPath p50 {_fmt_ms(jp['p50'])}, "
+                  f"p99 {_fmt_ms(jp['p99'])}; JSONata p50 {_fmt_ms(ja['p50'])}, p99 {_fmt_ms(ja['p99'])}: "
+                  f"**JSONata costs {r['p50_ratio']:.2f}x at p50** ({r['p99_ratio']:.2f}x at p99); {_load(r)}."]
     if r := _measured(results, "profile"):
         kept = r["samples_kept"]
         lines += [

@@ -49,9 +49,9 @@ TARGETS = {
 }
 
 FULL = {"register": 200, "concurrent": 300, "dispatch": 40, "maintenance": 30, "cold_runs": 5, "cold_untraced_runs": 3,
-        "up_runs": 3, "profile": 150}
+        "up_runs": 3, "profile": 150, "jsonata": 200}
 QUICK = {"register": 40, "concurrent": 60, "dispatch": 5, "maintenance": 5, "cold_runs": 2, "cold_untraced_runs": 1,
-         "up_runs": 1, "profile": 30}
+         "up_runs": 1, "profile": 30, "jsonata": 30}
 
 
 # --- the machine -----------------------------------------------------------------------------
@@ -179,6 +179,20 @@ def bench_lifecycle(name: str, n: int) -> dict[str, Any]:
             "token_wait": summary(raw["token_wait_ms"]), "statuses": raw["statuses"], "warmup": raw["warmup"]}
 
 
+def bench_jsonata(n: int) -> dict[str, Any]:
+    """The same register-like machine in JSONPath and in JSONata, alternately (bench/jsonata_overhead.py)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        cmd = [sys.executable, str(ROOT / "bench" / "jsonata_overhead.py"), "--n", str(n), "--out", str(out)]
+        proc = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=1200)
+        if proc.returncode != 0 or not out.exists():
+            raise RuntimeError(f"jsonata exited {proc.returncode}: " + " | ".join(proc.stderr.strip().splitlines()[-4:]))
+        raw = json.loads(out.read_text())
+    jsonpath, jsonata = summary(raw["jsonpath_ms"]), summary(raw["jsonata_ms"])
+    return {"jsonpath": jsonpath, "jsonata": jsonata, "p50_ratio": ratio(jsonata["p50"], jsonpath["p50"]),
+            "p99_ratio": ratio(jsonata["p99"], jsonpath["p99"]), "warmup": raw["warmup"]}
+
+
 def bench_cold_start(runs: int, untraced_runs: int) -> dict[str, Any]:
     results, untraced = [], {}
     for module, function, memory in coldstart.handler_modules():
@@ -300,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-make-test", action="store_true", help="also time `make test` (long)")
     parser.add_argument("--quick", action="store_true", help="small samples (to try the harness)")
     parser.add_argument("--only", nargs="+", metavar="NAME",
-                        help="register concurrent dispatch maintenance cold_start up demo profile make_test")
+                        help="register concurrent dispatch maintenance cold_start up demo profile jsonata make_test")
     parser.add_argument("--out", default=str(RESULTS / "latest.md"),
                         help="the report (default bench/results/latest.md)")
     args = parser.parse_args(argv)
@@ -323,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         ("up", lambda: bench_up(sizes["up_runs"])),
         ("demo", bench_demo),
         ("profile", lambda: bench_profile(sizes["profile"])),
+        ("jsonata", lambda: bench_jsonata(sizes["jsonata"])),
     ]
     if args.with_make_test:
         steps.append(("make_test", bench_make_test))
