@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
@@ -201,3 +203,20 @@ def test_start_answer_the_token_then_stop(traced, acting):
     traced.cloud.wait(arn)
     assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
     assert act(acting, "stop", {"executionArn": arn}).status_code in (200, 409)  # stopping twice: no crash
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(path=st.sampled_from(["start", "stop", "task", "dlq/redrive"]),
+       body=st.one_of(st.dictionaries(st.sampled_from(["stateMachineArn", "executionArn", "input", "output", "name",
+                                                        "action", "state", "error", "cause", "ids"]),
+                                      st.one_of(st.none(), st.integers(), st.text(max_size=40), st.lists(st.text(max_size=5)),
+                                                st.sampled_from(["success", "failure", "heartbeat", "{}", "arn:aws:states:x"]))),
+                      st.lists(st.integers()), st.text(max_size=20)))
+def test_hostile_action_bodies_get_one_line_and_never_a_5xx(traced, acting, path, body):
+    resp = acting.post(f"/console/api/{path}", data=json.dumps(body), content_type="application/json",
+                       headers={"X-Console-Token": TOKEN})
+    assert resp.status_code < 500 or resp.status_code == 501, (resp.status_code, resp.get_data())
+    if resp.status_code >= 400:
+        message = resp.json["message"]
+        assert message and "\n" not in message and "Traceback" not in message

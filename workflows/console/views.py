@@ -50,7 +50,7 @@ def _outcome(desc: dict[str, Any]) -> str | None:
         except ValueError:
             return None
         return str(output["outcome"]) if isinstance(output, dict) and "outcome" in output else None
-    return desc.get("error") or desc["status"]
+    return str(desc.get("error") or desc["status"])
 
 
 def executions(sfn: Any, outcomes: Outcomes) -> dict[str, Any]:
