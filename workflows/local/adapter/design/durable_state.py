@@ -197,7 +197,7 @@ def record_of(execution: Any) -> Any:
     status = execution.exec_status.value if execution.exec_status is not None else "RUNNING"
     output = None
     if status == "SUCCEEDED":
-        output = execution.output if isinstance(execution.output, str) else json.dumps(execution.output, separators=(",", ":"))
+        output = json.dumps(execution.output, separators=(",", ":"))  # moto keeps the value: a string ends as "..."
     return ExecutionRecord(
         arn=execution.exec_arn, state_machine_arn=execution.state_machine_arn, name=execution.name,
         sm_type=str(getattr(execution.sm_type, "value", execution.sm_type)), status=status,
