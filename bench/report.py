@@ -107,6 +107,7 @@ def verdicts(results: dict[str, Any], targets: dict[str, float]) -> list[dict[st
         r = results["demo"]
         add("`fleet demo` wall time", f"{r['wall_s']:.1f} s", r["says"] or f"exit {r['exit']}",
             f"<= {targets['demo_s']:g} s", _verdict(r["wall_s"] <= targets["demo_s"] and r["exit"] == 0))
+    _service_verdicts(results, targets, add, error)
     if "make_test" in results:
         if not error("make_test", "`make test` total", "reported"):
             r = results["make_test"]
@@ -115,6 +116,37 @@ def verdicts(results: dict[str, Any], targets: dict[str, float]) -> list[dict[st
     else:
         add("`make test` total", "not run (bench/run.py --with-make-test)", "", "reported", "SKIP")
     return out
+
+
+def _service_verdicts(results: dict[str, Any], targets: dict[str, float], add: Any, error: Any) -> None:
+    """`fleet up` as a service (bench/service.py)."""
+    if "durability" in results and not error("durability", "durability cost, concurrent registrations",
+                                             f"<= {targets['durability_cost_pct']:g}%"):
+        r = results["durability"]
+        add("durability cost, concurrent registrations", f"{r['cost_pct']:.1f}%",
+            f"{r['n']} at once: best {r['best_per_s']['memory']:.1f}/s in memory, {r['best_per_s']['durable']:.1f}/s "
+            f"with the state store", f"<= {targets['durability_cost_pct']:g}%",
+            _verdict(r["cost_pct"] <= targets["durability_cost_pct"]))
+    if "crash_restart" in results and not error("crash_restart", "kill -9, then the same ports free",
+                                                f"<= {targets['crash_ports_free_s']:g} s"):
+        r = results["crash_restart"]
+        add("kill -9, then the same ports free", f"{r['ports_free_s']:.3f} s",
+            f"a new fleet up answering {r['answering_again_s']:.1f} s after the kill; "
+            f"{r['acknowledged_before_kill']} requests acknowledged before it (nothing lost: tests/reliability/"
+            "test_crash_restart.py)", f"<= {targets['crash_ports_free_s']:g} s",
+            _verdict(r["ports_free_s"] <= targets["crash_ports_free_s"]))
+    if "sustained" in results and not error("sustained", "sustained 5 requests/s: RSS growth after 2 min",
+                                            f"<= {targets['sustained_rss_mb_per_min']:g} MB/min"):
+        r = results["sustained"]["summary"]
+        growth, p50 = r["rss_growth_mb_per_min_after_2_min"], r["p50_ratio"]
+        add(f"sustained 5 requests/s for {r['minutes']:g} min: RSS growth after 2 min",
+            f"{growth:.2f} MB/min" if growth is not None else "n/a (too short)",
+            f"RSS {r['rss_first_mb']:.0f} -> {r['rss_last_mb']:.0f} MB", f"<= {targets['sustained_rss_mb_per_min']:g} MB/min",
+            _verdict(growth is not None and growth <= targets["sustained_rss_mb_per_min"]))
+        add(f"sustained 5 requests/s for {r['minutes']:g} min: p50 last minute / first",
+            f"{p50:.2f}x" if p50 is not None else "n/a", f"{r['p50_first_ms']} -> {r['p50_last_ms']} ms; executions "
+            f"{r['executions']}", f"<= {targets['sustained_p50_ratio']:g}x",
+            _verdict(p50 is not None and p50 <= targets["sustained_p50_ratio"] and r["accounted"]))
 
 
 def _summary_row(label: str, s: dict[str, float]) -> str:

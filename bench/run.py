@@ -34,7 +34,7 @@ for p in (str(ROOT / "lambdas"), str(ROOT)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from bench import coldstart, profile, report  # noqa: E402
+from bench import coldstart, profile, report, service  # noqa: E402
 from bench.stats import ratio, summary  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -46,12 +46,18 @@ TARGETS = {
     "cold_start_ms": 250.0,
     "up_ready_s": 2.0,
     "demo_s": 10.0,
+    # fleet up as a service (bench/service.py, issue 15)
+    "sustained_rss_mb_per_min": 1.0,
+    "sustained_p50_ratio": 1.5,
+    "durability_cost_pct": 10.0,
+    "crash_ports_free_s": 2.0,
 }
 
 FULL = {"register": 200, "concurrent": 300, "dispatch": 40, "maintenance": 30, "cold_runs": 5, "cold_untraced_runs": 3,
-        "up_runs": 3, "profile": 150, "jsonata": 200}
+        "up_runs": 3, "profile": 150, "jsonata": 200,
+        "sustained_min": int(os.environ.get("FLEET_BENCH_SUSTAINED_MIN", "5")), "durability": 300}
 QUICK = {"register": 40, "concurrent": 60, "dispatch": 5, "maintenance": 5, "cold_runs": 2, "cold_untraced_runs": 1,
-         "up_runs": 1, "profile": 30, "jsonata": 30}
+         "up_runs": 1, "profile": 30, "jsonata": 30, "sustained_min": 1, "durability": 60}
 
 
 # --- the machine -----------------------------------------------------------------------------
@@ -314,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-make-test", action="store_true", help="also time `make test` (long)")
     parser.add_argument("--quick", action="store_true", help="small samples (to try the harness)")
     parser.add_argument("--only", nargs="+", metavar="NAME",
-                        help="register concurrent dispatch maintenance cold_start up demo profile jsonata make_test")
+                        help="register concurrent dispatch maintenance cold_start up demo profile jsonata durability "
+                             "crash_restart sustained make_test ($FLEET_BENCH_SUSTAINED_MIN=30 for the long one)")
     parser.add_argument("--out", default=str(RESULTS / "latest.md"),
                         help="the report (default bench/results/latest.md)")
     args = parser.parse_args(argv)
@@ -338,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         ("demo", bench_demo),
         ("profile", lambda: bench_profile(sizes["profile"])),
         ("jsonata", lambda: bench_jsonata(sizes["jsonata"])),
+        ("durability", lambda: service.durability(int(sizes["durability"]))),
+        ("crash_restart", service.crash_restart),
+        ("sustained", lambda: service.sustained(float(sizes["sustained_min"]))),
     ]
     if args.with_make_test:
         steps.append(("make_test", bench_make_test))

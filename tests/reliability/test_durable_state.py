@@ -162,3 +162,18 @@ def _bodies(fleet: Fleet) -> list[str]:
 def _without_metadata(response: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
+
+
+def test_a_string_output_is_kept_as_json_text(tmp_path: Path) -> None:
+    from workflows.local.cloud import STATE_MACHINE_ROLE
+
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "Result": "done", "End": True}}})
+    cloud = _started(tmp_path)
+    try:
+        sfn = cloud.client("stepfunctions")
+        machine = sfn.create_state_machine(name="says-done", definition=definition, roleArn=STATE_MACHINE_ROLE)
+        arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")["executionArn"]
+        assert cloud.wait(arn)["status"] == "SUCCEEDED"
+        assert sfn.describe_execution(executionArn=arn)["output"] == '"done"'
+    finally:
+        cloud.stop()

@@ -197,7 +197,7 @@ def record_of(execution: Any) -> Any:
     status = execution.exec_status.value if execution.exec_status is not None else "RUNNING"
     output = None
     if status == "SUCCEEDED":
-        output = execution.output if isinstance(execution.output, str) else json.dumps(execution.output, separators=(",", ":"))
+        output = json.dumps(execution.output, separators=(",", ":"))  # moto keeps the value: a string ends as "..."
     return ExecutionRecord(
         arn=execution.exec_arn, state_machine_arn=execution.state_machine_arn, name=execution.name,
         sm_type=str(getattr(execution.sm_type, "value", execution.sm_type)), status=status,
@@ -222,7 +222,7 @@ def _leave_heap(execution: Any, forgotten: list[str]) -> None:
     machine = _state_machine_of(execution)
     if machine is None:
         return
-    ended = EndedExecution.of(execution)
+    ended = EndedExecution.of(execution, machine)  # the machine, not the execution's copy of it
     gone = set(forgotten)
     executions = machine.executions
     for i, held in enumerate(executions):
@@ -285,9 +285,9 @@ class EndedExecution:
         self.trace_header = None
 
     @classmethod
-    def of(cls, execution: Any) -> EndedExecution:
+    def of(cls, execution: Any, machine: Any) -> EndedExecution:
         record = record_of(execution)
-        return cls(arn=record.arn, state_machine=execution.state_machine, name=record.name,
+        return cls(arn=record.arn, state_machine=machine, name=record.name,
                    sm_type=execution.sm_type, status=record.status, start_date=execution.start_date,
                    stop_date=execution.stop_date, input_text=record.input, output=record.output,
                    error=record.error, cause=record.cause, account_id=execution.account_id,
