@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from itertools import islice
 from typing import Any
 
-from fleet_domain.data.base import Repository, values
+from fleet_domain.data.base import Repository, plain, values
 from fleet_domain.models.car import Car, CarChange, CarStatus
 from fleet_domain.rules.transitions import HOLDER, is_legal
 
@@ -47,6 +47,21 @@ class CarRepository(Repository):
         items = self.query("cars", IndexName=self.STATUS_INDEX, KeyConditionExpression=condition, Limit=limit,
                            ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=values_)
         return [Car.model_validate(found) for found in islice(items, limit)]
+
+    CELL_INDEX = "cell-index"
+
+    def available_in(self, cell: str) -> tuple[list[Car], int]:
+        """The AVAILABLE cars in a geohash cell (rules/geo.py), and how many items the Query read
+        (every car of the cell, whatever its status: what DynamoDB bills)."""
+        found, read = [], 0
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table("cars"), IndexName=self.CELL_INDEX, KeyConditionExpression="cell = :cell",
+            FilterExpression="#status = :available", ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values(cell=cell, available=CarStatus.AVAILABLE.value))
+        for page in pages:
+            read += page.get("ScannedCount", 0)
+            found += [Car.model_validate(plain(i)) for i in page["Items"]]
+        return found, read
 
     def reserved_for(self, ride_id: str) -> Car | None:
         """The car RESERVED for a ride, if one is (a Query of the reserved cars, however many the

@@ -13,9 +13,10 @@ from fleet_domain.data import car_events
 from fleet_domain.data.car_events import Publish, car_event
 from fleet_domain.data.cars import CarRepository
 from fleet_domain.data.rides import RideRepository
-from fleet_domain.models.car import CarSnapshot
+from fleet_domain.models.car import Car, CarSnapshot
 from fleet_domain.models.errors import TripReportError
 from fleet_domain.models.ride import (
+    Candidate,
     Candidates,
     RideFailed,
     RideFailure,
@@ -25,15 +26,32 @@ from fleet_domain.models.ride import (
     TripStart,
     TripStarted,
 )
-from fleet_domain.rules.dispatch import choose_candidates, finish_trip, maintenance_due, validate_ride
+from fleet_domain.rules.dispatch import MAX_CANDIDATES, choose_candidates, finish_trip, maintenance_due, validate_ride
+from fleet_domain.rules.geo import ring, ring_reach_km
 
 # --- FindCandidates ------------------------------------------------------------------------------
 
 
+# The rings of cells searched around a pickup at most (12: about 7 km north and south, 9 east and west).
+MAX_RINGS = 12
+
+
 def find_candidates(event: Any, cars: CarRepository) -> Candidates:
+    """The nearest suitable AVAILABLE cars: the pickup's cell, then ring after ring of cells around
+    it, until the candidates found are nearer than anything a further ring could hold."""
     ride = validate_ride(event)
-    found = choose_candidates(ride, cars.available())
-    return Candidates(ride=ride, candidates=found, count=len(found))
+    seen: list[Car] = []
+    read = 0
+    found: list[Candidate] = []
+    for k in range(MAX_RINGS + 1):
+        for cell in ring(ride.pickup, k):
+            in_cell, items = cars.available_in(cell)
+            seen += in_cell
+            read += items
+        found = choose_candidates(ride, seen)
+        if len(found) >= MAX_CANDIDATES and found[-1].distance_km <= ring_reach_km(ride.pickup, k):
+            break
+    return Candidates(ride=ride, candidates=found, count=len(found), items_read=read)
 
 
 # --- StartTrip -----------------------------------------------------------------------------------

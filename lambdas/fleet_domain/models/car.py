@@ -117,6 +117,7 @@ class CarDetails(StoredModel):
     location: Location
     battery_pct: float
     odometer_km: int
+    cell: str | None = None  # the geohash cell of the location (rules/geo.py): the cell index's key
 
 
 class Car(CarDetails):

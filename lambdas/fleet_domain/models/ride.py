@@ -128,6 +128,7 @@ class Candidates(DomainModel):
     ride: RideRequest
     candidates: list[Candidate]
     count: int
+    items_read: int = 0  # what the cell index Queries read to find them
 
 
 # --- PlanRoute -----------------------------------------------------------------------------------
