@@ -46,9 +46,6 @@ GROUPS: dict[str, list[str]] = {
     "an invalid TimeoutSecondsPath: AWS's history differs (no ExecutionFailed recorded)": [
         "scenarios/test_base_scenarios.py::TestBaseScenarios::test_invalid_jsonpath[ST.INVALID_JSONPATH_IN_TIMEOUTSECONDSPATH]",
     ],
-    "aws-sdk error names: the service prefix is not AWS's (S3.NoSuchBucketException)": [
-        "error_handling/test_aws_sdk.py::TestAwsSdk::test_no_such_bucket",
-    ],
     "aws-sdk:secretsmanager: the secret is not created as on AWS": [
         "error_handling/test_aws_sdk.py::TestAwsSdk::test_invalid_secret_name",
     ],

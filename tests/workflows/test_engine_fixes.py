@@ -191,3 +191,21 @@ def test_only_an_execution_that_failed_timed_out_or_was_aborted_is_redriven(clou
     except sfn.exceptions.ClientError as exc:
         assert exc.response["Error"]["Code"] == "ExecutionNotRedrivable"
         assert "SUCCEEDED" in exc.response["Error"]["Message"]
+
+
+def test_an_aws_sdk_error_is_named_after_the_service_as_aws_names_it(cloud):
+    definition = {"StartAt": "List", "States": {
+        "List": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listObjects", "End": True,
+                 "Parameters": {"Bucket": f"no-such-bucket-{uuid.uuid4().hex[:8]}"},
+                 "Catch": [{"ErrorEquals": ["S3.NoSuchBucketException"], "ResultPath": "$.error", "Next": "Missing"}]},
+        "Missing": {"Type": "Pass", "End": True}}}
+    caught = json.loads(run(cloud, definition)["output"])["error"]
+    assert caught["Error"] == "S3.NoSuchBucketException"
+    assert "(Service: S3, Status Code: 404, Request ID: " in caught["Cause"] and "Extended Request ID: " in caught["Cause"]
+    from workflows.local.adapter.fixes import aws_sdk_error_names
+
+    assert [aws_sdk_error_names.sdk_service_name(s) for s in ("secretsmanager", "dynamodb", "sfn", "sqs", "ec2")] == [
+        "SecretsManager", "DynamoDb", "Sfn", "Sqs", "Ec2"]
+    with aws_sdk_error_names.SEAM.removed():
+        moto = run(cloud, definition)
+    assert moto["status"] == "FAILED" and moto["error"] == "s3.NoSuchBucketException"
