@@ -209,3 +209,22 @@ def test_an_aws_sdk_error_is_named_after_the_service_as_aws_names_it(cloud):
     with aws_sdk_error_names.SEAM.removed():
         moto = run(cloud, definition)
     assert moto["status"] == "FAILED" and moto["error"] == "s3.NoSuchBucketException"
+
+
+def test_jsonata_map_input_and_wait_timestamp_failures_are_awss(cloud):
+    from workflows.local.adapter.fixes import jsonata_failure_causes
+
+    mapping = {"QueryLanguage": "JSONata", "StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}
+    failed = run(cloud, mapping, {"foo": "bar"})
+    assert failed["error"] == "States.QueryEvaluationError"
+    assert failed["cause"].endswith('Map state input must be an array but was: {"foo":"bar"}')
+    waiting = {"QueryLanguage": "JSONata", "StartAt": "Until", "States": {"Until": {
+        "Type": "Wait", "Timestamp": "{% $states.input.at %}", "End": True}}}
+    failed = run(cloud, waiting, {"at": "2016-12-05 21:29:29Z"})
+    assert failed["error"] == "States.QueryEvaluationError"
+    assert failed["cause"].endswith("cannot be parsed as an ISO-8601 extended offset date-time format string: 2016-12-05 21:29:29Z")
+    with jsonata_failure_causes.SEAM.removed():
+        assert run(cloud, mapping, {"foo": "bar"})["cause"].endswith("but was: <class 'dict'>")
+        assert run(cloud, waiting, {"at": "2016-12-05 21:29:29Z"})["error"] == "States.Runtime"

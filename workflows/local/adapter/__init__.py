@@ -32,6 +32,7 @@ fixes/      where moto 5.2.5 answers differently from AWS; each names the behavi
   heartbeat_timeout_error_name    a lost heartbeat is States.HeartbeatTimeout
   history_event_limit             an execution fails at AWS's 25,000 history events (States.Runtime)
   history_include_execution_data  GetExecutionHistory honours includeExecutionData=false
+  jsonata_failure_causes          a non-array Map input, a bad JSONata Timestamp: AWS's error and cause
   integration_result_metadata     lambda:invoke, dynamodb, sqs, states results carry SdkHttpMetadata
   integration_result_timestamps   timestamps in integration results are JSON numbers
   mocked_dynamodb_error_name      a mocked DynamoDB task error keeps its name
