@@ -8,16 +8,6 @@ the suite fails until it is taken off this list.
 from __future__ import annotations
 
 GROUPS: dict[str, list[str]] = {
-    "a JSONata Wait Timestamp that is not ISO-8601 fails with States.Runtime, not States.QueryEvaluationError": [
-        "scenarios/test_base_scenarios.py::TestBaseScenarios::test_wait_timestamp_jsonata[INVALID_ISO]",
-        "scenarios/test_base_scenarios.py::TestBaseScenarios::test_wait_timestamp_jsonata[INVALID_TIME]",
-        "scenarios/test_base_scenarios.py::TestBaseScenarios::test_wait_timestamp_jsonata[NO_T]",
-    ],
-    "a Map's input that is not an array: the cause names a Python type, not the value": [
-        "scenarios/test_base_scenarios.py::TestBaseScenarios::test_map_state_items_input_types[boolean]",
-        "scenarios/test_base_scenarios.py::TestBaseScenarios::test_map_state_items_input_types[number]",
-        "scenarios/test_base_scenarios.py::TestBaseScenarios::test_map_state_items_input_types[object]",
-    ],
     "aws-sdk:dynamodb answers ConsumedCapacity that AWS does not return unasked": [
         "services/test_aws_sdk_task_service.py::TestTaskServiceAwsSdk::test_dynamodb_put_update_get_item",
         "services/test_dynamodb_task_service.py::TestTaskServiceDynamoDB::test_base_integrations[DYNAMODB_PUT_UPDATE_GET_ITEM]",
@@ -45,9 +35,6 @@ GROUPS: dict[str, list[str]] = {
     ],
     "an invalid TimeoutSecondsPath: AWS's history differs (no ExecutionFailed recorded)": [
         "scenarios/test_base_scenarios.py::TestBaseScenarios::test_invalid_jsonpath[ST.INVALID_JSONPATH_IN_TIMEOUTSECONDSPATH]",
-    ],
-    "aws-sdk error names: the service prefix is not AWS's (S3.NoSuchBucketException)": [
-        "error_handling/test_aws_sdk.py::TestAwsSdk::test_no_such_bucket",
     ],
     "aws-sdk:secretsmanager: the secret is not created as on AWS": [
         "error_handling/test_aws_sdk.py::TestAwsSdk::test_invalid_secret_name",

@@ -191,3 +191,40 @@ def test_only_an_execution_that_failed_timed_out_or_was_aborted_is_redriven(clou
     except sfn.exceptions.ClientError as exc:
         assert exc.response["Error"]["Code"] == "ExecutionNotRedrivable"
         assert "SUCCEEDED" in exc.response["Error"]["Message"]
+
+
+def test_an_aws_sdk_error_is_named_after_the_service_as_aws_names_it(cloud):
+    definition = {"StartAt": "List", "States": {
+        "List": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listObjects", "End": True,
+                 "Parameters": {"Bucket": f"no-such-bucket-{uuid.uuid4().hex[:8]}"},
+                 "Catch": [{"ErrorEquals": ["S3.NoSuchBucketException"], "ResultPath": "$.error", "Next": "Missing"}]},
+        "Missing": {"Type": "Pass", "End": True}}}
+    caught = json.loads(run(cloud, definition)["output"])["error"]
+    assert caught["Error"] == "S3.NoSuchBucketException"
+    assert "(Service: S3, Status Code: 404, Request ID: " in caught["Cause"] and "Extended Request ID: " in caught["Cause"]
+    from workflows.local.adapter.fixes import aws_sdk_error_names
+
+    assert [aws_sdk_error_names.sdk_service_name(s) for s in ("secretsmanager", "dynamodb", "sfn", "sqs", "ec2")] == [
+        "SecretsManager", "DynamoDb", "Sfn", "Sqs", "Ec2"]
+    with aws_sdk_error_names.SEAM.removed():
+        moto = run(cloud, definition)
+    assert moto["status"] == "FAILED" and moto["error"] == "s3.NoSuchBucketException"
+
+
+def test_jsonata_map_input_and_wait_timestamp_failures_are_awss(cloud):
+    from workflows.local.adapter.fixes import jsonata_failure_causes
+
+    mapping = {"QueryLanguage": "JSONata", "StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}
+    failed = run(cloud, mapping, {"foo": "bar"})
+    assert failed["error"] == "States.QueryEvaluationError"
+    assert failed["cause"].endswith('Map state input must be an array but was: {"foo":"bar"}')
+    waiting = {"QueryLanguage": "JSONata", "StartAt": "Until", "States": {"Until": {
+        "Type": "Wait", "Timestamp": "{% $states.input.at %}", "End": True}}}
+    failed = run(cloud, waiting, {"at": "2016-12-05 21:29:29Z"})
+    assert failed["error"] == "States.QueryEvaluationError"
+    assert failed["cause"].endswith("cannot be parsed as an ISO-8601 extended offset date-time format string: 2016-12-05 21:29:29Z")
+    with jsonata_failure_causes.SEAM.removed():
+        assert run(cloud, mapping, {"foo": "bar"})["cause"].endswith("but was: <class 'dict'>")
+        assert run(cloud, waiting, {"at": "2016-12-05 21:29:29Z"})["error"] == "States.Runtime"

@@ -19,6 +19,7 @@ design/     what the local cloud needs from the engine
                               has no evaluator), failing with AWS's States.QueryEvaluationError
 fixes/      where moto 5.2.5 answers differently from AWS; each names the behaviour it corrects,
             written so it could go upstream
+  aws_sdk_error_names             aws-sdk errors named as AWS's SDK names the service (S3.NoSuchBucket...)
   cancelled_task_ends_quietly     a task cancelled mid-run ends quietly, not with States.Runtime
   context_start_time_text         $$.Execution.StartTime is ISO 8601 text
   dynamodb_request_isolation      DynamoDB requests on one table one at a time: conditional writes atomic
@@ -31,6 +32,7 @@ fixes/      where moto 5.2.5 answers differently from AWS; each names the behavi
   heartbeat_timeout_error_name    a lost heartbeat is States.HeartbeatTimeout
   history_event_limit             an execution fails at AWS's 25,000 history events (States.Runtime)
   history_include_execution_data  GetExecutionHistory honours includeExecutionData=false
+  jsonata_failure_causes          a non-array Map input, a bad JSONata Timestamp: AWS's error and cause
   integration_result_metadata     lambda:invoke, dynamodb, sqs, states results carry SdkHttpMetadata
   integration_result_timestamps   timestamps in integration results are JSON numbers
   mocked_dynamodb_error_name      a mocked DynamoDB task error keeps its name
