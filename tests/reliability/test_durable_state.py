@@ -38,6 +38,7 @@ def test_items_messages_and_ended_executions_survive_a_restart(tmp_path: Path) -
         fleet.sqs.delete_message(QueueUrl=dlq, ReceiptHandle=next(
             m["ReceiptHandle"] for m in received if m["MessageId"] == gone["MessageId"]))
         arn = fleet.sfn.list_executions(stateMachineArn=cloud.state_machine_arn("register"))["executions"][0]["executionArn"]
+        assert cloud.runtime.wait_for_async(20)  # the audit consumer's writes land before the snapshot
         before = {
             "car": fleet.item("Cars", car_id=car_id),
             "describe": _without_metadata(fleet.sfn.describe_execution(executionArn=arn)),

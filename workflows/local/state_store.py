@@ -97,7 +97,9 @@ class StateStore:
                                       f"this version reads {SCHEMA_VERSION}: choose another --state-dir")
         except (OSError, sqlite3.Error) as exc:
             raise StateStoreError(f"cannot use state directory {self.directory}: {exc}") from None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the connection's
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Pending] = []  # writes waiting for the next commit
         self._ended_since_prune = 0
 
     def close(self) -> None:
@@ -112,12 +114,15 @@ class StateStore:
         rows = list(changes)
         if not rows:
             return
-        with self._lock, self._transaction():
+
+        def write(db: sqlite3.Connection) -> None:
             for table, key, item in rows:
                 if item is None:
-                    self._db.execute("DELETE FROM items WHERE table_name=? AND item_key=?", (table, key))
+                    db.execute("DELETE FROM items WHERE table_name=? AND item_key=?", (table, key))
                 else:
-                    self._db.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?)", (table, key, item))
+                    db.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?)", (table, key, item))
+
+        self._commit(write)
 
     def items(self) -> Iterator[tuple[str, str]]:
         """(table, item JSON) of every kept item."""
@@ -132,10 +137,13 @@ class StateStore:
         added, removed = list(added), list(removed)
         if not added and not removed:
             return
-        with self._lock, self._transaction():
-            self._db.executemany("INSERT OR REPLACE INTO messages VALUES (?, ?, ?, ?)",
-                                 [(queue, mid, seq, message) for mid, seq, message in added])
-            self._db.executemany("DELETE FROM messages WHERE queue=? AND message_id=?", [(queue, mid) for mid in removed])
+
+        def write(db: sqlite3.Connection) -> None:
+            db.executemany("INSERT OR REPLACE INTO messages VALUES (?, ?, ?, ?)",
+                           [(queue, mid, seq, message) for mid, seq, message in added])
+            db.executemany("DELETE FROM messages WHERE queue=? AND message_id=?", [(queue, mid) for mid in removed])
+
+        self._commit(write)
 
     def messages(self) -> Iterator[tuple[str, str, str]]:
         """(queue, message id, message JSON) in the order they were sent."""
@@ -149,18 +157,22 @@ class StateStore:
         """An execution started or ended (with its history once it ended). Returns the ARNs of
         ended executions the retention forgot meanwhile (checked every 100 ends)."""
         ended = record.status != "RUNNING"
-        with self._lock, self._transaction():
-            self._db.execute(
-                "INSERT OR REPLACE INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.arn, record.state_machine_arn, record.name, record.sm_type, record.status, record.start_date,
-                 record.stop_date, record.input, record.output, record.error, record.cause,
-                 None if history is None else json.dumps(history, separators=(",", ":"), default=_encode)))
+        events = None if history is None else json.dumps(history, separators=(",", ":"), default=_encode)  # unlocked
+
+        def write(db: sqlite3.Connection) -> list[str]:
+            db.execute("INSERT OR REPLACE INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (record.arn, record.state_machine_arn, record.name, record.sm_type, record.status,
+                        record.start_date, record.stop_date, record.input, record.output, record.error, record.cause,
+                        events))
             if ended:
                 self._ended_since_prune += 1
                 if self._ended_since_prune >= 100:
                     self._ended_since_prune = 0
                     return self._prune()
-        return []
+            return []
+
+        forgotten: list[str] = self._commit(write)
+        return forgotten
 
     def execution(self, arn: str) -> ExecutionRecord | None:
         with self._lock:
@@ -202,6 +214,31 @@ class StateStore:
 
     # --- plumbing -------------------------------------------------------------------------
 
+    def _commit(self, work: Any) -> Any:
+        """Run `work(connection)` in a committed transaction; returns once it is committed. Writes
+        from many threads share commits: whoever holds the connection commits every write queued
+        by then (group commit), so a burst costs a few commits, not one each."""
+        pending = _Pending(work)
+        with self._queue_lock:
+            self._queue.append(pending)
+        with self._lock:
+            if not pending.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                try:
+                    with self._transaction():
+                        for entry in batch:
+                            entry.result = entry.work(self._db)
+                except (sqlite3.Error, ValueError, TypeError) as exc:  # rolled back: each of its writers hears why
+                    for entry in batch:
+                        entry.error = exc
+                finally:
+                    for entry in batch:
+                        entry.done = True
+        if pending.error is not None:
+            raise pending.error
+        return pending.result
+
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
@@ -227,6 +264,14 @@ def _lock_directory(directory: Path) -> Any:
     handle.write(f"process {os.getpid()}")
     handle.flush()
     return handle
+
+
+class _Pending:
+    def __init__(self, work: Any):
+        self.work = work
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
 
 
 class _Transaction:
