@@ -116,6 +116,10 @@ def test_the_list_filters_and_shows_outcomes(page, console):
     page.select_option("#filter-since", "900")
     assert len(rows(page)) == len(everything)  # all started within the quarter hour
     shot(page, "console-executions-filtered")
+    assert page.evaluate("location.hash") == "#since=900"  # the filters are in the address
+    page.goto(f"{console.url}/console#status=FAILED&machine=fleet-register-car")
+    until(page, 'document.body.dataset.live === "on"')
+    assert {r["name"] for r in rows(page)} == {r["name"] for r in failed}
     assert page.errors == []
 
 

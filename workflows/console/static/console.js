@@ -136,10 +136,28 @@
       if (!shown.length) tbody.appendChild(el("tr", {}, [el("td", { colspan: "6", cls: "hint", text: "no executions match" })]));
       count.textContent = shown.length + " of " + state.data.executions.length;
     }
-    [machineSel, statusSel, sinceSel].forEach(function (s) { s.addEventListener("change", render); });
-    nameInput.addEventListener("input", render);
+    // The filters live in the address (#machine=…&status=…&name=…&since=…): a filtered list can be shared.
+    function saveFilters() {
+      var p = new URLSearchParams();
+      [["machine", machineSel], ["status", statusSel], ["name", nameInput], ["since", sinceSel]].forEach(function (f) {
+        if (f[1].value) p.set(f[0], f[1].value);
+      });
+      if (history.replaceState) history.replaceState(null, "", p.toString() ? "#" + p.toString() : location.pathname);
+    }
+    function onFilter() { saveFilters(); render(); }
+    [machineSel, statusSel, sinceSel].forEach(function (s) { s.addEventListener("change", onFilter); });
+    nameInput.addEventListener("input", onFilter);
     fillMachines();
-    render();
+    function loadFilters() {
+      var wanted = new URLSearchParams(location.hash.slice(1));
+      machineSel.value = wanted.get("machine") || "";
+      statusSel.value = wanted.get("status") || "";
+      nameInput.value = wanted.get("name") || "";
+      sinceSel.value = wanted.get("since") || "";
+      render();
+    }
+    window.addEventListener("hashchange", loadFilters);
+    loadFilters();
 
     startBtn.addEventListener("click", function () {
       startPanel.hidden = !startPanel.hidden;
