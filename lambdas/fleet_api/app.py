@@ -43,7 +43,8 @@ TAGS: list[Tag | str] = [
 _UNDOCUMENTED_ROUTES = {"/openapi.json": ["GET"], "/docs": ["GET"]}
 # What json.loads raises besides JSONDecodeError, said as the problem it is (no position known).
 _TOO_LONG_NUMBER = "a number with more digits than this API reads"
-_TOO_DEEP = "nesting deeper than this API reads"
+MAX_DEPTH = 64  # the API's bodies nest 3 levels; Python's own limit moves (a library may raise it)
+_TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
 
 
 class _JsonResolver(APIGatewayRestResolver):
@@ -73,13 +74,28 @@ def _json_body(body: str) -> Any:
     """json.loads, with what it cannot parse (a number past Python's digit limit, nesting past the
     recursion limit) reported as the decode error it is, so Powertools answers 422, not 500."""
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except json.JSONDecodeError:
         raise
     except ValueError:
         raise json.JSONDecodeError(_TOO_LONG_NUMBER, body[:100], 0) from None
     except RecursionError:
         raise json.JSONDecodeError(_TOO_DEEP, body[:100], 0) from None
+    if nesting_exceeds(value, MAX_DEPTH):
+        raise json.JSONDecodeError(_TOO_DEEP, body[:100], 0)
+    return value
+
+
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than `limit` (walked without recursion)."""
+    todo: list[tuple[Any, int]] = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 app = _JsonResolver(enable_validation=True, json_body_deserializer=_json_body)

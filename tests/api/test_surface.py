@@ -72,7 +72,8 @@ def test_a_body_that_is_not_json_is_400_with_where_it_stops_being_json(api, raw)
     assert f"line {expected.lineno} column {expected.colno}" in answer["message"]
 
 
-@pytest.mark.parametrize("raw", [b'{"seats": ' + b"9" * 5000 + b"}", b"[" * 5000 + b"]" * 5000])
+@pytest.mark.parametrize("raw", [b'{"seats": ' + b"9" * 5000 + b"}", b"[" * 5000 + b"]" * 5000,
+                                 b'{"a":' * 100 + b"1" + b"}" * 100])  # the last parses at any recursion limit
 def test_json_this_api_cannot_read_is_400_and_says_why(api, raw):
     response = api[0].post("/cars", data=raw, content_type="application/json")
     assert response.status_code == 400

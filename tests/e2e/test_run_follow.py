@@ -56,9 +56,11 @@ def test_a_run_that_waits_for_a_task_token_says_so_with_the_command_that_resumes
 
 
 def test_progress_on_a_terminal_and_ctrl_c_leaves_the_execution_running(slow_stack):
-    car = {**CAR, "vin": "SLWRTE12345678901"}
+    # The slow car is the only one with the seats for this ride: the dispatch cannot pick the first
+    # test's car (at the same place), whose route is planned at once.
+    car = {**CAR, "vin": "SLWRTE12345678901", "seats": 9}
     assert fleet("run", "register", "--input", json.dumps(car), "--endpoint-url", slow_stack).returncode == 0
-    ride = {**RIDE, "ride_id": "r-slow", "pickup": car["location"]}
+    ride = {**RIDE, "ride_id": "r-slow", "pickup": car["location"], "passengers": CAR["seats"] + 3}
     controller, terminal = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "workflows", "run", "dispatch", "--input", json.dumps(ride),
                              "--endpoint-url", slow_stack], cwd=ROOT, stdout=subprocess.PIPE, stderr=terminal,

@@ -92,6 +92,7 @@ def fleet_in_process(capsys, *args: str) -> subprocess.CompletedProcess:
 NOT_AN_OBJECT = ["[]", "null", "1", "\"car\"", "true", "1e999", "[{\"vin\": 1}]"]
 NOT_JSON = ["", " ", "{", "{'vin': 1}", "{\"vin\": }", "{\"year\": NaN}", "{\"year\": -Infinity}",
             "{\"a\": 1} trailing", "\u202e{}", "\x00", "\ud800", "[" * 5000, "{\"a\":" * 3000 + "1" + "}" * 3000,
+            "{\"a\":" * 600 + "1" + "}" * 600,  # parses at Python's default recursion limit: refused by depth
             "{\"n\": " + "9" * 5000 + "}"]
 
 

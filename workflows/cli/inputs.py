@@ -11,6 +11,9 @@ from workflows.cli.errors import UsageError
 # Step Functions takes at most 256 KB of input or task output; JSON with whitespace may be larger
 # as written, so a file may be this big before it is refused unread.
 MAX_FILE_BYTES = 4 * 1024 * 1024
+# Arrays and objects nested deeper than this are refused: a fixed rule, not Python's recursion
+# limit (which a library may raise; the engine's JSONata does).
+MAX_DEPTH = 512
 
 _JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false",
                type(None): "null"}
@@ -43,13 +46,28 @@ def parse_json(text: str, what: str) -> Any:
     import json
 
     try:
-        return json.loads(text, parse_constant=_not_json)
+        value = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except ValueError as exc:  # NaN or Infinity, or a number too long for Python to convert
         raise UsageError(f"{what} is not valid JSON: {str(exc).split(';')[0]}") from None
     except RecursionError:
         raise UsageError(f"{what} is not valid JSON: nested too deeply") from None
+    if _nesting_exceeds(value, MAX_DEPTH):
+        raise UsageError(f"{what} is not valid JSON here: nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def _nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than `limit` (walked without recursion)."""
+    todo: list[tuple[Any, int]] = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def read_json_file(path: str, option: str) -> Any:
