@@ -331,7 +331,7 @@
           } }));
         });
       } }));
-      bar.appendChild(el("button", { type: "button", "data-action": "failure", "data-state": w.nodeId, text: "failure…", onclick: function () {
+      bar.appendChild(el("button", { type: "button", "data-action": "failure", "data-state": w.nodeId, text: w.state + ": send failure…", onclick: function () {
         open("Send task failure to " + w.state, function (p) {
           var error = el("input", { id: "task-error", placeholder: "error", value: "FailedFromConsole" });
           var cause = el("input", { id: "task-cause", placeholder: "cause", value: "" });
@@ -341,7 +341,7 @@
           } }));
         });
       } }));
-      bar.appendChild(el("button", { type: "button", "data-action": "heartbeat", "data-state": w.nodeId, text: "heartbeat", onclick: function () {
+      bar.appendChild(el("button", { type: "button", "data-action": "heartbeat", "data-state": w.nodeId, text: w.state + ": heartbeat", onclick: function () {
         post("task", { executionArn: data.executionArn, state: w.nodeId, action: "heartbeat" }).then(function () { say("heartbeat sent to " + w.state, true); }, failed);
       } }));
     });
