@@ -16,7 +16,7 @@ REQUEST = {"vin": "1hgcm82633a004352", "model": "Robotaxi S", "year": 2024, "sea
            "correlation_id": "req-42"}
 CAR = {"car_id": "car-1HGCM82633A004352", "vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024,
        "seats": 4, "location": {"lat": 52.52, "lon": 13.405}, "battery_pct": 88.0, "odometer_km": 0,
-       "cell": "u33dc0"}  # the location's geohash cell (rules/geo.py)
+       "cell": "u33dc0", "area": "u33dc"}  # the geohash cells of the location (rules/geo.py)
 
 
 def status_changed(version: int, status: str, previous: str | None = None) -> dict:

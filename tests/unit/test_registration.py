@@ -24,7 +24,7 @@ def test_a_minimal_request_gets_the_defaults():
     car = validate_registration(GOOD)
     assert car.model_dump(mode="json") == {
         "car_id": "car-1HGCM82633A004352", "vin": VIN, "model": "Robotaxi S", "year": 2024, "seats": 4,
-        "location": {"lat": 52.52, "lon": 13.405}, "battery_pct": 100.0, "odometer_km": 0, "cell": "u33dc0",
+        "location": {"lat": 52.52, "lon": 13.405}, "battery_pct": 100.0, "odometer_km": 0, "cell": "u33dc0", "area": "u33dc",
     }
 
 

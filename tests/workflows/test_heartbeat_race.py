@@ -59,7 +59,9 @@ def test_a_report_claimed_before_the_wait_ran_out_is_committed(fleet):
     arn = fleet.start("dispatch", ride("r-1"))
     wait_until_waiting(fleet, "r-1")
     rides = RideRepository(fleet.ddb, rides_table=RIDES, cars_table=CARS)
-    token = rides.get("r-1").task_token
+    waiting = rides.get("r-1")
+    assert waiting is not None and waiting.task_token is not None
+    token = waiting.task_token
     odometer = fleet.item("Cars", car_id=car)["odometer_km"] + 42
     assert rides.claim_trip_report("r-1", token, {"odometer_km": odometer, "reported_at": "2026-01-01T00:00:00Z"},
                                    "2026-01-01T00:00:00Z")

@@ -157,7 +157,8 @@ CARS = Table(
     # The fleet by status (the API's listings); FindCandidates queries the cars of the cells
     # around a pickup (geohash cells, fleet_domain/rules/geo.py), never the whole fleet.
     indexes=(Index("status-index", partition_key="status", sort_key="car_id"),
-             Index("cell-index", partition_key="cell", sort_key="car_id")),
+             Index("cell-index", partition_key="cell", sort_key="car_id"),
+             Index("area-index", partition_key="area", sort_key="car_id")),
 )
 RIDES = Table("Rides", partition_key="ride_id")
 MAINTENANCE_JOBS = Table(
@@ -229,7 +230,7 @@ def _fn(logical_id: str, description: str, grants: tuple[Grant, ...] = (), names
 # The dispatch workflow (statemachines/dispatch_car.asl.json).
 _DISPATCH_FUNCTIONS: tuple[Function, ...] = (
     _fn("FindCandidates", "Validates a ride request; AVAILABLE cars with seats and battery for it, nearest first.",
-        grants=(_table("Cars", "Query", index="cell-index"),)),
+        grants=(_table("Cars", "Query", index="cell-index"), _table("Cars", "Query", index="area-index"))),
     _fn("PlanRoute", "Distance and ETA of a trip: car to pickup to dropoff."),
     _fn("StartTrip", "Hands the trip to the car (RESERVED -> ON_TRIP) and stores the task token on the ride.",
         grants=(_CAR_WRITE, _table("Rides", "UpdateItem"), _PUBLISH)),

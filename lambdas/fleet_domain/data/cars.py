@@ -49,13 +49,16 @@ class CarRepository(Repository):
         return [Car.model_validate(found) for found in islice(items, limit)]
 
     CELL_INDEX = "cell-index"
+    AREA_INDEX = "area-index"
 
-    def available_in(self, cell: str) -> tuple[list[Car], int]:
-        """The AVAILABLE cars in a geohash cell (rules/geo.py), and how many items the Query read
-        (every car of the cell, whatever its status: what DynamoDB bills)."""
+    def available_in(self, cell: str, area: bool = False) -> tuple[list[Car], int]:
+        """The AVAILABLE cars in a geohash cell (rules/geo.py; `area`: a coarse one), and how many
+        items the Query read (every car of the cell, whatever its status: what DynamoDB bills)."""
         found, read = [], 0
+        key = "area" if area else "cell"
         pages = self.client.get_paginator("query").paginate(
-            TableName=self.table("cars"), IndexName=self.CELL_INDEX, KeyConditionExpression="cell = :cell",
+            TableName=self.table("cars"), IndexName=self.AREA_INDEX if area else self.CELL_INDEX,
+            KeyConditionExpression=f"{key} = :cell",
             FilterExpression="#status = :available", ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=values(cell=cell, available=CarStatus.AVAILABLE.value))
         for page in pages:

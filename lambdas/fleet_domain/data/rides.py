@@ -19,7 +19,7 @@ from fleet_domain.data.cars import CarRepository, as_found
 from fleet_domain.models.car import Car, CarChange, CarStatus, Location
 from fleet_domain.models.errors import CarStateConflict
 from fleet_domain.models.ride import CarAfterTrip, Ride, RideStatus, Route
-from fleet_domain.rules.geo import cell_of
+from fleet_domain.rules.geo import area_of, cell_of
 
 
 class RideRepository(Repository):
@@ -86,7 +86,7 @@ class RideRepository(Repository):
             car_id, CarStatus.ON_TRIP, CarStatus.AVAILABLE, version, at, holder=ride_id,
             fields={"odometer_km": after.odometer_km, "battery_pct": after.battery_pct,
                     "km_since_service": after.km_since_service, "location": dropoff.model_dump(),
-                    "cell": cell_of(dropoff)})
+                    "cell": cell_of(dropoff), "area": area_of(dropoff)})
         try:
             self.transact(
                 car_update,

@@ -27,30 +27,33 @@ from fleet_domain.models.ride import (
     TripStarted,
 )
 from fleet_domain.rules.dispatch import MAX_CANDIDATES, choose_candidates, finish_trip, maintenance_due, validate_ride
-from fleet_domain.rules.geo import ring, ring_reach_km
+from fleet_domain.rules.geo import AREA_PRECISION, CELL_PRECISION, ring, ring_reach_km
 
 # --- FindCandidates ------------------------------------------------------------------------------
 
 
-# The rings of cells searched around a pickup at most (12: about 7 km north and south, 9 east and west).
-MAX_RINGS = 12
+# Where a dispatch looks: rings 0..2 of fine cells (about 3.6 km by 3 km around the pickup), then,
+# where cars are sparse, rings 0..2 of coarse ones (about 25 km square): at most 50 Queries.
+SEARCH = ((CELL_PRECISION, False, 2), (AREA_PRECISION, True, 2))
 
 
 def find_candidates(event: Any, cars: CarRepository) -> Candidates:
     """The nearest suitable AVAILABLE cars: the pickup's cell, then ring after ring of cells around
-    it, until the candidates found are nearer than anything a further ring could hold."""
+    it, until the candidates found are nearer than anything a further ring could hold; where there
+    are too few, the same with coarse cells."""
     ride = validate_ride(event)
-    seen: list[Car] = []
     read = 0
     found: list[Candidate] = []
-    for k in range(MAX_RINGS + 1):
-        for cell in ring(ride.pickup, k):
-            in_cell, items = cars.available_in(cell)
-            seen += in_cell
-            read += items
-        found = choose_candidates(ride, seen)
-        if len(found) >= MAX_CANDIDATES and found[-1].distance_km <= ring_reach_km(ride.pickup, k):
-            break
+    for precision, area, rings in SEARCH:
+        seen: list[Car] = []
+        for k in range(rings + 1):
+            for cell in ring(ride.pickup, k, precision):
+                in_cell, items = cars.available_in(cell, area=area)
+                seen += in_cell
+                read += items
+            found = choose_candidates(ride, seen)
+            if len(found) >= MAX_CANDIDATES and found[-1].distance_km <= ring_reach_km(ride.pickup, k, precision):
+                return Candidates(ride=ride, candidates=found, count=len(found), items_read=read)
     return Candidates(ride=ride, candidates=found, count=len(found), items_read=read)
 
 

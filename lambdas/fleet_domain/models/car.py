@@ -118,6 +118,7 @@ class CarDetails(StoredModel):
     battery_pct: float
     odometer_km: int
     cell: str | None = None  # the geohash cell of the location (rules/geo.py): the cell index's key
+    area: str | None = None  # the coarser geohash cell of the location: the area index's key
 
 
 class Car(CarDetails):

@@ -25,6 +25,9 @@ def distance_km(a: Location, b: Location) -> float:
 # 1.2 km by 0.6 km at Berlin's latitude: a city holds a few thousand.
 
 CELL_PRECISION = 6
+# A coarser cell (5 characters: about 4.9 km by 4.9 km) for where cars are sparse: a dispatch
+# that finds too few cars within two rings of fine cells looks at two rings of these instead.
+AREA_PRECISION = 5
 _BASE32 = "0123456789bcdefghjkmnpqrstuvwxyz"
 
 
@@ -51,6 +54,10 @@ def geohash(lat: float, lon: float, precision: int = CELL_PRECISION) -> str:
 
 def cell_of(location: Location) -> str:
     return geohash(location.lat, location.lon)
+
+
+def area_of(location: Location) -> str:
+    return geohash(location.lat, location.lon, AREA_PRECISION)
 
 
 def cell_size(precision: int = CELL_PRECISION) -> tuple[float, float]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from fleet_domain.models.car import MIN_YEAR, CarDetails, CarRegistration, max_year
 from fleet_domain.models.errors import CarValidationError
-from fleet_domain.rules.geo import cell_of
+from fleet_domain.rules.geo import area_of, cell_of
 from fleet_domain.rules.requests import validated
 
 # What each field must be, in the words the caller reads after "<field>: ".
@@ -40,6 +40,6 @@ def validate_registration(event: Any) -> CarDetails:
     """The car a register request describes, or CarValidationError naming the first field at fault."""
     request = validated(CarRegistration, event, CarValidationError, "car registration", _rule)
     return CarDetails(
-        car_id=car_id_for(request.vin), cell=cell_of(request.location),
+        car_id=car_id_for(request.vin), cell=cell_of(request.location), area=area_of(request.location),
         **request.model_dump(include={"vin", "model", "year", "seats", "location", "battery_pct", "odometer_km"}),
     )
