@@ -141,6 +141,8 @@ def confine(path: tuple[str, ...], argv: list[str], draw, taken: str, files: dic
         argv = _set(argv, "--execution", draw(st.sampled_from([h for h in HOSTILE if h and not h.startswith("-")])))
     elif path[0] == "load":
         argv = _set(argv, "--api-url", draw(st.sampled_from([CLOSED, "ftp://x", "http://[::1", "http://127.0.0.1:0"])))
+    elif path[0] == "lab":  # a valid run is the whole experiment (tests/workflows/test_concurrency_lab.py)
+        argv = _set(argv, "--calls", draw(st.sampled_from(["0", "121", "-1", "1e3", "x", ""])))
     return argv
 
 

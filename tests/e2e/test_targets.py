@@ -25,7 +25,7 @@ from workflows.definitions.catalog import Ref
 from workflows.targets import AwsTarget, EndpointTarget, StepFunctionsLocalTarget, Target, TargetError
 
 # Commands that run something of their own rather than talk to a stack.
-SELF_CONTAINED = {("up",), ("demo",), ("lambda-endpoint",), ("load",), ("sfn-local", "deploy"),
+SELF_CONTAINED = {("up",), ("demo",), ("lambda-endpoint",), ("load",), ("lab", "concurrency"), ("sfn-local", "deploy"),
                   ("sfn-local", "test-cases")}
 
 

@@ -1,5 +1,5 @@
 """Hostile events for every Lambda handler in the catalog, invoked through the LambdaRuntime with
-Lambda's contract (JSON in, JSON out, errors as {errorType, errorMessage, stackTrace}).
+Lambda's contract (JSON in, JSON out, errors as {errorMessage, errorType, requestId, stackTrace}).
 
 Each event either succeeds (hostile but valid: a domain outcome), or fails with a named error: a
 domain error (fleet_domain.models.errors.FleetError and its subclasses) or the validation error of the
@@ -50,7 +50,7 @@ def test_the_template_itself_is_accepted(seeded_cloud, function):
 
 
 def assert_clear_refusal(function_id: str, payload: dict) -> None:
-    assert set(payload) == {"errorType", "errorMessage", "stackTrace"}, payload
+    assert list(payload) == ["errorMessage", "errorType", "requestId", "stackTrace"], payload  # Lambda's, in its order
     error_type, message = payload["errorType"], payload["errorMessage"]
     assert error_type in DOMAIN_ERRORS | {VALIDATION_ERROR}, (
         f"{function_id} leaked {error_type}: {message[:300]}")

@@ -8,7 +8,8 @@
   Throttles, Duration and ConcurrentExecutions, readable with GetMetricStatistics.
 
 An observer of the LambdaRuntime (`LambdaRuntime.observers`): records are queued and written by
-one background thread every `flush_s`, so an invocation never waits for its telemetry.
+one background thread every `flush_s` (2 s: each PutLogEvents costs milliseconds of the local
+cloud's CPU whatever its size, so fewer and larger batches), so an invocation never waits for it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _ERRORS = ("error", "timeout", "oom", "init_error")
 
 class FunctionTelemetry:
     def __init__(self, client: Callable[[str], Any], in_flight: Callable[[str], int] | None = None,
-                 flush_s: float = 0.5):
+                 flush_s: float = 2.0):
         self._client = client  # the local cloud's clients, by service name
         self._in_flight = in_flight or (lambda _name: 0)
         self._flush_s = flush_s
@@ -98,22 +99,31 @@ class FunctionTelemetry:
     # --- CloudWatch metrics -----------------------------------------------------------------
 
     def _write_metrics(self, batch: list[tuple[InvocationRecord, int]]) -> None:
-        data: list[dict[str, Any]] = []
+        """One statistic set per function and metric per flush (as the Lambda service aggregates
+        before publishing), not a datum per invocation."""
+        sets: dict[tuple[str, str, str], dict[str, float]] = {}
+        latest: dict[str, float] = {}
+
+        def add(function: str, name: str, unit: str, value: float) -> None:
+            stats = sets.setdefault((function, name, unit), {"SampleCount": 0, "Sum": 0.0, "Minimum": value, "Maximum": value})
+            stats["SampleCount"] += 1
+            stats["Sum"] += value
+            stats["Minimum"] = min(stats["Minimum"], value)
+            stats["Maximum"] = max(stats["Maximum"], value)
+
         for record, concurrent in batch:
-            when = datetime.fromtimestamp(record.ended_at, UTC)
-            dims = [{"Name": "FunctionName", "Value": record.function.function_name}]
-
-            def metric(name: str, value: float, unit: str, dims: list[dict[str, str]] = dims,
-                       when: datetime = when) -> dict[str, Any]:
-                return {"MetricName": name, "Dimensions": dims, "Timestamp": when, "Value": value, "Unit": unit}
-
+            name = record.function.function_name
+            latest[name] = max(latest.get(name, 0.0), record.ended_at)
             if record.outcome == "throttled":
-                data.append(metric("Throttles", 1, "Count"))
+                add(name, "Throttles", "Count", 1)
                 continue
-            data.append(metric("Invocations", 1, "Count"))
-            data.append(metric("Errors", 1 if record.outcome in _ERRORS else 0, "Count"))
-            data.append(metric("Duration", record.duration_ms, "Milliseconds"))
-            data.append(metric("ConcurrentExecutions", max(concurrent, 1), "Count"))
+            add(name, "Invocations", "Count", 1)
+            add(name, "Errors", "Count", 1 if record.outcome in _ERRORS else 0)
+            add(name, "Duration", "Milliseconds", record.duration_ms)
+            add(name, "ConcurrentExecutions", "Count", max(concurrent, 1))
+        data = [{"MetricName": metric, "Dimensions": [{"Name": "FunctionName", "Value": function}],
+                 "Timestamp": datetime.fromtimestamp(latest[function], UTC), "StatisticValues": stats, "Unit": unit}
+                for (function, metric, unit), stats in sets.items()]
         cloudwatch = self._client("cloudwatch")
         for start in range(0, len(data), 500):
             cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=data[start:start + 500])
