@@ -18,9 +18,6 @@ GROUPS: dict[str, list[str]] = {
     "Lambda's error payload lacks requestId and AWS's format": [
         "express/test_express_sync.py::TestExpressSync::test_catch",
     ],
-    "a JSONata Items that returns a function: AWS records no EvaluationFailed event": [
-        "scenarios/test_base_scenarios.py::TestBaseScenarios::test_map_state_items_eval_jsonata_fail[function]",
-    ],
     "a queue URL that does not exist: AWS fails to reach the host, the local SQS answers its own error": [
         "error_handling/test_task_service_sqs.py::TestTaskServiceSqs::test_send_message_no_such_queue",
     ],

@@ -16,7 +16,7 @@ variable read) evaluate instead:
 - a failure is AWS's: `States.QueryEvaluationError` with an `EvaluationFailed` event whose cause
   names the expression and the field ("... threw an error during evaluation. T1006: Attempted to
   invoke a non-function", "... returned nothing (undefined).", "... returned an unsupported result
-  type.").
+  type.", the last without the event, as AWS records it).
 """
 
 from __future__ import annotations
@@ -139,8 +139,9 @@ def _in_field(segment: Callable[[Any], str]) -> Callable[[Callable[..., None]], 
     return wrap
 
 
-def _fail(env: Any, expression: str, problem: str) -> FailureEventException:
-    """AWS's States.QueryEvaluationError, with the EvaluationFailed event it records."""
+def _fail(env: Any, expression: str, problem: str, recorded: bool = True) -> FailureEventException:
+    """AWS's States.QueryEvaluationError, with the EvaluationFailed event it records (none for a
+    result of an unsupported type: AWS's history has none then)."""
     name = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
     field = "/".join(_field_path()) or env.next_field_name
     cause = f"The JSONata expression '{expression}' specified for the field '{field}' {problem}"
@@ -149,9 +150,10 @@ def _fail(env: Any, expression: str, problem: str) -> FailureEventException:
         event_details=EventDetails(evaluationFailedEventDetails=EvaluationFailedEventDetails(  # type: ignore[typeddict-item]
             error=name.error_name, cause=cause)),
     ))
-    env.event_manager.add_event(context=env.event_history_context, event_type=HistoryEventType.EvaluationFailed,
-                                event_details=EventDetails(  # type: ignore[typeddict-item]  # moto's TypedDict is total
-                                    evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()))
+    if recorded:
+        env.event_manager.add_event(context=env.event_history_context, event_type=HistoryEventType.EvaluationFailed,
+                                    event_details=EventDetails(  # type: ignore[typeddict-item]  # moto's TypedDict is total
+                                        evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()))
     return failure
 
 
@@ -179,7 +181,7 @@ def evaluate(env: Any, expression: str, *, states: bool, with_functions: bool, s
         if result is None:
             raise _fail(env, expression, "returned nothing (undefined).")
         if not _is_json(result):
-            raise _fail(env, expression, "returned an unsupported result type.")
+            raise _fail(env, expression, "returned an unsupported result type.", recorded=False)
     # A fresh value: the engine goes on to change what a state outputs.
     return copy.deepcopy(Utils.convert_nulls(result))
 
