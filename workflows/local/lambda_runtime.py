@@ -274,7 +274,8 @@ class LambdaRuntime:
         except EnvironmentFailed as exc:  # the init phase failed: Lambda answers with its error
             record.outcome = "init_error"
             record.logs = [json.dumps(exc.payload)]
-            self._observe(record)
+            if not self._stopping.is_set():  # (stopping: an event still queued finds no runtime; not a function's log)
+                self._observe(record)
             return Invocation(200, _json(exc.payload), function_error="Unhandled", request_id=request_id, record=record)
         record.init_ms, env.init_ms = env.init_ms, None
         record.log_stream = env.log_stream
