@@ -24,9 +24,6 @@ GROUPS: dict[str, list[str]] = {
     "a variable a state assigns is already visible to its own OutputPath (on AWS from the next state)": [
         "assign/test_assign_reference_variables.py::TestAssignReferenceVariables::test_state_assign_evaluation_order[BASE_EVALUATION_ORDER_PASS_STATE]",
     ],
-    "an intrinsic function with variable arguments fails (JSONDecodeError)": [
-        "assign/test_assign_reference_variables.py::TestAssignReferenceVariables::test_reference_assign[BASE_REFERENCE_IN_INTRINSIC_FUNCTION]",
-    ],
     "an invalid ResultPath's cause is worded differently from AWS's": [
         "scenarios/test_base_scenarios.py::TestBaseScenarios::test_catch_states_runtime",
     ],

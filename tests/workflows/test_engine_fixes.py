@@ -228,3 +228,18 @@ def test_jsonata_map_input_and_wait_timestamp_failures_are_awss(cloud):
     with jsonata_failure_causes.SEAM.removed():
         assert run(cloud, mapping, {"foo": "bar"})["cause"].endswith("but was: <class 'dict'>")
         assert run(cloud, waiting, {"at": "2016-12-05 21:29:29Z"})["error"] == "States.Runtime"
+
+
+def test_a_string_assigned_in_assign_means_what_its_json_says(cloud):
+    from workflows.local.adapter.fixes import assign_string_escapes
+
+    definition = {"StartAt": "Set", "States": {
+        "Set": {"Type": "Pass", "Assign": {"json": "{\"key\":\"value\"}", "quote": "say \"hi\""}, "Next": "Read"},
+        "Read": {"Type": "Pass", "End": True,
+                 "Parameters": {"parsed.$": "States.StringToJson($json)", "quote.$": "$quote"}}}}
+    assert json.loads(run(cloud, definition)["output"]) == {"parsed": {"key": "value"}, "quote": 'say "hi"'}
+    with assign_string_escapes.SEAM.removed():
+        from workflows.local.adapter.speedups import parsed_program_cache
+
+        with parsed_program_cache.SEAM.removed():
+            assert run(cloud, definition)["status"] == "FAILED"  # moto: the backslashes stay, StringToJson fails

@@ -27,7 +27,7 @@ def test_every_seam_is_in_place(cloud):
     seams = adapter.seams()
     assert seams == {name: True for name in seams}, seams
     by_purpose = {p: [s.name for s in adapter.SEAMS if s.purpose is p] for p in adapter.Purpose}
-    expected = {adapter.Purpose.DESIGN: 10, adapter.Purpose.FIXES: 23, adapter.Purpose.SPEEDUPS: 10}
+    expected = {adapter.Purpose.DESIGN: 10, adapter.Purpose.FIXES: 24, adapter.Purpose.SPEEDUPS: 10}
     assert {p: len(names) for p, names in by_purpose.items()} == expected, by_purpose
     if adapter.seam.speedups_enabled():
         assert len(seams) == sum(expected.values())

@@ -19,6 +19,7 @@ design/     what the local cloud needs from the engine
                               has no evaluator), failing with AWS's States.QueryEvaluationError
 fixes/      where moto 5.2.5 answers differently from AWS; each names the behaviour it corrects,
             written so it could go upstream
+  assign_string_escapes           a string assigned in Assign is unescaped as JSON
   aws_sdk_error_names             aws-sdk errors named as AWS's SDK names the service (S3.NoSuchBucket...)
   cancelled_task_ends_quietly     a task cancelled mid-run ends quietly, not with States.Runtime
   context_start_time_text         $$.Execution.StartTime is ISO 8601 text
