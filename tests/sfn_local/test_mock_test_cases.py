@@ -111,14 +111,15 @@ EXPECTED.update({
         RIDE, "SUCCEEDED", ["FindCandidates", "RecordRide", "RideAlreadyRequested"],
         output={"outcome": "RideAlreadyRequested", "ride_id": "r-1"}, failed_attempts={"RecordRide": [CHECK_FAILED]}),
     ("dispatch", "NoCarAvailable"): Expected(
-        RIDE, "SUCCEEDED", ["FindCandidates", "RecordRide", "CandidateLeft", "RejectRide", "NoCarAvailable"],
+        RIDE, "SUCCEEDED", ["FindCandidates", "RecordRide", "CandidateLeft", "LookAgain", "RejectRide", "NoCarAvailable"],
         output={"outcome": "NoCarAvailable", "ride_id": "r-1", "status": "REJECTED", "candidates": 0}),
     # Both candidates are reserved by other rides first: ReserveCar's condition fails for each.
     ("dispatch", "CandidatesTaken"): Expected(
         RIDE, "SUCCEEDED",
         ["FindCandidates", "RecordRide", *["CandidateLeft", "PickCandidate", "ReserveCar", "CandidateTaken"] * 2,
-         "CandidateLeft", "RejectRide", "NoCarAvailable"],
-        output={"outcome": "NoCarAvailable", "ride_id": "r-1", "status": "REJECTED", "candidates": 2},
+         "CandidateLeft", "LookAgain", "FindMoreCandidates", "NextLook", "CandidateLeft", "LookAgain", "RejectRide",
+         "NoCarAvailable"],
+        output={"outcome": "NoCarAvailable", "ride_id": "r-1", "status": "REJECTED", "candidates": 0},
         failed_attempts={"ReserveCar": [CHECK_FAILED] * 2}),
     ("dispatch", "MaintenanceDue"): Expected(
         RIDE, "SUCCEEDED", [*TRIP, "StartTrip", "CompleteTrip", "MaintenanceDue", "StartMaintenance", "TripCompleted"],

@@ -169,7 +169,7 @@ def test_trip_waits_for_its_task_token(traced):
 
 def test_no_car_and_invalid_ride(traced):
     no_car = traced.trace("dispatch_no_car")
-    assert visit(no_car, "CandidateLeft").successor.name == "RejectRide"
+    assert visit(no_car, "LookAgain").successor.name == "RejectRide"
     assert no_car.output["outcome"] == "NoCarAvailable"
     invalid = traced.trace("dispatch_invalid")
     assert visit(invalid, "FindCandidates").status == "caught"

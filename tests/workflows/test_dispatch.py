@@ -123,7 +123,7 @@ def test_no_car_available_rejects_the_ride(fleet):
 
     assert result.status == "SUCCEEDED"
     assert result.output == {"outcome": "NoCarAvailable", "ride_id": "r-1", "status": "REJECTED", "candidates": 0}
-    assert result.states == ["FindCandidates", "RecordRide", "CandidateLeft", "RejectRide", "NoCarAvailable"]
+    assert result.states == ["FindCandidates", "RecordRide", "CandidateLeft", "LookAgain", "RejectRide", "NoCarAvailable"]
     rejected = fleet.item("Rides", ride_id="r-1")
     assert rejected["status"] == "REJECTED" and rejected["reason"].startswith("no car available")
     assert fleet.item("Cars", car_id=car_id(1))["version"] == 2

@@ -37,11 +37,18 @@ from fleet_domain.rules.geo import AREA_PRECISION, CELL_PRECISION, ring, ring_re
 SEARCH = ((CELL_PRECISION, False, 2), (AREA_PRECISION, True, 2))
 
 
+# A ride that lost its candidates to other rides looks again (the dispatch's LookAgain) with a
+# longer list each time, so rides at a busy pickup spread over the cars there.
+LOOK_AGAIN_CANDIDATES = 10
+
+
 def find_candidates(event: Any, cars: CarRepository) -> Candidates:
     """The nearest suitable AVAILABLE cars: the pickup's cell, then ring after ring of cells around
     it, until the candidates found are nearer than anything a further ring could hold; where there
-    are too few, the same with coarse cells."""
-    ride = validate_ride(event)
+    are too few, the same with coarse cells. A look again ({ride, look: n}) wants up to 10 x n."""
+    look = event.get("look") if isinstance(event, dict) and "ride" in event else None
+    wanted = MAX_CANDIDATES if not isinstance(look, int) or look < 2 else LOOK_AGAIN_CANDIDATES * look
+    ride = validate_ride(event["ride"] if look is not None else event)
     read = 0
     found: list[Candidate] = []
     for precision, area, rings in SEARCH:
@@ -51,8 +58,8 @@ def find_candidates(event: Any, cars: CarRepository) -> Candidates:
                 in_cell, items = cars.available_in(cell, area=area)
                 seen += in_cell
                 read += items
-            found = choose_candidates(ride, seen)
-            if len(found) >= MAX_CANDIDATES and found[-1].distance_km <= ring_reach_km(ride.pickup, k, precision):
+            found = choose_candidates(ride, seen, wanted)
+            if len(found) >= wanted and found[-1].distance_km <= ring_reach_km(ride.pickup, k, precision):
                 return Candidates(ride=ride, candidates=found, count=len(found), items_read=read)
     return Candidates(ride=ride, candidates=found, count=len(found), items_read=read)
 

@@ -68,7 +68,7 @@ def maintenance_due(battery_pct: float, km_since_service: int) -> MaintenanceDue
     return MaintenanceDue(due=False)
 
 
-def choose_candidates(ride: RideRequest, cars: list[Car]) -> list[Candidate]:
+def choose_candidates(ride: RideRequest, cars: list[Car], limit: int = MAX_CANDIDATES) -> list[Candidate]:
     """AVAILABLE cars that seat the passengers, are not due for maintenance and have the battery
     for the drive to the pickup and the trip, nearest to the pickup first (ties by car_id)."""
     trip_km = distance_km(ride.pickup, ride.dropoff)
@@ -81,7 +81,7 @@ def choose_candidates(ride: RideRequest, cars: list[Car]) -> list[Candidate]:
             continue
         candidates.append(Candidate.of(car, distance_km=to_pickup))
     candidates.sort(key=lambda c: (c.distance_km, c.car_id))
-    return candidates[:MAX_CANDIDATES]
+    return candidates[:limit]
 
 
 def plan_route(start: Location, pickup: Location, dropoff: Location) -> Route:
