@@ -47,9 +47,11 @@ def _fleet() -> list[str]:
 
 
 def _up(ports: tuple[int, int], state_dir: str) -> subprocess.Popen[str]:
+    """Its output (a log line per API request) goes to a file: a pipe nobody reads fills up and
+    blocks the server's logging, and with it every request."""
+    log = open(Path(state_dir) / "fleet-up.log", "a")  # noqa: SIM115 - the child holds it
     return subprocess.Popen([*_fleet(), "up", "--aws-port", str(ports[0]), "--api-port", str(ports[1]),
-                             "--state-dir", state_dir], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+                             "--state-dir", state_dir], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
 
 
 def _healthy(api_port: int, deadline_s: float = 120.0) -> float:
