@@ -11,7 +11,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 REQS   := requirements/runtime.txt requirements/dev.txt $(wildcard requirements/infra.txt) constraints.txt pyproject.toml
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: setup demo test test-engine-plain lint up bench lock clean
+.PHONY: setup demo test test-engine-plain lint up bench bench-dispatch lock clean
 
 setup: $(VENV)/.installed $(if $(wildcard package-lock.json),node_modules/.installed)
 
@@ -55,6 +55,9 @@ up: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+bench-dispatch: setup
+	$(PY) bench/dispatch.py
 
 # Re-resolve the lock after changing requirements/*.txt.
 lock:

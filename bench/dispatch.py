@@ -106,7 +106,8 @@ def bench_busy_pickup(rides: int, cars: int) -> dict[str, Any]:
             results = [stepfunctions.describe(fleet.sfn, arn, cloud.wait(arn, 300)) for arn in arns]
         elapsed = time.perf_counter() - started
         available = sum(1 for c in fleet.items("Cars") if c["status"] == "AVAILABLE")
-    outcomes = Counter((r.output or {}).get("outcome") if r.status == "SUCCEEDED" else r.status for r in results)
+    outcomes = Counter((r.output or {}).get("outcome") if r.status == "SUCCEEDED" else f"{r.status} {r.error}"
+                       for r in results)
     return {"rides": rides, "cars": cars, "outcomes": dict(outcomes), "no_car_available": outcomes.get("NoCarAvailable", 0),
             "cars_available_after": available, "wall_s": round(elapsed, 1)}
 

@@ -12,6 +12,21 @@ from fleet_domain.models.base import DomainModel
 ENDED_WITHOUT_CLEANUP = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
+class _Detail(DomainModel):
+    executionArn: str  # Step Functions' field names, as the event spells them
+    stateMachineArn: str
+    name: str | None = None
+    status: str
+    input: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    stopDate: float | None = None
+
+
+class _Envelope(DomainModel):
+    detail: _Detail
+
+
 class ExecutionEnded(DomainModel):
     """Step Functions' "Execution Status Change" event of an execution that ended, as EventBridge
     delivers it (source aws.states)."""
@@ -26,20 +41,23 @@ class ExecutionEnded(DomainModel):
     at: str
 
     @classmethod
-    def from_event(cls, event: dict[str, Any]) -> ExecutionEnded:
-        detail = event["detail"]
-        text = detail.get("input")
+    def from_event(cls, event: Any) -> ExecutionEnded:
+        """The event as EventBridge delivers it; pydantic's ValidationError for anything else."""
+        detail = _Envelope.model_validate(event).detail
         try:
-            given = json.loads(text) if isinstance(text, str) else text
-        except ValueError:
+            given = json.loads(detail.input) if detail.input is not None else None
+        except (ValueError, RecursionError):
             given = None
-        stopped = detail.get("stopDate")
-        at = (datetime.fromtimestamp(stopped / 1000, UTC) if isinstance(stopped, int | float)
-              else datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        return cls(execution_arn=detail["executionArn"], state_machine_arn=detail["stateMachineArn"],
-                   name=detail.get("name") or detail["executionArn"].rsplit(":", 1)[-1], status=detail["status"],
-                   input=given if isinstance(given, dict) else None, error=detail.get("error"),
-                   cause=detail.get("cause"), at=at)
+        when = datetime.now(UTC)
+        if detail.stopDate is not None:
+            try:
+                when = datetime.fromtimestamp(detail.stopDate / 1000, UTC)
+            except (OverflowError, ValueError, OSError):
+                pass  # not a date: the release is dated now
+        return cls(execution_arn=detail.executionArn, state_machine_arn=detail.stateMachineArn,
+                   name=detail.name or detail.executionArn.rsplit(":", 1)[-1], status=detail.status,
+                   input=given if isinstance(given, dict) else None, error=detail.error, cause=detail.cause,
+                   at=when.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
 
     @property
     def reason(self) -> str:
