@@ -67,11 +67,12 @@ def wait_budget(requested: float) -> float:
     return max(0.0, min(float(requested), remaining - ANSWER_MARGIN_S))
 
 
-def follow(execution_arn: str, wait: int | None, body: Accepted) -> Response[Any]:
-    """202 while running; with ?wait, the outcome once the execution ends within the wait."""
-    if not wait:
+def follow(execution_arn: str, wait: int | None, body: Accepted, current: bool = False) -> Response[Any]:
+    """202 while running; with ?wait, the outcome once the execution ends within the wait.
+    `current` (a replayed request): without ?wait too, the execution's status as it is now."""
+    if not wait and not current:
         return json_response(202, body)
-    view = workflows.wait(execution_arn, wait_budget(wait))
+    view = workflows.wait(execution_arn, wait_budget(wait or 0))
     body.status = view.status
     if view.status == "RUNNING":
         return json_response(202, body)

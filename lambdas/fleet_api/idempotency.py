@@ -2,7 +2,9 @@
 
 With the header, the first answer for (route, key) is stored in the idempotency table and
 replayed on every retry; the same key with a different request is refused. Without it, the
-natural key (the execution name derived from the request) still prevents a second execution.
+natural key (the execution name derived from the request) still prevents a second execution,
+except for maintenance, where each request is a new job (a car is serviced any number of times):
+its execution name derives from the key, else from the request id.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ workflow), a job, and the technician's sign-off."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -66,16 +67,24 @@ def send_to_maintenance(car_id: Annotated[str, Path(max_length=64, examples=[exa
     if CarRepository().get(car_id) is None:
         raise NotFound(f"no car {car_id}")
     request = {"car_id": car_id, "reason": order.reason}
+    # A job per request: the Idempotency-Key when given (a retry with it replays this job), else
+    # the request id, so the same car can be serviced again for the same reason.
+    per_request = f"key:{idempotency_key}" if idempotency_key else f"request:{request_id() or uuid.uuid4()}"
+    replayed = True
 
     def start() -> dict[str, Any]:
-        return {"execution_arn": workflows.start(workflows.MAINTENANCE, request, request_id()).execution_arn}
+        nonlocal replayed
+        started = workflows.start(workflows.MAINTENANCE, request, request_id(), per_request=per_request)
+        replayed = not started.new
+        return {"execution_arn": started.execution_arn}
 
     started = once(idempotency_key, "maintenance", request, start)
     job_id = started["execution_arn"].rsplit(":", 1)[-1]  # the job is named after its execution
     links = Links(car=f"/cars/{car_id}", job=f"/maintenance/{job_id}", execution=execution_link(started["execution_arn"]))
-    return follow(started["execution_arn"], wait, JobAccepted(job_id=job_id, car_id=car_id,
-                                                             execution_arn=started["execution_arn"],
-                                                             status="RUNNING", links=links))
+    body = JobAccepted(job_id=job_id, car_id=car_id, execution_arn=started["execution_arn"], status="RUNNING",
+                       links=links)
+    # A replay answers with where the execution it replays really is (it may have ended long ago).
+    return follow(started["execution_arn"], wait, body, current=replayed)
 
 
 @router.get("/maintenance/<job_id>", tags=["maintenance"], summary="A maintenance job: checks, parts, technician, sign-off",

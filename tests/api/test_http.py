@@ -229,6 +229,39 @@ def test_the_whole_lifecycle_over_http(stack):
     assert car["car"]["odometer_km"] == 9
 
 
+def service(stack, car_id: str, headers: dict | None = None) -> dict:
+    """Send the car to maintenance for a scheduled service and sign it off; the job's answer."""
+    status, job, _ = call(stack, "POST", f"/cars/{car_id}/maintenance", {"reason": "scheduled service"}, headers)
+    assert status == 202 and job["status"] == "RUNNING", job
+    wait_for(stack, job["links"]["job"], lambda j: j["status"] == "AWAITING_SIGN_OFF")
+    assert call(stack, "GET", f"/cars/{car_id}")[1]["car"]["status"] == "IN_MAINTENANCE"
+    assert call(stack, "POST", f"{job['links']['job']}/sign-off", {"technician": "Ada", "passed": True})[0] == 200
+    wait_for(stack, job["links"]["execution"], lambda e: e["status"] == "SUCCEEDED")
+    return job
+
+
+def test_a_car_is_serviced_again_for_the_same_reason_and_a_replay_answers_the_real_status(stack):
+    vin = "5YJ3E1EA7KF317777"
+    car_id = f"car-{vin}"
+    assert call(stack, "POST", "/cars?wait=20", {**CAR, "vin": vin})[0] == 201
+    key = {"Idempotency-Key": "service-777-first"}
+
+    first = service(stack, car_id, key)
+    # The same request again with its key replays the first job, with that job's status now.
+    status, replay, _ = call(stack, "POST", f"/cars/{car_id}/maintenance", {"reason": "scheduled service"}, key)
+    assert status == 200 and replay["job_id"] == first["job_id"]
+    assert replay["status"] == "SUCCEEDED" and replay["outcome"] == "BackInService"
+
+    # A new request for the same car and reason is a new job: the car enters maintenance again.
+    second = service(stack, car_id)
+    third = service(stack, car_id)
+    assert len({first["job_id"], second["job_id"], third["job_id"]}) == 3
+    car = wait_for(stack, f"/cars/{car_id}", lambda c: len(c["history"]) == 8)
+    assert [h["status"] for h in car["history"]] == ["REGISTERING", "AVAILABLE", *["IN_MAINTENANCE", "AVAILABLE"] * 3]
+    for job in (first, second, third):
+        assert call(stack, "GET", job["links"]["job"])[1]["status"] == "COMPLETED"
+
+
 @pytest.mark.parametrize("method, path, body, status", [
     ("POST", "/rides/no-such-ride/complete", {}, 404),
     ("GET", "/rides/no-such-ride", None, 404),

@@ -42,10 +42,15 @@ def sqs() -> Any:
     return clients.client("sqs")
 
 
-def start(workflow: Workflow, request: dict[str, Any], correlation_id: str | None = None) -> Started:
+def start(workflow: Workflow, request: dict[str, Any], correlation_id: str | None = None,
+          per_request: str = "") -> Started:
     """Start `workflow` for `request`, idempotently: the execution name derives from the request
-    itself (not the correlation id), so a client's retry maps onto the first execution."""
-    name = execution_name(workflow.name, workflow.business_key, request)
+    itself (not the correlation id), so a client's retry maps onto the first execution.
+
+    `per_request` (the caller's Idempotency-Key, else the request id) makes the name unique per
+    request instead: the same request body again is a new execution (a car serviced again for the
+    same reason), while a retry with the same key still maps onto the first one."""
+    name = execution_name(workflow.name, workflow.business_key, request, salt=f"#{per_request}" if per_request else "")
     payload = {**request, "correlation_id": correlation_id} if correlation_id else request
     return start_execution(sfn(), workflow.state_machine_arn, name, payload)
 
