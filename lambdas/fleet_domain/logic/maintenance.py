@@ -13,7 +13,7 @@ from fleet_domain.data.base import Cancelled
 from fleet_domain.data.car_events import Publish, car_event
 from fleet_domain.data.cars import CarRepository
 from fleet_domain.data.jobs import MaintenanceJobRepository
-from fleet_domain.models.car import CarChange, CarSnapshot, CarStatus
+from fleet_domain.models.car import Car, CarChange, CarSnapshot, CarStatus
 from fleet_domain.models.errors import CarNotFoundError, CarStateConflict
 from fleet_domain.models.maintenance import (
     CarRetirement,
@@ -46,10 +46,7 @@ def enter_maintenance(entry: MaintenanceEntry, cars: CarRepository, jobs: Mainte
         if car is None:
             raise CarNotFoundError(f"car_id: no car {request.car_id} in the fleet")
         if car.status is CarStatus.IN_MAINTENANCE and car.job_id == entry.job_id:
-            # An earlier attempt of this step opened the job: answer as it did, publish again.
-            change = CarChange(car.car_id, CarStatus.AVAILABLE.value, CarStatus.IN_MAINTENANCE.value, car.version)
-            publish([car_event(change, entry.at, entry.execution_arn, reason)])
-            return Entered(entered=True, job=ref, car=CarSnapshot.of(car))
+            return _entered_before(car, entry, ref, reason, publish)
         if car.status is not CarStatus.AVAILABLE:
             return Entered(entered=False, job=ref, car=CarSnapshot.of(car))
         job = MaintenanceJob(job_id=entry.job_id, car_id=car.car_id, reason=request.reason, status=JobStatus.OPEN,
@@ -59,12 +56,29 @@ def enter_maintenance(entry: MaintenanceEntry, cars: CarRepository, jobs: Mainte
             change = jobs.open(job, car.version)
         except Cancelled as cancelled:
             if cancelled.failed(1):
-                raise CarStateConflict(f"job {entry.job_id} exists, but car {car.car_id} is not in maintenance for it") from None
+                # The job exists: an earlier attempt of this step may have committed after this
+                # one read the car (a late commit). Read again: if the car is in maintenance for
+                # this job, that attempt did the work and this one answers as it did.
+                now = cars.get(request.car_id)
+                if now is not None and now.status is CarStatus.IN_MAINTENANCE and now.job_id == entry.job_id:
+                    return _entered_before(now, entry, ref, reason, publish)
+                existing = jobs.get(entry.job_id)
+                raise CarStateConflict(
+                    f"job {entry.job_id} exists ({existing.status.value if existing else 'gone'}), but car "
+                    f"{car.car_id} is not in maintenance for it (it is {now.status.value if now else 'gone'})") from None
             continue  # the car changed since it was read: read it again
         publish([car_event(change, entry.at, entry.execution_arn, reason)])
         entered = CarSnapshot.of(car, status=change.status, version=change.version)
         return Entered(entered=True, job=ref, car=entered)
     raise CarStateConflict(f"car {request.car_id} changed {ENTER_ATTEMPTS} times while entering maintenance")
+
+
+def _entered_before(car: Car, entry: MaintenanceEntry, ref: JobRef, reason: str, publish: Publish) -> Entered:
+    """An earlier attempt of this step opened the job: answer as it did, publish the event again
+    (CarHistory ignores a redelivered version)."""
+    change = CarChange(car.car_id, CarStatus.AVAILABLE.value, CarStatus.IN_MAINTENANCE.value, car.version)
+    publish([car_event(change, entry.at, entry.execution_arn, reason)])
+    return Entered(entered=True, job=ref, car=CarSnapshot.of(car))
 
 
 # --- RequestSignOff ------------------------------------------------------------------------------
