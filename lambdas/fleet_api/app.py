@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from fleet_api.errors import ApiError, BadRequest, Invalid, MethodNotAllowed, NotFound, error_body
 from fleet_domain.platform.observability import logger
+from fleet_domain.rules.requests import nesting_exceeds
 
 TITLE, VERSION = "Car fleet API", "1.0.0"
 DESCRIPTION = ("Starts and resumes the car fleet's Step Functions workflows: register a car, request a ride and "
@@ -86,16 +87,6 @@ def _json_body(body: str) -> Any:
     return value
 
 
-def nesting_exceeds(value: Any, limit: int) -> bool:
-    """Whether arrays and objects nest deeper than `limit` (walked without recursion)."""
-    todo: list[tuple[Any, int]] = [(value, 1)]
-    while todo:
-        item, depth = todo.pop()
-        if isinstance(item, dict | list):
-            if depth > limit:
-                return True
-            todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return False
 
 
 app = _JsonResolver(enable_validation=True, json_body_deserializer=_json_body)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fleet_domain.rules.requests import nesting_exceeds
 from workflows.cli.errors import UsageError
 
 # Step Functions takes at most 256 KB of input or task output; JSON with whitespace may be larger
@@ -53,21 +54,11 @@ def parse_json(text: str, what: str) -> Any:
         raise UsageError(f"{what} is not valid JSON: {str(exc).split(';')[0]}") from None
     except RecursionError:
         raise UsageError(f"{what} is not valid JSON: nested too deeply") from None
-    if _nesting_exceeds(value, MAX_DEPTH):
+    if nesting_exceeds(value, MAX_DEPTH):
         raise UsageError(f"{what} is not valid JSON here: nested deeper than {MAX_DEPTH} levels")
     return value
 
 
-def _nesting_exceeds(value: Any, limit: int) -> bool:
-    """Whether arrays and objects nest deeper than `limit` (walked without recursion)."""
-    todo: list[tuple[Any, int]] = [(value, 1)]
-    while todo:
-        item, depth = todo.pop()
-        if isinstance(item, dict | list):
-            if depth > limit:
-                return True
-            todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return False
 
 
 def read_json_file(path: str, option: str) -> Any:

@@ -27,3 +27,16 @@ def validated(model: type[Model], event: Any, error: type[FieldError], request: 
         if first["type"] == "extra_forbidden":
             raise error(field, f"is not a field of a {request}") from None
         raise error(field, rule(field) or first["msg"]) from None
+
+
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether arrays and objects in a parsed JSON value nest deeper than `limit` (walked without
+    recursion, so no recursion limit decides it): the one depth rule of the API and the CLI."""
+    todo: list[tuple[Any, int]] = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
