@@ -26,9 +26,14 @@ RIDE = {"ride_id": "r-follow", "pickup": {"lat": 52.515, "lon": 13.40}, "dropoff
 
 @pytest.fixture(scope="module")
 def slow_stack(tmp_path_factory):
-    """`fleet up` where planning one car's route takes 8 s (under its 10 s timeout): a dispatch that runs long enough to watch."""
+    """`fleet up` where planning one car's route takes three attempts of 8 s each (each under the 10 s
+    timeout; the first two end in the transient error PlanRoute retries): a dispatch that stays in
+    PlanRoute for about 25 s, long enough to watch and interrupt on a busy machine."""
     faults = tmp_path_factory.mktemp("faults") / "slow.json"
-    faults.write_text(json.dumps({"functions": {"PlanRoute": [{"latency_s": 8, "match": {"car_id": "car-SLWRTE12345678901"}}]}}))
+    slow = {"car_id": "car-SLWRTE12345678901"}
+    faults.write_text(json.dumps({"functions": {"PlanRoute": [
+        {"latency_s": 8, "error": "TransientRoutingError", "first": 2, "match": slow},
+        {"latency_s": 8, "match": slow}]}}))
     up = fleet_up("--faults", str(faults))
     yield up.aws_endpoint
     assert up.stop() == 0
