@@ -1,5 +1,5 @@
-"""How a local answer is compared with AWS's recorded one (the rules of the shared measuring script,
-../shared/conformance/run.py, so the suite and that script agree on what passes).
+"""How a local answer is compared with AWS's recorded one (the same rules as the measuring script the recorded data was copied from,
+`conformance/run.py` of the shared set, so the suite and that script agree on what passes).
 
 Compared per execution: final status, output (or error and cause), and the sequence of history event
 types, the events inside a Parallel or Map state compared as a multiset (branches and iterations
