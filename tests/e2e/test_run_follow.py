@@ -60,9 +60,13 @@ def test_a_run_that_waits_for_a_task_token_says_so_with_the_command_that_resumes
     assert "TripCompleted" in done.stdout
 
 
-@pytest.mark.xfail(strict=False, reason="in the full suite (not alone, not in tests/e2e) the `fleet run` child "
-                   "does not act on SIGINT within 30 s; cause not yet found (an inherited signal disposition or mask "
-                   "from an earlier in-process test is the lead)")
+def _ctrl_c_as_on_a_terminal() -> None:
+    # A command started in the background by a non-interactive shell (as CI starts the suite)
+    # inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler: the command
+    # would rightly ignore Ctrl-C. The user this test plays runs `fleet run` in the foreground.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_progress_on_a_terminal_and_ctrl_c_leaves_the_execution_running(slow_stack):
     # The slow car is the only one with the seats for this ride: the dispatch cannot pick the first
     # test's car (at the same place), whose route is planned at once.
@@ -72,7 +76,7 @@ def test_progress_on_a_terminal_and_ctrl_c_leaves_the_execution_running(slow_sta
     controller, terminal = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "workflows", "run", "dispatch", "--input", json.dumps(ride),
                              "--endpoint-url", slow_stack], cwd=ROOT, stdout=subprocess.PIPE, stderr=terminal,
-                            text=True, env={**os.environ, "COLUMNS": "120"})
+                            text=True, env={**os.environ, "COLUMNS": "120"}, preexec_fn=_ctrl_c_as_on_a_terminal)
     os.close(terminal)
     try:
         first = proc.stdout.readline()
