@@ -2,11 +2,13 @@
 
     reports = read_reports(logs, "fleet-inspect-car", start_ms, end_ms)   # any target's logs client
     [r.billed_ms for r in reports], [r.init_ms for r in reports if r.cold]
+    function_summary(cloudwatch, logs, "fleet-inspect-car", start, end)  # its metrics and percentiles
 
 Lambda writes one REPORT line per invocation to the function's group `/aws/lambda/<name>`
 (on AWS, and on the local cloud: workflows/local/function_telemetry.py), with Duration, Billed
 Duration, Memory Size, Max Memory Used and, on a cold start only, Init Duration. The cost model
-and the console read the measured figures from here, whichever target wrote them.
+and the console read the measured figures from here, whichever target wrote them; the console
+also reads the function's CloudWatch metrics (Invocations, Errors, Throttles, ConcurrentExecutions).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 _FIELDS = re.compile(r"(Duration|Billed Duration|Memory Size|Max Memory Used|Init Duration): ([0-9.]+)")
@@ -82,3 +85,33 @@ def percentile(values: list[float], q: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+#: Lambda's metrics for one function (namespace AWS/Lambda, dimension FunctionName) and the
+#: statistic each is read with.
+METRICS = (("Invocations", "Sum"), ("Errors", "Sum"), ("Throttles", "Sum"), ("ConcurrentExecutions", "Maximum"))
+
+
+def function_summary(cloudwatch: Any, logs: Any, function_name: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """What Lambda reported of one function between two times: Invocations, Errors and Throttles
+    (sums) and the peak ConcurrentExecutions from its CloudWatch metrics; Duration p50 and p99,
+    Billed Duration and cold starts with their Init Duration from its REPORT lines (CloudWatch
+    computes percentiles from the samples, which a statistic set does not keep)."""
+    period = max(60, math.ceil((end - start).total_seconds() / 60) * 60)
+    out: dict[str, Any] = {}
+    for metric, statistic in METRICS:
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/Lambda", MetricName=metric, Dimensions=[{"Name": "FunctionName", "Value": function_name}],
+            StartTime=start, EndTime=end, Period=period, Statistics=[statistic])["Datapoints"]
+        values = [p[statistic] for p in points]
+        value = (max(values) if statistic == "Maximum" else sum(values)) if values else 0.0
+        out[metric[0].lower() + metric[1:]] = int(value)
+    reports = read_reports(logs, function_name, int(start.timestamp() * 1000), int(end.timestamp() * 1000))
+    durations = [r.duration_ms for r in reports]
+    inits = [r.init_ms for r in reports if r.init_ms is not None]
+    out.update({"reports": len(reports), "durationP50Ms": percentile(durations, 50),
+                "durationP99Ms": percentile(durations, 99),
+                "billedMs": sum(r.billed_ms for r in reports), "coldStarts": len(inits),
+                "initP50Ms": percentile(inits, 50),
+                "maxMemoryUsedMb": max((r.max_memory_mb for r in reports), default=None)})
+    return out
