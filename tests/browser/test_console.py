@@ -228,3 +228,37 @@ def test_the_functions_view_shows_each_functions_invocations(page, console):
     assert "TransientInspectionError" in inspect and "errors" in inspect
     shot(page, "console-functions")
     assert page.errors == []
+
+
+def test_the_functions_view_shows_what_lambda_reported(page, console):
+    """Each function's Lambda metrics (Invocations, Errors, Throttles, peak ConcurrentExecutions:
+    CloudWatch, as the runtime published them) and its Duration p50/p99 and cold starts (its REPORT
+    lines), as the page shows them and as the services hold them."""
+    from workflows.cost.reports import percentile, read_reports
+
+    console.cloud.telemetry.flush()
+    page.goto(f"{console.url}/console/functions")
+    until(page, 'document.body.dataset.loaded === "functions"')
+
+    def shown(function: str) -> dict[str, str]:
+        return page.evaluate(f"""Object.fromEntries([...document.querySelectorAll(
+            '#functions [data-function="{function}"] table.function-metrics td')].map(td => [td.dataset.metric, td.textContent]))""")
+
+    validate = shown("fleet-validate-car")
+    reports = read_reports(console.cloud.client("logs"), "fleet-validate-car")
+    assert len(reports) >= 6  # four cars, the broken one, the invalid VIN
+    assert int(validate["invocations"]) == len(reports)
+    assert int(validate["errors"]) >= 1  # the invalid VIN's CarValidationError
+    assert validate["throttles"] == "0" and int(validate["peak concurrency"]) >= 1
+    assert int(validate["cold starts"]) == sum(1 for r in reports if r.cold) >= 1
+    p50, p99 = (float(validate[k].split()[0]) for k in ("duration p50", "duration p99"))
+    assert 0 < p50 <= p99
+    assert p50 == pytest.approx(percentile([r.duration_ms for r in reports], 50), abs=0.01 if p50 < 10 else 0.5)
+    assert validate["billed"] == f"{sum(r.billed_ms for r in reports)} ms"
+    inspect = shown("fleet-inspect-car")
+    assert int(inspect["errors"]) >= 1  # the transient failures that ended in the DLQ
+    idle = shown("fleet-retire-car")  # no car failed its road test
+    assert idle["invocations"] == "0" and idle["duration p50"] == "–" and idle["cold starts"] == "0"
+    page.locator('#functions [data-function="fleet-validate-car"] table.function-metrics').scroll_into_view_if_needed()
+    shot(page, "console-function-metrics")
+    assert page.errors == []

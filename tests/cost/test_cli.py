@@ -31,11 +31,32 @@ def test_cost_of_a_register_sample_as_json():
     assert result["totals"]["standard"]["free_tier"] < 0
 
 
+def test_cold_starts_add_the_measured_init_duration():
+    """The INIT phase is billed (on-demand ZIP functions, since August 2025): every invocation cold
+    costs each function's measured Init Duration more than none cold, and the table says so."""
+    runs = {}
+    for pct in ("0", "100"):
+        out = fleet("cost", "--workflow", "register", "--sample", "1", "--cold-start-pct", pct, "--json")
+        assert out.returncode == 0, out.stderr
+        runs[pct] = json.loads(out.stdout)
+    none, every = runs["0"], runs["100"]
+    assert none["cold_start_rate"] == 0 and every["cold_start_rate"] == 1
+    assert none["workflows"][0]["per_execution"]["lambda_init_gb_seconds"] == 0
+    init = every["workflows"][0]["per_execution"]["lambda_init_gb_seconds"]
+    validate = every["profiles"]["ValidateCar"]
+    assert validate["cold_starts"] >= 1 and validate["init_ms"] > 0 and validate["billed_ms"] >= 1
+    assert init >= validate["init_ms"] / 1000 * validate["memory_mb"] / 1024
+    assert every["workflows"][0]["per_execution"]["lambda_invocations_measured"] == 4  # two tasks, two consumers
+    bad = fleet("cost", "--cold-start-pct", "101")
+    assert bad.returncode == 2 and bad.stderr.strip() == "fleet: --cold-start-pct must be 0 to 100"
+
+
 def test_cost_table_and_bad_input():
     out = fleet("cost", "--workflow", "register", "--sample", "1", "--no-free-tier", "--arch", "x86_64")
     assert out.returncode == 0, out.stderr
     assert "Standard" in out.stdout and "Express" in out.stdout and "x86_64" in out.stdout
     assert "free tier off" in out.stdout
+    assert "mean Init Duration ms" in out.stdout and "Lambda INIT: billed" in out.stdout
     bad = fleet("cost", "--workflow", "nope")
     assert bad.returncode == 2 and bad.stderr.startswith("fleet: unknown workflow")
 
@@ -55,6 +76,9 @@ def test_cost_of_one_execution_at_a_running_stack():
         [row] = result["workflows"]
         assert row["workflow"] == "register" and row["per_execution"]["state_transitions"] == 7
         assert result["source"]["execution_arn"] == arn
+        # Its functions' billed and Init Durations: the stack's own REPORT lines (its CloudWatch Logs).
+        assert {"ValidateCar", "InspectCar"} <= set(result["source"]["durations_from_report_lines_of"])
+        assert result["profiles"]["ValidateCar"]["cold_starts"] >= 1
         missing = fleet("cost", "--execution", arn + "x", "--endpoint-url", stack.aws_endpoint)
         assert missing.returncode == 3 and missing.stderr.startswith("fleet: ")
     finally:

@@ -4,6 +4,7 @@
     fleet cost --workflow register --per-month 1000000
     fleet cost --execution ARN [--endpoint-url URL]   # one execution's history, at `fleet up`'s endpoint
     fleet cost --no-free-tier --arch x86_64 --json
+    fleet cost --cold-start-pct 5               # the share of invocations that start cold (INIT billed)
 
 Standard against Express side by side, and Standard with a Lambda in place of each direct
 service integration. The model is workflows/cost/model.py; the prices, dated, are
@@ -20,6 +21,7 @@ from workflows.cli.targeting import add_target_options, execution_from
 from workflows.cost.model import (
     ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
+    DEFAULT_COLD_START_RATE,
     INTEGRATION_LAMBDA_MEMORY_MB,
     PRICES_FILE,
     ExecutionUsage,
@@ -47,6 +49,9 @@ def register(sub: Any) -> None:
                    help="take the monthly free tier off the total (default: on)")
     p.add_argument("--arch", choices=ARCHITECTURES, default=DEFAULT_ARCHITECTURE,
                    help=f"Lambda architecture (default {DEFAULT_ARCHITECTURE}, as deployed)")
+    p.add_argument("--cold-start-pct", type=float, default=DEFAULT_COLD_START_RATE * 100, metavar="P",
+                   help="percent of invocations that are cold starts, their measured Init Duration billed "
+                        f"(default {DEFAULT_COLD_START_RATE * 100:g}, AWS's figure for production workloads)")
     p.add_argument("--sample", type=int, metavar="N", help="executions of each workflow in the local sample")
     p.add_argument("--prices", metavar="FILE", help="another price file (default workflows/cost/prices_us_east_1.json)")
     render_options.add_output_option(p)
@@ -58,6 +63,8 @@ def cmd_cost(args: argparse.Namespace) -> int:
 
     if args.per_month < 0:
         raise UsageError("--per-month must be 0 or more")
+    if not 0 <= args.cold_start_pct <= 100:
+        raise UsageError("--cold-start-pct must be 0 to 100")
     if args.sample is not None and not 1 <= args.sample <= MAX_SAMPLE:
         raise UsageError(f"--sample must be 1 to {MAX_SAMPLE}")
     prices = _prices(args.prices)
@@ -80,7 +87,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
         source = {"kind": "sample", "counts": {w: len(x) for w, x in executions.items()}}
     try:
         result = estimate(executions, profiles, prices, per_month=args.per_month, architecture=args.arch,
-                          free_tier=args.free_tier, source=source)
+                          free_tier=args.free_tier, source=source, cold_start_rate=args.cold_start_pct / 100)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         if not args.prices:
             raise
@@ -122,8 +129,50 @@ def _from_execution(args: argparse.Namespace) -> tuple[dict[str, list[ExecutionU
         # What the Lambdas do inside is not in a history: measured on a small local sample.
         profiles = run_sample([execution.workflow], {execution.workflow: 3}).profiles
         measured = execution.workflow
-    source = {"kind": "execution", "execution_arn": arn, "endpoint": target.where, "profiles_from_sample_of": measured}
+    reported = _reported_durations(target, arn, execution, profiles)
+    source = {"kind": "execution", "execution_arn": arn, "endpoint": target.where, "profiles_from_sample_of": measured,
+              "durations_from_report_lines_of": reported}
     return {execution.workflow: [execution]}, profiles, source
+
+
+def _reported_durations(target: Any, arn: str, execution: ExecutionUsage,
+                        profiles: dict[str, FunctionProfile]) -> list[str]:
+    """Billed and Init Durations from the target's own REPORT lines (its CloudWatch Logs) of each
+    function the execution ran, while it ran (and a minute after, for the event consumers), in
+    place of the local sample's: AWS's figures when the target is AWS. The functions found."""
+    from datetime import timedelta
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from workflows.cost.reports import read_reports
+    from workflows.targets.target import TargetError
+
+    desc = target.client("stepfunctions").describe_execution(executionArn=arn)
+    start, stop = desc["startDate"], desc.get("stopDate") or desc["startDate"]
+    start_ms, end_ms = int(start.timestamp() * 1000), int((stop + timedelta(minutes=1)).timestamp() * 1000)
+    functions = {run.function for run in execution.lambdas} | {c for bus in catalog.BUSES for c in bus.consumers}
+    logs = target.client("logs")
+    found = []
+    for logical_id in sorted(functions):
+        try:  # the deployed name (a CDK-made one on AWS), from the function's ARN
+            name = target.resolve(catalog.Ref("function", logical_id, "arn")).split(":function:")[-1].split(":")[0]
+        except (KeyError, ValueError, TargetError):
+            continue
+        try:
+            reports = read_reports(logs, name, start_ms, end_ms)
+        except (BotoCoreError, ClientError):  # no logs to read there (say, no permission): the sample's figures
+            continue
+        if not reports:
+            continue
+        old = profiles.get(logical_id) or FunctionProfile(logical_id)
+        cold = [r.init_ms for r in reports if r.init_ms is not None]
+        profiles[logical_id] = FunctionProfile(logical_id, len(reports), float(sum(r.billed_ms for r in reports)),
+                                               old.units_total.scaled(len(reports) / old.invocations)
+                                               if old.invocations else old.units_total,
+                                               sum(cold) if cold else old.init_ms_total,
+                                               len(cold) if cold else old.cold_starts)
+        found.append(logical_id)
+    return found
 
 
 # --- the estimate ----------------------------------------------------------------------------
@@ -131,7 +180,7 @@ def _from_execution(args: argparse.Namespace) -> tuple[dict[str, list[ExecutionU
 
 def estimate(executions: dict[str, list[ExecutionUsage]], profiles: dict[str, FunctionProfile], prices: Prices,
              per_month: int = DEFAULT_PER_MONTH, architecture: str = DEFAULT_ARCHITECTURE, free_tier: bool = True,
-             source: dict | None = None) -> dict[str, Any]:
+             source: dict | None = None, cold_start_rate: float = DEFAULT_COLD_START_RATE) -> dict[str, Any]:
     """Per workflow: the mean execution's quantities and a month of them as Standard, Express and
     Standard-with-Lambdas-for-integrations (before the free tier); then the account total (the
     free tier is the account's, so it comes off the total once)."""
@@ -141,7 +190,7 @@ def estimate(executions: dict[str, list[ExecutionUsage]], profiles: dict[str, Fu
     for workflow, runs in executions.items():
         if not runs:
             continue
-        per_execution = Usage.mean([r.usage(profiles, prices) for r in runs])
+        per_execution = Usage.mean([r.usage(profiles, prices, cold_start_rate) for r in runs])
         month = per_execution.scaled(per_month)
         monthly[workflow] = month
         blocker = next((r.express_blocker for r in runs if r.express_blocker), None)
@@ -160,8 +209,9 @@ def estimate(executions: dict[str, list[ExecutionUsage]], profiles: dict[str, Fu
                 "retries": sum(r.retries for r in runs) / n,
                 "lambda_invocations": per_execution.lambda_requests,
                 "of_which_event_consumers": per_execution.consumer_invocations,
-                "lambda_billed_ms": sum(sum(x.billed_ms for x in r.lambdas) for r in runs) / n,
                 "lambda_gb_seconds": per_execution.lambda_gb_seconds,
+                "lambda_init_gb_seconds": per_execution.lambda_init_gb_seconds,
+                "lambda_invocations_measured": per_execution.lambda_measured_invocations,
                 "dynamodb_write_units": per_execution.units.ddb_write_units,
                 "dynamodb_read_units": per_execution.units.ddb_read_units,
                 "sqs_requests": per_execution.units.sqs_requests,
@@ -212,10 +262,19 @@ def estimate(executions: dict[str, list[ExecutionUsage]], profiles: dict[str, Fu
         "source": source or {},
         "workflows": rows,
         "totals": totals,
-        "profiles": {k: {"invocations": p.invocations, "billed_ms": p.billed_ms, **vars(p.units)}
+        "cold_start_rate": cold_start_rate,
+        "profiles": {k: {"invocations": p.invocations, "billed_ms": p.billed_ms, "cold_starts": p.cold_starts,
+                         "init_ms": p.init_ms, "memory_mb": _memory(k), **vars(p.units)}
                      for k, p in sorted(profiles.items())},
         "notes": NOTES,
     }
+
+
+def _memory(logical_id: str) -> int | None:
+    try:
+        return catalog.function(logical_id).memory_mb
+    except KeyError:
+        return None
 
 
 def _relative(path: str) -> str:
@@ -230,8 +289,14 @@ def _relative(path: str) -> str:
 NOTES = [
     "State transitions: every state entered (Pass, Choice, Succeed and Fail too, and the states inside "
     "Parallel branches and Map iterations), plus one per retry, as the Step Functions pricing page counts them.",
-    "Durations are the history's: on the local cloud the handlers run in process, so Lambda and Express "
-    "duration charges are a lower bound of AWS's; price an execution that ran on AWS for AWS's timings.",
+    "Lambda durations are measured: each function's mean Billed Duration from its REPORT lines (on the local "
+    "cloud, its execution environments'; with --execution, the target's own CloudWatch Logs where it has them, "
+    "AWS's on AWS); a timed-out invocation bills its timeout. A local machine is not AWS's: price an "
+    "execution that ran on AWS for AWS's timings. Express durations are the history's.",
+    "Lambda INIT: billed like the invoke phase for on-demand ZIP functions on managed runtimes since "
+    "1 August 2025 (AWS Lambda standardizes billing for INIT phase). Each cold start adds the function's "
+    "measured mean Init Duration; cold starts are --cold-start-pct of invocations (default 1%, AWS's figure "
+    "for production workloads).",
     "Express: 1 request per execution, duration rounded up to 100 ms, memory in 64 MB steps "
     "(50 MB + definition + execution data x Parallel/Map steps); n/a for a workflow with a .waitForTaskToken "
     "or .sync task, which Express cannot run. The 'Express where possible' total keeps those on Standard.",
@@ -281,14 +346,20 @@ def render(result: dict[str, Any]) -> None:
             f"{w} x{n} ({SAMPLE_DESCRIPTION.get(w, w)})" for w, n in src.get("counts", {}).items())
     out.console.print(line, markup=False)
     out.table("per execution (mean)", ["workflow", "transitions", "retries", "Lambda invocations",
-                                       "task Lambda billed ms", "Lambda GB-s", "DynamoDB WRU", "DynamoDB RRU",
+                                       "Lambda GB-s (INIT)", "DynamoDB WRU", "DynamoDB RRU",
                                        "SQS requests", "events", "duration ms"], [
         (r["workflow"], _num(e["state_transitions"]), _num(e["retries"]),
          f"{_num(e['lambda_invocations'])} ({_num(e['of_which_event_consumers'])} consumer)",
-         _num(e["lambda_billed_ms"]), f"{e['lambda_gb_seconds']:.4f}", _num(e["dynamodb_write_units"]),
+         f"{e['lambda_gb_seconds']:.4f} ({e['lambda_init_gb_seconds']:.5f})", _num(e["dynamodb_write_units"]),
          _num(e["dynamodb_read_units"]), _num(e["sqs_requests"]), _num(e["eventbridge_events"]),
          _num(round(e["duration_ms"])))
         for r in result["workflows"] for e in [r["per_execution"]]
+    ])
+    out.table(f"Lambda, measured (cold starts: {result['cold_start_rate'] * 100:g}% of invocations)",
+              ["function", "memory MB", "invocations", "mean billed ms", "cold starts", "mean Init Duration ms"], [
+        (k, str(p["memory_mb"] or ""), _num(p["invocations"]), f"{p['billed_ms']:.1f}", _num(p["cold_starts"]),
+         f"{p['init_ms']:.1f}" if p["cold_starts"] else "none seen")
+        for k, p in result["profiles"].items()
     ])
     n = result["per_month"]
     rows = []

@@ -10,7 +10,8 @@ PATH_INFO (SCRIPT_NAME empty), or SCRIPT_NAME set to the mount point and the res
     GET  /console                         executions: filters (state machine, status, name, time), outcome,
                                           start an execution; updated live from /console/api/stream
     GET  /console/fleet | /dlq | /functions   cars by status with their ride or job; DLQ messages (redrive);
-                                          each function's invocations and logs
+                                          each function's Lambda metrics (invocations, errors, throttles,
+                                          duration p50/p99, peak concurrency, cold starts), invocations and logs
     GET  /console/executions/<urlencoded arn>         the execution's graph, timeline, events; stop, answer
                                                        its task token, start again
     GET  /console/executions/<urlencoded arn>/status  {"status", "events"} (what a running page polls)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from workflows.definitions import catalog
@@ -129,10 +129,28 @@ def functions(sfn: Any, clients: Clients, executions_listed: list[dict[str, Any]
     out = []
     for name, f in sorted(names.items()):
         invocations = sorted(calls[name], key=lambda c: c["at"] or "", reverse=True)
-        out.append({"name": name, "logicalId": f.logical_id, "invocations": invocations[:per_function],
-                    "count": len(invocations), "errors": sum(1 for c in invocations if c["error"]),
-                    "logs": _log_lines(logs, f"/aws/lambda/{name}")})
+        out.append({"name": name, "logicalId": f.logical_id, "memoryMb": f.memory_mb,
+                    "invocations": invocations[:per_function], "count": len(invocations),
+                    "errors": sum(1 for c in invocations if c["error"]),
+                    "metrics": _metrics(clients, name), "logs": _log_lines(logs, f"/aws/lambda/{name}")})
     return {"functions": out}
+
+
+#: The window the functions view reads metrics over: wide, as a virtual clock runs ahead of the wall.
+METRICS_WINDOW = timedelta(days=14)
+
+
+def _metrics(clients: Clients, function_name: str) -> dict[str, Any] | None:
+    """The function's Lambda metrics and REPORT-line figures (workflows/cost/reports.py); None
+    when the local cloud keeps none (no CloudWatch there)."""
+    from workflows.cost.reports import function_summary
+
+    now = datetime.now(UTC)
+    try:
+        return function_summary(clients("cloudwatch"), clients("logs"), function_name,
+                                now - METRICS_WINDOW, now + METRICS_WINDOW)
+    except Exception:  # noqa: BLE001 - a cloud without CloudWatch: said as None
+        return None
 
 
 def _lambda_calls(events: list[dict[str, Any]], names: dict[str, Any]) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ handler ran, and the billable service calls it made itself (which no execution h
 The meter observes the cloud's Lambda runtime (`LambdaRuntime.observers`, removed on exit): each
 invocation's record carries its billed duration and the AWS calls the function made in its
 execution environment, with their billable units (botocore's public events, inside the
-environment: workflows/local/sandbox.py).
+environment: workflows/local/sandbox.py), and on a cold start its Init Duration. Init Durations
+outlive `reset` (a warm-up is where the cold starts happen; what it measured of them is kept).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Meter:
         self._lock = threading.Lock()
         self._profiles: dict[str, FunctionProfile] = {}
         self._calls: dict[str, dict[str, int]] = {}
+        self._inits: dict[str, list[float]] = {}  # Init Duration of each cold start, kept by reset
 
     def __enter__(self) -> Meter:
         self.cloud.runtime.observers.append(self._observe)
@@ -43,6 +45,8 @@ class Meter:
             return  # no handler ran
         function = record.function.logical_id
         with self._lock:
+            if record.init_ms is not None:
+                self._inits.setdefault(function, []).append(record.init_ms)
             p = self._profiles.setdefault(function, FunctionProfile(function))
             p.invocations += 1
             p.billed_ms_total += record.billed_ms
@@ -83,7 +87,8 @@ class Meter:
 
     def profiles(self) -> dict[str, FunctionProfile]:
         with self._lock:
-            return {k: FunctionProfile(v.function, v.invocations, v.billed_ms_total, Units() + v.units_total)
+            return {k: FunctionProfile(v.function, v.invocations, v.billed_ms_total, Units() + v.units_total,
+                                       sum(self._inits.get(k, ())), len(self._inits.get(k, ())))
                     for k, v in self._profiles.items()}
 
     def calls(self) -> dict[str, dict[str, int]]:

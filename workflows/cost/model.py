@@ -16,9 +16,17 @@ Counted the way AWS bills:
   Express cannot run `.waitForTaskToken` or `.sync` tasks, nor anything longer than 5 minutes.
 - Lambda: one request per invocation the function ran (a FunctionError and a timeout are billed,
   a throttled Invoke is not); duration rounded up to the millisecond times the catalog memory
-  (GB-seconds). A task's duration is read from the history: TaskScheduled (or
+  (GB-seconds). The duration is the function's measured Billed Duration (its REPORT lines: the
+  execution environments' figures, not the engine's), and a timed-out invocation bills its
+  timeout. Without a measurement, a task's duration is read from the history: TaskScheduled (or
   LambdaFunctionScheduled) to its end, or to TaskSubmitted for a `.waitForTaskToken` task (the
   wait for the token is not the function's time).
+- Lambda's INIT phase: billed like the invoke phase since 1 August 2025 for on-demand functions
+  packaged as ZIP on a managed runtime (the fleet's), as it already was for container images,
+  custom runtimes and provisioned concurrency ("AWS Lambda standardizes billing for INIT phase",
+  AWS Compute Blog, April 2025). A cold start adds its measured Init Duration at the function's
+  memory; cold starts are a share of invocations (`cold_start_rate`, by default the 1% AWS gives
+  as typical of production workloads: a local sample, warmed up, says nothing of AWS's rate).
 - DynamoDB on demand: write request units (1 KB each), read request units (4 KB each, half for an
   eventually consistent read, double in a transaction). A conditional write that fails is billed.
 - SQS: one request per 64 KB chunk. EventBridge: one custom event per entry per 64 KB chunk;
@@ -47,6 +55,9 @@ ARCHITECTURES = ("arm64", "x86_64")
 DEFAULT_ARCHITECTURE = "arm64"  # what infra/lambda_asset.py deploys
 #: The memory of a Lambda written to replace a direct service integration: the catalog's default.
 INTEGRATION_LAMBDA_MEMORY_MB: int = catalog.Function.__dataclass_fields__["memory_mb"].default
+#: The share of invocations that are cold starts (their Init Duration billed): AWS's analysis of
+#: production workloads puts INITs under 1% of invocations.
+DEFAULT_COLD_START_RATE = 0.01
 
 Mode = Literal["standard", "express", "mixed"]  # mixed: transitions as Standard, executions as Express
 
@@ -278,17 +289,29 @@ class IntegrationCall:
 
 @dataclass
 class FunctionProfile:
-    """What one function does per invocation, measured on the local cloud: billed duration and
-    the service units of the calls it makes itself."""
+    """What one function does per invocation, measured: its billed duration and the service units
+    of the calls it makes itself (on the local cloud), and its Init Duration on a cold start (the
+    REPORT lines' figures, of whichever target ran it)."""
 
     function: str
     invocations: int = 0
     billed_ms_total: float = 0.0
     units_total: Units = field(default_factory=Units)
+    init_ms_total: float = 0.0
+    cold_starts: int = 0
 
     @property
     def billed_ms(self) -> float:
         return self.billed_ms_total / self.invocations if self.invocations else 0.0
+
+    @property
+    def init_ms(self) -> float:
+        """The mean Init Duration of a cold start (0 when none was seen)."""
+        return self.init_ms_total / self.cold_starts if self.cold_starts else 0.0
+
+    def init_billed_ms(self, cold_start_rate: float) -> float:
+        """The INIT phase's billed milliseconds, spread over every invocation."""
+        return cold_start_rate * lambda_billed_ms(self.init_ms) if self.cold_starts else 0.0
 
     @property
     def units(self) -> Units:
@@ -325,9 +348,11 @@ class ExecutionUsage:
     express_memory_mb: float = 50.0
     express_blocker: str | None = None  # why this could not run as an Express workflow
 
-    def usage(self, profiles: Mapping[str, FunctionProfile] | None = None, prices: Prices | None = None) -> Usage:
-        """The billable quantities of this execution. `profiles` add what each Lambda does
-        inside (its own service calls) and the event consumers' invocations."""
+    def usage(self, profiles: Mapping[str, FunctionProfile] | None = None, prices: Prices | None = None,
+              cold_start_rate: float = DEFAULT_COLD_START_RATE) -> Usage:
+        """The billable quantities of this execution. `profiles` price each Lambda from its
+        measured billed duration and Init Duration, and add what it does inside (its own service
+        calls) and the event consumers' invocations."""
         prices = prices or Prices.load()
         profiles = profiles or {}
         u = Usage(executions=1, transitions=self.transitions)
@@ -338,9 +363,16 @@ class ExecutionUsage:
             if not run.billed:
                 continue
             u.lambda_requests += 1
-            u.lambda_gb_seconds += run.gb_seconds
-            if run.function in profiles:
-                units += profiles[run.function].units
+            profile = profiles.get(run.function)
+            measured = profile is not None and profile.invocations > 0
+            timed_out = (run.error or "") in ("Sandbox.Timedout", "States.Timeout")
+            invoke_ms = profile.billed_ms if measured and not timed_out and profile else run.billed_ms
+            init_ms = profile.init_billed_ms(cold_start_rate) if profile else 0.0
+            u.lambda_gb_seconds += gb_seconds(invoke_ms + init_ms, run.memory_mb)
+            u.lambda_init_gb_seconds += gb_seconds(init_ms, run.memory_mb)
+            u.lambda_measured_invocations += 1 if measured and not timed_out else 0
+            if profile:
+                units += profile.units
         for call in self.integrations:
             units += call.units
             u.integration_calls += 1
@@ -353,7 +385,10 @@ class ExecutionUsage:
                 profile = profiles.get(consumer)
                 memory = catalog.function(consumer).memory_mb
                 u.lambda_requests += published
-                u.lambda_gb_seconds += published * gb_seconds(profile.billed_ms if profile else 1, memory)
+                init_ms = profile.init_billed_ms(cold_start_rate) if profile else 0.0
+                u.lambda_gb_seconds += published * gb_seconds((profile.billed_ms if profile else 1) + init_ms, memory)
+                u.lambda_init_gb_seconds += published * gb_seconds(init_ms, memory)
+                u.lambda_measured_invocations += published if profile and profile.invocations else 0
                 u.consumer_invocations += published
                 if profile:
                     units += profile.units.scaled(published)
@@ -494,6 +529,8 @@ class Usage:
     express_gb_seconds: float = 0.0
     lambda_requests: float = 0.0
     lambda_gb_seconds: float = 0.0
+    lambda_init_gb_seconds: float = 0.0  # of which the INIT phase of cold starts
+    lambda_measured_invocations: float = 0.0  # priced from measured billed durations (the rest: the history's)
     units: Units = field(default_factory=Units)
     consumer_invocations: float = 0.0  # of the event bus's Lambda consumers (included in lambda_requests)
     # The direct service integrations: were each a Lambda, these are its requests and GB-seconds.

@@ -274,6 +274,7 @@
         var card = el("details", { cls: "function", "data-function": f.name, open: f.count ? "" : null }, [
           el("summary", {}, [el("b", { text: f.name }), el("span", { cls: "hint", text: " · " + f.count + " invocations" }),
             f.errors ? el("span", { cls: "status-badge FAILED", text: f.errors + " errors" }) : null])]);
+        if (f.metrics) card.appendChild(metricsTable(f.metrics));
         if (f.invocations.length) {
           var tb = el("tbody");
           f.invocations.forEach(function (c) {
@@ -291,6 +292,19 @@
       root.appendChild(list);
       document.body.dataset.loaded = "functions";
     }, function (e) { root.textContent = e.message; document.body.dataset.loaded = "error"; });
+  }
+
+  function fine(v) { return v === null || v === undefined ? "–" : v < 10 ? v.toFixed(2) + " ms" : ms(v); }
+
+  // What Lambda reported of a function: its CloudWatch metrics and its REPORT lines' figures.
+  function metricsTable(m) {
+    var cells = [["invocations", m.invocations], ["errors", m.errors], ["throttles", m.throttles],
+      ["duration p50", fine(m.durationP50Ms)], ["duration p99", fine(m.durationP99Ms)],
+      ["peak concurrency", m.concurrentExecutions], ["cold starts", m.coldStarts],
+      ["init p50", fine(m.initP50Ms)], ["billed", m.billedMs + " ms"]];
+    return el("table", { cls: "function-metrics" }, [
+      el("thead", {}, [el("tr", {}, cells.map(function (c) { return el("th", { text: c[0] }); }))]),
+      el("tbody", {}, [el("tr", {}, cells.map(function (c) { return el("td", { cls: "num", "data-metric": c[0], text: String(c[1]) }); }))])]);
   }
 
   // --- an execution's actions ----------------------------------------------------------------------
