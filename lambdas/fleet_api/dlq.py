@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import ConfigDict, Field
 
 from fleet_api import examples, pages
+from fleet_api.executions import wait_budget
 from fleet_api.schemas import INVALID, UNREADABLE, NextToken, PageLimit, response
 from fleet_domain.control import workflows
 from fleet_domain.control.dlq import DeadLetterQueue
@@ -16,6 +17,11 @@ from fleet_domain.models.base import DomainModel
 from fleet_domain.platform.settings import settings
 
 router = Router()
+
+# Redrives start while this much of the invocation is left (less ANSWER_MARGIN_S): a redrive of
+# many messages answers with what it did and how many remain, instead of running out the function
+# (API Gateway's 502, the messages it held hidden from the next listing).
+REDRIVE_BUDGET_S = 20.0
 
 
 class DeadLetterSummary(DomainModel):
@@ -57,6 +63,8 @@ class RedriveOutcome(DomainModel):
 
 class RedriveReport(DomainModel):
     results: list[RedriveOutcome]
+    remaining: int = Field(0, description="messages chosen but not reached before this call's time ran out: "
+                                          "still in the DLQ; call again to redrive them")
 
 
 def _dlq() -> DeadLetterQueue:
@@ -82,5 +90,5 @@ def list_dead_letters(limit: PageLimit = 50, next_token: NextToken = None) -> De
              responses={200: response("what was started", RedriveReport), **UNREADABLE, **INVALID})
 def redrive(request: Annotated[RedriveAll | RedriveSome, Body(openapi_examples=examples.REDRIVE_EXAMPLES)]) -> RedriveReport:
     ids = request.ids if isinstance(request, RedriveSome) else None
-    results = _dlq().redrive(workflows.sfn(), ids, dry_run=request.dry_run)
-    return RedriveReport(results=[RedriveOutcome(**r.as_dict()) for r in results])
+    done = _dlq().redrive(workflows.sfn(), ids, dry_run=request.dry_run, budget_s=wait_budget(REDRIVE_BUDGET_S))
+    return RedriveReport(results=[RedriveOutcome(**r.as_dict()) for r in done.results], remaining=done.remaining)

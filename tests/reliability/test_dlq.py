@@ -45,7 +45,7 @@ def test_list_shows_each_failure_once_and_leaves_it_in_the_queue(failed_fleet):
 
 def test_dry_run_changes_nothing(failed_fleet):
     dlq = dlq_of(failed_fleet)
-    results = dlq.redrive(failed_fleet.sfn, dry_run=True)
+    results = dlq.redrive(failed_fleet.sfn, dry_run=True).results
     assert len(results) == 3 and all(r.dry_run and not r.deleted for r in results)
     assert len(dlq.list()) == 3
     arn = failed_fleet.cloud.state_machine_arn("register")
@@ -56,7 +56,7 @@ def test_redrive_with_faults_off_completes_them_and_twice_starts_nothing_new(fai
     failed_fleet.cloud.runtime.fault_hook.enabled = False
     dlq = dlq_of(failed_fleet)
 
-    results = dlq.redrive(failed_fleet.sfn)
+    results = dlq.redrive(failed_fleet.sfn).results
 
     assert len(results) == 3 and all(r.started and r.deleted for r in results)
     for r in results:
@@ -66,9 +66,23 @@ def test_redrive_with_faults_off_completes_them_and_twice_starts_nothing_new(fai
         item = failed_fleet.item("Cars", car_id=f"car-{car['vin']}")
         assert (item["status"], item["version"]) == ("AVAILABLE", 4)
 
-    assert dlq.redrive(failed_fleet.sfn) == []  # nothing left, nothing started
+    assert dlq.redrive(failed_fleet.sfn).results == []  # nothing left, nothing started
     arn = failed_fleet.cloud.state_machine_arn("register")
     assert len(failed_fleet.sfn.list_executions(stateMachineArn=arn)["executions"]) == 6
+
+
+def test_a_redrive_out_of_time_starts_nothing_more_and_leaves_the_rest_visible(failed_fleet):
+    failed_fleet.cloud.runtime.fault_hook.enabled = False
+    dlq = dlq_of(failed_fleet)
+
+    spent = dlq.redrive(failed_fleet.sfn, budget_s=0)  # the caller's time is already up
+
+    assert (spent.results, spent.remaining) == ([], 3)
+    assert len(dlq.list()) == 3  # released at once, not held out of sight
+    arn = failed_fleet.cloud.state_machine_arn("register")
+    assert len(failed_fleet.sfn.list_executions(stateMachineArn=arn)["executions"]) == 3
+    rest = dlq.redrive(failed_fleet.sfn, budget_s=60)
+    assert (len(rest.results), rest.remaining) == (3, 0) and all(r.started for r in rest.results)
 
 
 class CrashOnDelete:
@@ -100,7 +114,7 @@ def test_a_crash_between_start_and_delete_loses_nothing_and_starts_nothing_twice
 
     dlq = dlq_of(failed_fleet)
     assert first_id in [x.message_id for x in dlq.list()]  # the message is still there
-    [again] = dlq.redrive(failed_fleet.sfn, [first_id])
+    [again] = dlq.redrive(failed_fleet.sfn, [first_id]).results
     # Same derived name, so Step Functions hands back the execution the crashed run started.
     assert again.deleted and again.execution_arn.endswith(":" + redrive_name(letter))
     assert first_id not in [x.message_id for x in dlq.list()]
@@ -111,7 +125,7 @@ def test_a_crash_between_start_and_delete_loses_nothing_and_starts_nothing_twice
 def test_a_redriven_execution_that_fails_again_lands_in_the_dlq_again(failed_fleet):
     dlq = dlq_of(failed_fleet)
     first = dlq.list()[0]
-    [result] = dlq.redrive(failed_fleet.sfn, [first.message_id])  # faults still on
+    [result] = dlq.redrive(failed_fleet.sfn, [first.message_id]).results  # faults still on
     assert failed_fleet.cloud.wait(result.execution_arn)["status"] == "FAILED"
     letters = {x.execution_arn: x for x in dlq.list()}
     assert first.execution_arn not in letters and result.execution_arn in letters
@@ -121,6 +135,6 @@ def test_a_redriven_execution_that_fails_again_lands_in_the_dlq_again(failed_fle
 
 
 def test_unknown_ids_are_reported_not_guessed(failed_fleet):
-    [result] = dlq_of(failed_fleet).redrive(failed_fleet.sfn, ["no-such-id"])
+    [result] = dlq_of(failed_fleet).redrive(failed_fleet.sfn, ["no-such-id"]).results
     assert result.error == "no such message in the DLQ" and not result.deleted
     assert len(dlq_of(failed_fleet).list()) == 3

@@ -431,7 +431,7 @@ def test_a_failed_ride_redriven_from_the_dlq_is_dispatched_again(faulty_fleet):
     failed = fleet.run("dispatch", ride("r-1"))
     assert failed.status == "FAILED" and fleet.item("Rides", ride_id="r-1")["status"] == "FAILED"
 
-    [redriven] = DeadLetterQueue(fleet.sqs, resolve(Ref("queue", "Dlq", "url"))).redrive(fleet.sfn)
+    [redriven] = DeadLetterQueue(fleet.sqs, resolve(Ref("queue", "Dlq", "url"))).redrive(fleet.sfn).results
     assert redriven.started and redriven.deleted
     complete(fleet, "r-1")
     result = finish(fleet, redriven.execution_arn)

@@ -26,7 +26,7 @@ def test_an_uncaught_failure_is_resumed_in_place(cloud):
                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
     ddb.put_item(TableName=table, Item={"id": {"S": "switch"}})
 
-    [result] = DeadLetterQueue(sqs, url).redrive(sfn)
+    [result] = DeadLetterQueue(sqs, url).redrive(sfn).results
     assert (result.execution_arn, result.redriven, result.deleted) == (execution, True, True)
     done = cloud.wait(execution)
     assert done["status"] == "SUCCEEDED" and done["redriveCount"] == 1

@@ -75,7 +75,7 @@ def cmd_redrive(args: argparse.Namespace) -> int:
         raise UsageError("give ids or --all, not both")
     dlq, sfn = _clients(args)
     ids = None if args.all else _ids(dlq, args.ids)
-    results = dlq.redrive(sfn, ids, dry_run=args.dry_run)
+    results = dlq.redrive(sfn, ids, dry_run=args.dry_run).results
     if render.wants_json(args):
         render.print_json([r.as_dict() for r in results])
     else:

@@ -25,8 +25,9 @@ from typing import Any
 
 from fleet_domain.control.executions import start_execution
 
-# How long listed messages stay hidden from other readers while we hold them.
-_HOLD_S = 60
+# How long listed messages stay hidden from other readers while we hold them: we release them
+# at once, so this only matters when the reader dies holding them.
+_HOLD_S = 30
 
 
 @dataclass
@@ -107,6 +108,12 @@ class RedriveResult:
 
 
 @dataclass
+class Redrive:
+    results: list[RedriveResult]
+    remaining: int  # chosen messages not reached before the budget ran out: still in the queue
+
+
+@dataclass
 class DeadLetterQueue:
     sqs: Any
     queue_url: str
@@ -150,14 +157,19 @@ class DeadLetterQueue:
         raise KeyError(message_id)
 
     def redrive(self, sfn: Any, ids: builtins.list[str] | None = None, dry_run: bool = False,
-                state_machine_arns: dict[str, str] | None = None) -> builtins.list[RedriveResult]:
-        """Redrive the given messages (all when ids is None)."""
+                state_machine_arns: dict[str, str] | None = None, budget_s: float | None = None) -> Redrive:
+        """Redrive the given messages (all when ids is None). With a budget (a caller that has a
+        timeout, like the API's function), no new redrive starts once it is spent: the rest go back
+        on the queue at once and are counted as remaining, for the next call."""
+        deadline = None if budget_s is None else time.monotonic() + budget_s
         letters = self._receive_all(1000)
         wanted = set(ids) if ids is not None else None
         chosen = [x for x in letters if wanted is None or x.message_id in wanted]
-        results = []
+        results: builtins.list[RedriveResult] = []
         try:
             for letter in chosen:
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
                 results.append(self._redrive_one(sfn, letter, dry_run, state_machine_arns or {}))
         finally:
             # Whatever was not deleted goes back on the queue at once.
@@ -165,7 +177,7 @@ class DeadLetterQueue:
             self._release(x for x in letters if x.message_id not in done)
         missing: set[str] = (wanted or set()) - {x.message_id for x in letters}
         results += [RedriveResult(m, None, False, False, dry_run, "no such message in the DLQ") for m in sorted(missing)]
-        return results
+        return Redrive(results, remaining=len(chosen) - sum(1 for r in results if r.error != "no such message in the DLQ"))
 
     def _redrive_one(self, sfn: Any, letter: DeadLetter, dry_run: bool, arns: dict[str, str]) -> RedriveResult:
         machine = letter.body.get("state_machine_arn") or arns.get(letter.workflow)
