@@ -27,7 +27,7 @@ def test_every_seam_is_in_place(cloud):
     seams = adapter.seams()
     assert seams == {name: True for name in seams}, seams
     by_purpose = {p: [s.name for s in adapter.SEAMS if s.purpose is p] for p in adapter.Purpose}
-    expected = {adapter.Purpose.DESIGN: 10, adapter.Purpose.FIXES: 24, adapter.Purpose.SPEEDUPS: 10}
+    expected = {adapter.Purpose.DESIGN: 10, adapter.Purpose.FIXES: 25, adapter.Purpose.SPEEDUPS: 10}
     assert {p: len(names) for p, names in by_purpose.items()} == expected, by_purpose
     if adapter.seam.speedups_enabled():
         assert len(seams) == sum(expected.values())
@@ -306,3 +306,29 @@ def test_moto_batch_loads_on_first_use_not_with_the_engine():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     deferred = adapter.seam.speedups_enabled()  # FLEET_ENGINE_SPEEDUPS=0: moto imports it all with the engine
     assert out == [str(not deferred), "True", "BackendDict"]
+
+
+def test_a_token_answered_while_an_execution_is_starting_is_answered_not_a_500(cloud):
+    """An execution just started has its worker but not yet its evaluation environment (the
+    worker's thread makes it): a token answered at that moment must still get AWS's answer."""
+    from types import SimpleNamespace
+
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    backend = stepfunctions_parser_backends["123456789012"]["us-east-1"]
+    machine = backend.state_machines[0]
+    starting = SimpleNamespace(exec_status=ExecutionStatus.RUNNING, status=ExecutionStatus.RUNNING,
+                               exec_worker=SimpleNamespace(env=None))
+    machine.executions.append(starting)
+    try:
+        sfn = cloud.client("stepfunctions")
+        for answer in (lambda: sfn.send_task_success(taskToken="no-such-token", output="{}"),
+                       lambda: sfn.send_task_failure(taskToken="no-such-token", error="E"),
+                       lambda: sfn.send_task_heartbeat(taskToken="no-such-token")):
+            with pytest.raises(ClientError) as refused:
+                answer()
+            assert refused.value.response["Error"]["Code"] == "InvalidToken"
+    finally:
+        machine.executions.remove(starting)

@@ -43,6 +43,7 @@ fixes/      where moto 5.2.5 answers differently from AWS; each names the behavi
   states_errors_cross_map_and_parallel  a States.* error leaving a Map/Parallel keeps its name
   state_machine_type              an EXPRESS machine's executions are EXPRESS
   stop_execution                  StopExecution keeps error and cause, ends token waits
+  token_answer_while_starting     a token answered while an execution is starting is answered, not a 500
 speedups/   the same answers, cheaper; FLEET_ENGINE_SPEEDUPS=0 leaves every one out (CI runs
             the workflow tests once that way: `make test-engine-plain`)
   lazy_batch_package, service_client_cache, parsed_program_cache, path_parse_cache,
