@@ -6,7 +6,8 @@ Out: {car {car_id, status, version, odometer_km, battery_pct, km_since_service},
      maintenance {due, reason}}
 One transaction: car ON_TRIP -> AVAILABLE at the dropoff, ride ON_TRIP -> COMPLETED; then the
 CarStatusChanged event. Run again, it answers with what the first run stored. A report that
-cannot be true raises TripReportError.
+cannot be true raises TripReportError; a ride another execution (a redrive) dispatches now,
+RideOwnerConflict, nothing changed.
 """
 
 from aws_lambda_powertools.metrics import MetricUnit

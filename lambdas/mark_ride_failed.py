@@ -4,6 +4,8 @@ In:  {ride_id, candidate {car_id, version (AVAILABLE, as read)} | null, failed_s
      execution_arn}
 Out: {ride_id, car_id, car_status}: the ride FAILED; a car the ride holds OUT_OF_SERVICE when it
      was on the trip, AVAILABLE again when it was only reserved (car_id null when no car changed).
+The car is read first and released only if the ride holds it. Every write is conditional on the
+ride being this execution's: RideOwnerConflict, nothing changed, when a redrive dispatches it now.
 """
 
 from aws_lambda_powertools.metrics import MetricUnit

@@ -5,7 +5,8 @@ Called with `.waitForTaskToken`: the dispatch waits for the trip report sent wit
 In:  {ride_id, car_id, version (RESERVED), route, task_token, at, execution_arn}
 Out: {ride_id, car_id, version (ON_TRIP)}
 One transaction: car RESERVED -> ON_TRIP, ride REQUESTED -> ON_TRIP with the token; then the
-CarStatusChanged event. Run again, it stores the new token and publishes again.
+CarStatusChanged event. Run again, it stores the new token and publishes again. The ride must be
+this execution's: RideOwnerConflict, nothing changed, when a redrive dispatches it now.
 """
 
 from aws_lambda_powertools.metrics import MetricUnit

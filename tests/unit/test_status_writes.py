@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from fleet_domain.data.base import item
 from fleet_domain.data.jobs import MaintenanceJobRepository
 from fleet_domain.data.rides import RideRepository
 from fleet_domain.models.car import CarStatus, Location
@@ -28,6 +29,7 @@ from .conftest import create_table
 
 CARS = catalog.table("Cars").table_name
 AT = "2026-11-24T18:00:00.000Z"
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:fleet-dispatch-car:r-1"
 
 
 def status_write(update: dict[str, Any]) -> tuple[frozenset[str | None], str, set[str]]:
@@ -137,13 +139,17 @@ def every_python_status_write(client: Any) -> None:
     route = Route(pickup_km=1, trip_km=2, distance_km=3, eta_min=6)
     after = CarAfterTrip(odometer_km=10, battery_pct=80, km_since_service=10, driven_km=3)
     job = MaintenanceJob(job_id="j-1", car_id="car-1", reason="r", status=JobStatus.OPEN, opened_at=AT, updated_at=AT)
-    # A ride still REQUESTED, so a failure tries both the car on its trip and the car only reserved.
-    client.put_item(TableName=catalog.table("Rides").table_name,
-                    Item={"ride_id": {"S": "r-2"}, "status": {"S": "REQUESTED"}})
+    # A failure reads the car first: one on its ride's trip, one only reserved for its ride.
+    for car_id, status, ride_id in (("car-2", "ON_TRIP", "r-2"), ("car-3", "RESERVED", "r-3")):
+        client.put_item(TableName=CARS, Item=item({
+            "car_id": car_id, "vin": "1HGCM82633A004352", "model": "Robotaxi S", "year": 2024, "seats": 4,
+            "location": {"lat": 52.5, "lon": 13.4}, "battery_pct": 80, "odometer_km": 10, "status": status,
+            "version": 3, "created_at": AT, "updated_at": AT, "ride_id": ride_id}))
     for attempt in (
-        lambda: rides.start_trip("r-1", "car-1", 2, route, "token", AT),
-        lambda: rides.complete_trip("r-1", "car-1", 3, after, Location(lat=52.5, lon=13.4), AT),
-        lambda: rides.fail_ride("r-2", "car-1", 1, "reason", AT),
+        lambda: rides.start_trip("r-1", "car-1", 2, route, "token", AT, EXECUTION),
+        lambda: rides.complete_trip("r-1", "car-1", 3, after, Location(lat=52.5, lon=13.4), AT, EXECUTION),
+        lambda: rides.fail_ride("r-2", "car-2", "reason", AT, EXECUTION),
+        lambda: rides.fail_ride("r-3", "car-3", "reason", AT, EXECUTION),
         lambda: jobs.open(job, 1),
         lambda: jobs.close("j-1", "car-1", 2, CarStatus.AVAILABLE, JobStatus.COMPLETED, AT),
         lambda: jobs.close("j-1", "car-1", 2, CarStatus.RETIRED, JobStatus.RETIRED, AT),

@@ -69,7 +69,7 @@ def find_candidates(event: Any, cars: CarRepository) -> Candidates:
 
 def start_trip(request: TripStart, rides: RideRepository, publish: Publish = car_events.publish) -> TripStarted:
     change = rides.start_trip(request.ride_id, request.car_id, request.version, request.route, request.task_token,
-                              request.at)
+                              request.at, request.execution_arn)
     publish([car_event(change, request.at, request.execution_arn, f"on a trip for ride {request.ride_id}")])
     return TripStarted(ride_id=request.ride_id, car_id=request.car_id, version=change.version)
 
@@ -91,7 +91,7 @@ def complete_trip(request: TripCompletion, rides: RideRepository,
                               f"({'.'.join(map(str, exc.errors()[0]['loc']))})") from None
     after = finish_trip(request.before, request.route, report)
     change, after = rides.complete_trip(request.ride_id, request.car_id, request.version, after, request.dropoff,
-                                        request.at)
+                                        request.at, request.execution_arn)
     publish([car_event(change, request.at, request.execution_arn, f"trip of ride {request.ride_id} completed")])
     return TripCompleted(
         car=CarSnapshot(car_id=request.car_id, status=change.status, version=change.version,
@@ -107,8 +107,8 @@ def complete_trip(request: TripCompletion, rides: RideRepository,
 def mark_ride_failed(request: RideFailure, rides: RideRepository, publish: Publish = car_events.publish) -> RideFailed:
     reason = f"{request.failed_state}: {request.error}"
     candidate = request.candidate
-    change = rides.fail_ride(request.ride_id, candidate.car_id if candidate else None,
-                             candidate.version if candidate else None, reason, request.at)
+    change = rides.fail_ride(request.ride_id, candidate.car_id if candidate else None, reason, request.at,
+                             request.execution_arn)
     if change is None:
         return RideFailed(ride_id=request.ride_id)
     what = "taken out of service" if change.status == "OUT_OF_SERVICE" else "reservation released"

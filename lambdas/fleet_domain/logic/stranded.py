@@ -19,7 +19,7 @@ from fleet_domain.data.cars import CarRepository, registration_release
 from fleet_domain.data.jobs import MaintenanceJobRepository
 from fleet_domain.data.rides import RideRepository
 from fleet_domain.models.car import CarChange
-from fleet_domain.models.errors import CarStateConflict
+from fleet_domain.models.errors import CarStateConflict, RideOwnerConflict
 from fleet_domain.models.maintenance import ACTIVE_JOB_STATUSES
 from fleet_domain.models.ride import ACTIVE_RIDE_STATUSES
 from fleet_domain.models.stranded import ExecutionEnded, Released
@@ -50,11 +50,16 @@ def _release(ended: ExecutionEnded, workflow: str | None, rides: RideRepository,
     if workflow == "dispatch" and isinstance(given.get("ride_id"), str):
         ride_id = released.ride_id = given["ride_id"]
         ride = rides.get(ride_id)
+        not_held = "nothing held: the ride is not this execution's, or it ended already"
         if ride is None or ride.dispatched_by != ended.execution_arn or ride.status not in ACTIVE_RIDE_STATUSES:
-            released.note = "nothing held: the ride is not this execution's, or it ended already"
+            released.note = not_held
             return released, None
         car = cars.get(ride.car_id) if ride.car_id else cars.reserved_for(ride_id)
-        return released, rides.release(ride_id, car, ended.reason, ended.at)
+        try:
+            return released, rides.release(ride_id, car, ended.reason, ended.at, ended.execution_arn)
+        except RideOwnerConflict:  # a redrive recorded the ride again since it was read
+            released.note = not_held
+            return released, None
     if workflow == "maintenance":
         job_id = released.job_id = ended.name  # a job is named after its execution
         job = jobs.get(job_id)

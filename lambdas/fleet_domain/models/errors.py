@@ -70,6 +70,12 @@ class CarStateConflict(FleetError):
     that is not this step's own earlier write: someone else changed it. Operational: DLQ."""
 
 
+class RideOwnerConflict(CarStateConflict):
+    """The ride is dispatched by another execution (a redrive of it, which recorded it again), so a
+    late or redriven step of this one changes nothing of it, nor of the car it holds. Operational,
+    as any conflict: DLQ; the ride's own execution carries on."""
+
+
 class TransactionConflict(FleetError):
     """DynamoDB cancelled a transaction for a reason other than a condition (a concurrent
     transaction on the same item, throttling): safe to retry."""

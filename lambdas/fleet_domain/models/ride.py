@@ -151,7 +151,7 @@ class TripStart(DomainModel):
     route: Route
     task_token: TaskToken
     at: Timestamp
-    execution_arn: ExecutionArn | None = None
+    execution_arn: ExecutionArn  # the dispatch's: every ride write is conditional on it owning the ride
 
 
 class TripStarted(DomainModel):
@@ -172,7 +172,7 @@ class TripCompletion(DomainModel):
     dropoff: Location
     report: Any = None  # what the car sent back through the task token
     at: Timestamp
-    execution_arn: ExecutionArn | None = None
+    execution_arn: ExecutionArn  # the dispatch's: every ride write is conditional on it owning the ride
 
 
 class TripCompleted(DomainModel):
@@ -184,6 +184,9 @@ class TripCompleted(DomainModel):
 
 
 class HeldCandidate(DomainModel):
+    """The car the ride tried to reserve: MarkRideFailed reads it again and releases it only if
+    the ride holds it then."""
+
     car_id: Key
     version: Version  # the version the car was AVAILABLE at when the ride tried to reserve it
 
@@ -194,7 +197,7 @@ class RideFailure(DomainModel):
     failed_state: StateName
     error: ErrorName
     at: Timestamp
-    execution_arn: ExecutionArn | None = None
+    execution_arn: ExecutionArn  # the dispatch's: every ride write is conditional on it owning the ride
 
 
 class RideFailed(DomainModel):
