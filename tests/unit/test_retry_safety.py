@@ -11,7 +11,10 @@ EventBridge (moto), is
    stops there, having published nothing; the retry answers as one clean run does and leaves
    the same state;
 3. refused a genuine conflict: another ride or job holds the car; nothing of that other owner
-   changes, run once or twice.
+   changes, run once or twice;
+4. refused when another execution owns the ride (a redrive recorded it again, and may have
+   reserved the same car for it): every ride write is conditional on the ride's `dispatched_by`,
+   so a late or redriven step of the older execution changes nothing (RideOwnerConflict).
 
 Which functions: every catalog function a workflow's Task state invokes
 (`test_every_lambda_step_of_the_workflows_is_covered` checks the list against the ASL). The
@@ -19,12 +22,15 @@ pure steps (no AWS call) get the cheap test: twice, the same answer or the same 
 FleetApi (API Gateway's proxy: a client's retry is the Idempotency-Key's, tests/api),
 RecordCarEvent (EventBridge's consumer of CarStatusChanged: a redelivery is a no-op,
 test_handlers.py; it builds the history here) and ReleaseStranded (the consumer of Step
-Functions' execution status events: redelivery and lateness in tests/workflows/test_stranded.py).
+Functions' execution status events, run here as the steps are because it writes rides too;
+redelivery in tests/workflows/test_stranded.py).
 
-Only EnterMaintenance reads a car before writing it; its stale-read late commit (the first
-attempt commits after the retry read the car) is tested in test_enter_maintenance.py. Every
-other writing step writes first, conditional on the state it leaves, and reads only after a
-cancelled condition, so a late commit is always seen by that read.
+EnterMaintenance reads a car before writing it; its stale-read late commit (the first attempt
+commits after the retry read the car) is tested in test_enter_maintenance.py. MarkRideFailed and
+ReleaseStranded read the car too, and write conditional on what they read; the ride keeps what
+their write did to it (car_outcome), so a retry that reads the car after a late commit answers
+from the ride. Every other writing step writes first, conditional on the state it leaves, and
+reads only after a cancelled condition, so a late commit is always seen by that read.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ CAR = "car-1HGCM82633A004352"
 RIDE = "r-retry-1"
 DISPATCH = "arn:aws:states:us-east-1:123456789012:execution:fleet-dispatch-car:r-retry-1"
 REDRIVE = "arn:aws:states:us-east-1:123456789012:execution:fleet-dispatch-car:dispatch-redrive-0123456789abcdef01234567"
+DISPATCH_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:fleet-dispatch-car"
 JOB = "maintenance-car-1-abc"
 MAINTENANCE = f"arn:aws:states:us-east-1:123456789012:execution:fleet-maintain-car:{JOB}"
 BERLIN = {"lat": 52.52, "lon": 13.405}
@@ -109,6 +116,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     for table in TABLES:
         monkeypatch.setenv(f"{re.sub(r'(?<!^)(?=[A-Z])', '_', table).upper()}_TABLE", catalog.table(table).table_name)
     monkeypatch.setenv("FLEET_BUS_NAME", bus)
+    monkeypatch.setenv("DISPATCH_CAR_STATE_MACHINE_ARN", DISPATCH_MACHINE)  # ReleaseStranded tells the workflow by it
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="us-east-1")
         for table in TABLES:
@@ -178,6 +186,12 @@ def job(status: str, **fields: Any) -> dict[str, Any]:
             "execution_arn": MAINTENANCE, "car_version": 3, **fields}
 
 
+# The event of the dispatch that ended without its own clean-up (DISPATCH), as ReleaseStranded gets it.
+ENDED = {"source": "aws.states", "detail-type": "Step Functions Execution Status Change",
+         "detail": {"executionArn": DISPATCH, "stateMachineArn": DISPATCH_MACHINE, "name": RIDE, "status": "ABORTED",
+                    "error": "Stopped", "cause": "an operator stopped it", "stopDate": 1796227200000,
+                    "input": json.dumps({"ride_id": RIDE, "pickup": PICKUP, "dropoff": DROPOFF, "passengers": 2})}}
+ENDED_REASON = "execution ABORTED (Stopped: an operator stopped it) without its own clean-up"
 ON_TRIP_RIDE = ride("ON_TRIP", car_id=CAR, route=ROUTE, started_at="2026-12-02T15:55:00.000Z")
 SIGN_OFF = {"passed": True, "notes": "brakes replaced", "technician": "Ada Okafor",
             "signed_off_at": "2026-12-02T15:58:00.000Z"}
@@ -256,6 +270,10 @@ CASES: dict[str, Case] = {
          "retirement": {"reason": "failed road test", "findings": ["odometer past the service life"]},
          "at": AT, "execution_arn": MAINTENANCE},
         lambda out: out == {"car_id": CAR, "status": "RETIRED", "version": 4}, _car_is("RETIRED", 4)),
+    "ReleaseStranded": Case(
+        "ReleaseStranded", (("Cars", car("ON_TRIP", 4, ride_id=RIDE)), ("Rides", ON_TRIP_RIDE)), ENDED,
+        lambda out: (out["car_id"], out["car_status"], out["note"]) == (CAR, "AVAILABLE", ENDED_REASON),
+        _car_is("AVAILABLE", 5)),
     "MarkMaintenanceFailed": Case(
         "MarkMaintenanceFailed", (("Cars", car("IN_MAINTENANCE", 3, job_id=JOB)),
                                   ("MaintenanceJobs", job("AWAITING_SIGN_OFF", task_token="token-1"))),
@@ -281,7 +299,7 @@ PURE: dict[str, dict[str, Any]] = {
     "RunCheck": {"job_id": JOB, "car": _SNAPSHOT, "check": "battery"},
     "RoadTest": {"job_id": JOB, "car": _SNAPSHOT},
 }
-# Steps not covered here, and why (the module's docstring says more).
+# The functions no workflow's Task state invokes (the module's docstring says which are run here).
 NOT_STEPS = {"FleetApi", "RecordCarEvent", "ReleaseStranded"}
 
 
@@ -298,7 +316,7 @@ def lambda_steps() -> set[str]:
 
 def test_every_lambda_step_of_the_workflows_is_covered():
     steps = lambda_steps()
-    covered = {c.step for c in CASES.values()} | set(PURE) | {"FindCandidates"}
+    covered = {c.step for c in CASES.values()} - NOT_STEPS | set(PURE) | {"FindCandidates"}
     assert steps == covered
     assert {f.logical_id for f in catalog.FUNCTIONS} == steps | NOT_STEPS and not steps & NOT_STEPS
 
@@ -453,3 +471,97 @@ def test_a_genuine_conflict_is_still_refused(name, monkeypatch):
         assert {t: after[t] for t in TABLES if t not in conflict.changes} == {
             t: before[t] for t in TABLES if t not in conflict.changes}  # the other owner's items untouched
         assert after["events"] == []  # no car changed, nothing published
+
+
+# --- another execution owns the ride -------------------------------------------------------------
+
+# A redrive of the ride (another execution, under another name) recorded it again and may have
+# reserved the same car for it: the car's holder is the ride either way, so only the ride's
+# `dispatched_by` tells the redrive's writes from a late or redriven step of the older execution.
+TAKEN_OVER: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
+    "StartTrip": (("Cars", car("RESERVED", 3, ride_id=RIDE)), ("Rides", ride("REQUESTED", by=REDRIVE))),
+    "CompleteTrip": (("Cars", car("ON_TRIP", 4, ride_id=RIDE)), ("Rides", {**ON_TRIP_RIDE, "dispatched_by": REDRIVE})),
+    "MarkRideFailed/on trip": (("Cars", car("ON_TRIP", 4, ride_id=RIDE)),
+                               ("Rides", {**ON_TRIP_RIDE, "dispatched_by": REDRIVE})),
+    "MarkRideFailed/reserved": (("Cars", car("RESERVED", 3, ride_id=RIDE)), ("Rides", ride("REQUESTED", by=REDRIVE))),
+    "MarkRideFailed/no car": (("Cars", car("AVAILABLE", 2)), ("Rides", ride("REQUESTED", by=REDRIVE))),
+    # The redrive's reservation is at a version the older execution's candidate also gives.
+    "MarkRideFailed/re-reserved": (("Cars", car("RESERVED", 3, ride_id=RIDE)),
+                                   ("Rides", ride("REQUESTED", by=REDRIVE))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TAKEN_OVER))
+def test_a_step_of_an_execution_that_no_longer_owns_the_ride_is_refused_and_changes_nothing(name, monkeypatch):
+    from fleet_domain.models.errors import RideOwnerConflict
+
+    case = CASES[name.replace("/re-reserved", "/reserved")]
+    event = {**case.event, "candidate": {"car_id": CAR, "version": 2}} if name.endswith("re-reserved") else case.event
+    with world(monkeypatch) as w:
+        for table, fields in TAKEN_OVER[name]:
+            w.put(table, fields)
+        before = w.state()
+        for _ in range(2):
+            with pytest.raises(RideOwnerConflict, match=f"ride {RIDE}: it is dispatched by {REDRIVE}, not by {DISPATCH}$"):
+                run(case.step, event)
+        assert w.state() == before and w.published == []
+
+
+def test_a_retry_after_a_late_commit_is_refused_once_a_redrive_owns_the_ride(monkeypatch):
+    """MarkRideFailed's first attempt committed (the ride FAILED, its car released) and its answer
+    was lost; before the retry, a redrive recorded the ride again and reserved the same car."""
+    from fleet_domain.models.errors import RideOwnerConflict
+
+    case = CASES["MarkRideFailed/reserved"]
+    with world(monkeypatch) as w:
+        case.plant(w)
+        with answer_lost(), pytest.raises(ReadTimeoutError):
+            run(case.step, case.event)
+        assert w.car()["status"] == "AVAILABLE"
+        w.put("Rides", ride("REQUESTED", by=REDRIVE))
+        w.put("Cars", car("RESERVED", 5, ride_id=RIDE))
+        redriven = w.state()
+        with pytest.raises(RideOwnerConflict):
+            run(case.step, case.event)
+        assert w.state() == redriven
+
+
+
+
+@contextmanager
+def taken_over_before_the_write(w: World, redriven: dict[str, Any]) -> Iterator[None]:
+    """A redrive records the ride (`redriven`) again between the step's read of it and its first write."""
+    def take_over(**_: Any) -> None:
+        if not done:
+            done.append(True)
+            w.put("Rides", redriven)
+
+    done: list[bool] = []
+    events = clients.client("dynamodb").meta.events
+    for write in WRITES:
+        events.register(f"before-call.dynamodb.{write}", take_over)
+    try:
+        yield
+    finally:
+        for write in WRITES:
+            events.unregister(f"before-call.dynamodb.{write}", take_over)
+
+
+@pytest.mark.parametrize("held", ["RESERVED", "ON_TRIP"])
+def test_release_stranded_releases_nothing_of_a_ride_a_redrive_owns(held, monkeypatch):
+    fields = ON_TRIP_RIDE if held == "ON_TRIP" else ride("REQUESTED")
+    with world(monkeypatch) as w:
+        redriven = {**fields, "dispatched_by": REDRIVE}
+        w.put("Cars", car(held, 4, ride_id=RIDE))
+        w.put("Rides", redriven)  # owned by the redrive when the event comes
+        before = w.state()
+        answer = run("ReleaseStranded", ENDED)
+        assert (answer["car_id"], answer["note"]) == (None, "nothing held: the ride is not this execution's, "
+                                                            "or it ended already")
+        assert w.state() == before
+
+        w.put("Rides", fields)  # owned by the ended execution when read, taken over before the write
+        with taken_over_before_the_write(w, redriven):
+            raced = run("ReleaseStranded", ENDED)
+        assert raced == answer
+        assert w.state() == before and w.published == []

@@ -7,8 +7,10 @@ out, failed outside its Catch) releases what it held, and says why.
 - register: the car it left REGISTERING REGISTRATION_FAILED, so it can be registered again.
 
 Only what this execution holds is touched (the ride's `dispatched_by`, the job's execution, the
-car's holder and `registered_by` are conditions of the writes), so an event delivered twice, late,
-or after the workflow's own clean-up changes nothing. Every car change is published with the reason.
+car's holder and `registered_by` are conditions of the writes: a ride a redrive recorded again
+since it was read is refused), so an event delivered twice, late, or after the workflow's own
+clean-up changes nothing; the same event again (its first attempt's answer lost) answers and
+publishes what that attempt did. Every car change is published with the reason.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def _release(ended: ExecutionEnded, workflow: str | None, rides: RideRepository,
         ride_id = released.ride_id = given["ride_id"]
         ride = rides.get(ride_id)
         not_held = "nothing held: the ride is not this execution's, or it ended already"
+        if ride and ride.dispatched_by == ended.execution_arn and ride.reason == ended.reason and ride.car_outcome:
+            return released, CarChange(**ride.car_outcome)  # an earlier attempt released it: publish it again
         if ride is None or ride.dispatched_by != ended.execution_arn or ride.status not in ACTIVE_RIDE_STATUSES:
             released.note = not_held
             return released, None
