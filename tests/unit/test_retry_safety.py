@@ -565,3 +565,9 @@ def test_release_stranded_releases_nothing_of_a_ride_a_redrive_owns(held, monkey
             raced = run("ReleaseStranded", ENDED)
         assert raced == answer
         assert w.state() == before and w.published == []
+
+
+def test_the_dispatch_gives_every_ride_writing_step_its_execution():
+    states = json.loads(catalog.workflow("dispatch").definition())["States"]
+    for name in ("StartTrip", "CompleteTrip", "MarkRideFailed"):
+        assert states[name]["Parameters"]["Payload"]["execution_arn.$"] == "$$.Execution.Id", name

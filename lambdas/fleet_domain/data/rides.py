@@ -218,7 +218,6 @@ class RideRepository(Repository):
         }}
 
 
-
 def _owned(ride: Ride | None, execution: str, doing: str) -> Ride | None:
     """The ride as read after a refused write, unless another execution dispatches it now."""
     if ride is not None and ride.dispatched_by != execution:
