@@ -443,3 +443,31 @@ def test_a_failed_ride_redriven_from_the_dlq_is_dispatched_again(faulty_fleet):
     assert [s for _, s in statuses(fleet, car)] == ["REGISTERING", "AVAILABLE", "RESERVED", "AVAILABLE", "RESERVED",
                                                     "ON_TRIP", "AVAILABLE"]
     assert fleet.dlq() == []
+
+
+def test_a_late_step_of_the_failed_execution_changes_nothing_of_the_ride_its_redrive_owns(faulty_fleet):
+    """The redrive recorded the ride again and reserved the same car for it (the car's holder is
+    the ride either way): the failed execution's MarkRideFailed, run once more (late, or redriven
+    in place), is refused by the ride's `dispatched_by` and the redrive's trip goes on."""
+    from fleet_domain.control.dlq import DeadLetterQueue
+    from workflows.definitions import catalog
+    from workflows.definitions.catalog import Ref
+    from workflows.local.cloud import resolve
+
+    fleet = faulty_fleet({"PlanRoute": [FaultRule(error="TransientRoutingError", first=4)]})  # one execution's worth
+    [car] = register(fleet, car_request(1))
+    failed = fleet.run("dispatch", ride("r-1"))
+    [redriven] = DeadLetterQueue(fleet.sqs, resolve(Ref("queue", "Dlq", "url"))).redrive(fleet.sfn).results
+    wait_until_waiting(fleet, "r-1")
+    before = (fleet.item("Rides", ride_id="r-1"), fleet.item("Cars", car_id=car))
+    assert (before[0]["dispatched_by"], before[1]["status"], before[1]["ride_id"]) == (
+        redriven.execution_arn, "ON_TRIP", "r-1")
+
+    late = {"ride_id": "r-1", "candidate": {"car_id": car, "version": 2}, "failed_state": "PlanRoute",
+            "error": "TransientRoutingError", "at": "2026-12-02T16:00:00.000Z", "execution_arn": failed.execution_arn}
+    refused = fleet.cloud.runtime.invoke(catalog.function("MarkRideFailed").function_name, json.dumps(late))
+    assert refused.function_error == "Unhandled" and refused.json()["errorType"] == "RideOwnerConflict"
+    assert (fleet.item("Rides", ride_id="r-1"), fleet.item("Cars", car_id=car)) == before
+
+    complete(fleet, "r-1")
+    assert finish(fleet, redriven.execution_arn).output["outcome"] == "TripCompleted"
