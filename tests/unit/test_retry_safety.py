@@ -49,7 +49,7 @@ from botocore.exceptions import ReadTimeoutError
 
 from fleet_domain.data.base import item, plain
 from fleet_domain.models.car import Location
-from fleet_domain.models.errors import CarStateConflict
+from fleet_domain.models.errors import CarStateConflict, RideOwnerConflict
 from fleet_domain.platform import clients
 from fleet_domain.rules.geo import area_of, cell_of
 from workflows.definitions import catalog
@@ -483,35 +483,28 @@ TAKEN_OVER: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
     "CompleteTrip": (("Cars", car("ON_TRIP", 4, ride_id=RIDE)), ("Rides", {**ON_TRIP_RIDE, "dispatched_by": REDRIVE})),
     "MarkRideFailed/on trip": (("Cars", car("ON_TRIP", 4, ride_id=RIDE)),
                                ("Rides", {**ON_TRIP_RIDE, "dispatched_by": REDRIVE})),
+    # The redrive's reservation, at the very version the older execution's own would have had.
     "MarkRideFailed/reserved": (("Cars", car("RESERVED", 3, ride_id=RIDE)), ("Rides", ride("REQUESTED", by=REDRIVE))),
     "MarkRideFailed/no car": (("Cars", car("AVAILABLE", 2)), ("Rides", ride("REQUESTED", by=REDRIVE))),
-    # The redrive's reservation is at a version the older execution's candidate also gives.
-    "MarkRideFailed/re-reserved": (("Cars", car("RESERVED", 3, ride_id=RIDE)),
-                                   ("Rides", ride("REQUESTED", by=REDRIVE))),
 }
 
 
 @pytest.mark.parametrize("name", sorted(TAKEN_OVER))
 def test_a_step_of_an_execution_that_no_longer_owns_the_ride_is_refused_and_changes_nothing(name, monkeypatch):
-    from fleet_domain.models.errors import RideOwnerConflict
-
-    case = CASES[name.replace("/re-reserved", "/reserved")]
-    event = {**case.event, "candidate": {"car_id": CAR, "version": 2}} if name.endswith("re-reserved") else case.event
+    case = CASES[name]
     with world(monkeypatch) as w:
         for table, fields in TAKEN_OVER[name]:
             w.put(table, fields)
         before = w.state()
         for _ in range(2):
             with pytest.raises(RideOwnerConflict, match=f"ride {RIDE}: it is dispatched by {REDRIVE}, not by {DISPATCH}$"):
-                run(case.step, event)
+                run(case.step, case.event)
         assert w.state() == before and w.published == []
 
 
 def test_a_retry_after_a_late_commit_is_refused_once_a_redrive_owns_the_ride(monkeypatch):
     """MarkRideFailed's first attempt committed (the ride FAILED, its car released) and its answer
     was lost; before the retry, a redrive recorded the ride again and reserved the same car."""
-    from fleet_domain.models.errors import RideOwnerConflict
-
     case = CASES["MarkRideFailed/reserved"]
     with world(monkeypatch) as w:
         case.plant(w)
@@ -524,8 +517,6 @@ def test_a_retry_after_a_late_commit_is_refused_once_a_redrive_owns_the_ride(mon
         with pytest.raises(RideOwnerConflict):
             run(case.step, case.event)
         assert w.state() == redriven
-
-
 
 
 @contextmanager
