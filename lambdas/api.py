@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from fleet_api import idempotency
-from fleet_api.app import app
+from fleet_api.app import app, serve_docs
 from fleet_domain.platform.observability import lambda_handler
 
 _included = False
@@ -20,7 +20,7 @@ _include_lock = threading.Lock()
 
 
 def include_routers() -> None:
-    """Every resource's router on the resolver, once. The route modules define the API's models
+    """Every resource's router (and Swagger UI) on the resolver, once. The route modules define the API's models
     and import the domain's models and data access: most of what the API loads. An on-demand
     environment includes them on its first request, so its init is the resolver's alone; one
     initialised ahead of requests (provisioned concurrency, SnapStart) includes them at init."""
@@ -30,6 +30,7 @@ def include_routers() -> None:
             return
         from fleet_api import cars, dlq, executions, maintenance, rides, service
 
+        serve_docs()
         for resource in (cars, rides, maintenance, executions, dlq, service):
             app.include_router(resource.router)
         _included = True
