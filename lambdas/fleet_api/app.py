@@ -90,9 +90,15 @@ def _json_body(body: str) -> Any:
 
 
 app = _JsonResolver(enable_validation=True, json_body_deserializer=_json_body)
-# Swagger UI's "Try it out" calls the server the page came from: `/<stage>` on API Gateway's own URL,
-# the root on a custom domain and on `fleet up` (Powertools derives it from the request).
-app.enable_swagger(path="/docs", title=TITLE, version=VERSION, description=DESCRIPTION, tags=TAGS)
+
+
+def serve_docs() -> None:
+    """Swagger UI at /docs. Registered with the routers (api.include_routers), not at import:
+    Powertools' Swagger UI module builds pydantic models of its own, a cost of the first request
+    rather than of the init. Its "Try it out" calls the server the page came from: `/<stage>` on
+    API Gateway's own URL, the root on a custom domain and on `fleet up` (Powertools derives it
+    from the request)."""
+    app.enable_swagger(path="/docs", title=TITLE, version=VERSION, description=DESCRIPTION, tags=TAGS)
 
 
 def openapi_document() -> str:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from fleet_api.errors import Conflict, Invalid
-from fleet_domain.platform.settings import settings
 
 # Powertools' persistence layer keeps per-call state on itself (it is configured by each call),
 # which is right for an execution environment: it serves one request at a time. Made on first use.
@@ -26,6 +25,7 @@ def _setup() -> tuple[Any, Any]:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
         from fleet_domain.data.base import dynamodb
+        from fleet_domain.platform.settings import settings
 
         config = IdempotencyConfig(event_key_jmespath="[scope, key]", payload_validation_jmespath="request",
                                    expires_after_seconds=24 * 3600)
@@ -35,6 +35,10 @@ def _setup() -> tuple[Any, Any]:
 
 
 def register_lambda_context(context: Any) -> None:
+    # Imported here: FleetApi's init loads this module, and the settings model is the first
+    # request's to build (api.include_routers).
+    from fleet_domain.platform.settings import settings
+
     if settings().idempotency_table:
         config, _ = _setup()
         config.register_lambda_context(context)

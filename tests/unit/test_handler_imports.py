@@ -140,3 +140,40 @@ def test_a_deferred_model_validates_right_when_threads_first_use_it_at_once():
         print(json.dumps(sorted(results)))
     """)
     assert outcome == ["brakes squeal"] * 8 + ["extra_forbidden"] * 8
+
+
+MAINTENANCE_STEPS = ("book_technician", "diagnose", "enter_maintenance", "mark_maintenance_failed", "order_parts",
+                     "request_sign_off", "retire_car", "return_to_service", "road_test", "run_check")
+
+
+@pytest.mark.parametrize("module", MAINTENANCE_STEPS)
+def test_a_maintenance_step_loads_no_dispatch_rule_or_ride_model(module):
+    loaded = fresh(f"""
+        import json, sys
+        import {module}
+        print(json.dumps(sorted(m for m in sys.modules if m.startswith("fleet_domain."))))
+    """)
+    assert "fleet_domain.models.maintenance" in loaded
+    assert "fleet_domain.rules.dispatch" not in loaded and "fleet_domain.models.ride" not in loaded, loaded
+
+
+@pytest.mark.parametrize("initialization", ["on-demand", "provisioned-concurrency"])
+def test_the_api_includes_its_routes_on_its_first_request_unless_initialised_ahead(initialization):
+    """On demand, FleetApi's init is the resolver's: the route modules, the domain's models and
+    Swagger UI come with the first request. Initialised ahead of requests, it loads them at init."""
+    found = fresh(f"""
+        import json, os, sys
+        os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = {initialization!r}
+        import api
+        from fleet_api.app import app
+        heavy = ["fleet_api.cars", "fleet_api.maintenance", "fleet_domain.models.car",
+                 "aws_lambda_powertools.event_handler.openapi.swagger_ui"]
+        at_init = sorted(m for m in heavy if m in sys.modules)
+        api.include_routers()
+        paths = app.get_openapi_schema(title="t", version="1").paths or {{}}
+        print(json.dumps({{"at_init": at_init, "after": sorted(m for m in heavy if m in sys.modules),
+                          "paths": len(paths)}}))
+    """)
+    assert found["at_init"] == ([] if initialization == "on-demand" else found["after"])
+    assert len(found["after"]) == 4
+    assert found["paths"] >= 10

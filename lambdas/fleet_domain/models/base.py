@@ -1,7 +1,5 @@
 """The base of every model, and the constrained types the models share."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any

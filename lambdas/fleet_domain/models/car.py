@@ -5,8 +5,6 @@ Numbers read from DynamoDB arrive as `Decimal`; the models read back from a tabl
 turn them into int or float before validating.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -158,7 +156,7 @@ class CarSnapshot(DomainModel):
     km_since_service: int | None = None
 
     @classmethod
-    def of(cls, car: Car, **changes: Any) -> CarSnapshot:
+    def of(cls, car: "Car", **changes: Any) -> "CarSnapshot":
         return cls(**{**car.model_dump(include=set(cls.model_fields)), "status": car.status.value, **changes})
 
 

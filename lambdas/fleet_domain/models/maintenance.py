@@ -2,8 +2,6 @@
 technician, sign-off and road test, and the job's record in the MaintenanceJobs table; the inputs
 and outputs of the maintenance workflow's functions."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated, Any
 

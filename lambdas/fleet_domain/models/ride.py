@@ -1,8 +1,6 @@
 """A ride: the dispatch request, the candidates for it, the route, the trip, and the ride's record
 in the Rides table; the inputs and outputs of the dispatch workflow's functions."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated, Any
 
@@ -63,7 +61,7 @@ class Candidate(CarReadings):
     distance_km: float  # to the pickup
 
     @classmethod
-    def of(cls, car: Car, distance_km: float) -> Candidate:
+    def of(cls, car: Car, distance_km: float) -> "Candidate":
         return cls(**car.model_dump(include=set(cls.model_fields)), distance_km=distance_km)
 
 

@@ -1,7 +1,5 @@
 """An execution that ended without its own clean-up, and what releasing it did."""
 
-from __future__ import annotations
-
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +39,7 @@ class ExecutionEnded(DomainModel):
     at: str
 
     @classmethod
-    def from_event(cls, event: Any) -> ExecutionEnded:
+    def from_event(cls, event: Any) -> "ExecutionEnded":
         """The event as EventBridge delivers it; pydantic's ValidationError for anything else."""
         detail = _Envelope.model_validate(event).detail
         try:

@@ -21,6 +21,7 @@ from fleet_domain.models.ride import (
 )
 from fleet_domain.rules.geo import distance_km
 from fleet_domain.rules.requests import validated
+from fleet_domain.rules.servicing import MAINTENANCE_BATTERY_PCT, SERVICE_INTERVAL_KM
 
 #: FindCandidates returns at most this many cars: the bound of the state machine's reservation loop.
 MAX_CANDIDATES = 5
@@ -30,10 +31,6 @@ RESERVE_BATTERY_PCT = 15.0
 BATTERY_PCT_PER_KM = 0.2
 #: City driving.
 AVERAGE_SPEED_KMH = 30.0
-#: A car is due for maintenance under this charge ...
-MAINTENANCE_BATTERY_PCT = 20.0
-#: ... or after this many km since its last service.
-SERVICE_INTERVAL_KM = 10_000
 
 _RIDE_RULES = {
     "ride_id": "must be 1 to 40 letters, digits, '-' or '_'",

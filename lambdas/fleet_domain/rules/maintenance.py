@@ -18,8 +18,8 @@ from fleet_domain.models.maintenance import (
     PartsOrder,
     RoadTestResult,
 )
-from fleet_domain.rules.dispatch import MAINTENANCE_BATTERY_PCT, SERVICE_INTERVAL_KM
 from fleet_domain.rules.requests import validated
+from fleet_domain.rules.servicing import MAINTENANCE_BATTERY_PCT, SERVICE_INTERVAL_KM
 
 #: Past this odometer reading a car fails its road test: it has reached the end of its service life.
 SERVICE_LIFE_KM = 400_000
