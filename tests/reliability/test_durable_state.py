@@ -178,3 +178,46 @@ def test_a_string_output_is_kept_as_json_text(tmp_path: Path) -> None:
         assert sfn.describe_execution(executionArn=arn)["output"] == '"done"'
     finally:
         cloud.stop()
+
+
+def test_resources_a_client_defined_survive_a_restart_with_their_contents(tmp_path: Path) -> None:
+    """Tables, queues, state machines and rules created through the AWS API (as `aws dynamodb
+    create-table` against the endpoint would), with what they hold; one deleted stays deleted."""
+    role = "arn:aws:iam::123456789012:role/user-role"
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    cloud = _started(tmp_path)
+    try:
+        ddb, sqs, sfn, events = (cloud.client(s) for s in ("dynamodb", "sqs", "stepfunctions", "events"))
+        for name in ("user-notes", "user-scratch"):
+            ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                             BillingMode="PAY_PER_REQUEST")
+        ddb.put_item(TableName="user-notes", Item={"id": {"S": "n1"}, "text": {"S": "kept"}})
+        ddb.delete_table(TableName="user-scratch")
+        queue = sqs.create_queue(QueueName="user-jobs", Attributes={"VisibilityTimeout": "45"})["QueueUrl"]
+        sqs.send_message(QueueUrl=queue, MessageBody="job-1")
+        machine = sfn.create_state_machine(name="user-machine", definition=definition, roleArn=role)["stateMachineArn"]
+        execution = sfn.start_execution(stateMachineArn=machine, name="first", input="{}")["executionArn"]
+        assert cloud.wait(execution)["status"] == "SUCCEEDED"
+        events.put_rule(Name="user-rule", EventPattern=json.dumps({"source": ["user.app"]}))
+        events.put_targets(Rule="user-rule", Targets=[{"Id": "jobs", "Arn": "arn:aws:sqs:us-east-1:123456789012:user-jobs"}])
+    finally:
+        cloud.stop()
+
+    cloud = _started(tmp_path)
+    try:
+        ddb, sqs, sfn, events = (cloud.client(s) for s in ("dynamodb", "sqs", "stepfunctions", "events"))
+        assert cloud.restored.definitions >= 7
+        assert ddb.get_item(TableName="user-notes", Key={"id": {"S": "n1"}})["Item"]["text"] == {"S": "kept"}
+        assert "user-scratch" not in ddb.list_tables()["TableNames"]
+        queue = sqs.get_queue_url(QueueName="user-jobs")["QueueUrl"]
+        assert sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["VisibilityTimeout"])["Attributes"] == {
+            "VisibilityTimeout": "45"}
+        assert [m["Body"] for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]] == ["job-1"]
+        machine = sfn.describe_state_machine(stateMachineArn="arn:aws:states:us-east-1:123456789012:stateMachine:user-machine")
+        assert machine["definition"] == definition
+        listed = sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
+        assert [(e["name"], e["status"]) for e in listed] == [("first", "SUCCEEDED")]
+        assert [t["Id"] for t in events.list_targets_by_rule(Rule="user-rule")["Targets"]] == ["jobs"]
+    finally:
+        cloud.stop()

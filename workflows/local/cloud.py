@@ -141,7 +141,7 @@ class LocalCloud:
         from workflows.local.state_store import StateStore
 
         self.store = StateStore(state_dir)
-        self.restored = durable_state.restore(self.store, ACCOUNT_ID, REGION, RESTART_CAUSE)
+        self.restored = durable_state.restore(self.store, ACCOUNT_ID, REGION, RESTART_CAUSE, self.client)
 
     # --- resources ------------------------------------------------------------------------
 

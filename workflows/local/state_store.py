@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS executions (
     output TEXT, error TEXT, cause TEXT, history TEXT);
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, start_date);
 CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
+CREATE TABLE IF NOT EXISTS definitions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, service TEXT NOT NULL, operation TEXT NOT NULL, params TEXT NOT NULL);
 """
 
 
@@ -150,6 +152,21 @@ class StateStore:
         with self._lock:
             rows = self._db.execute("SELECT queue, message_id, message FROM messages ORDER BY queue, seq").fetchall()
         yield from rows
+
+    # --- resources a client defined (tables, queues, state machines, rules) ----------------
+
+    def write_definition(self, service: str, operation: str, params: dict[str, Any]) -> None:
+        """A request that defined, changed or deleted a resource, answered with success: replayed
+        in order by the next start (the resources the local cloud deploys itself are not kept)."""
+        text = json.dumps(params, separators=(",", ":"))
+        self._commit(lambda db: db.execute("INSERT INTO definitions (service, operation, params) VALUES (?, ?, ?)",
+                                           (service, operation, text)))
+
+    def definitions(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(service, operation, parameters) in the order they were answered."""
+        with self._lock:
+            rows = self._db.execute("SELECT service, operation, params FROM definitions ORDER BY seq").fetchall()
+        return [(service, operation, json.loads(params)) for service, operation, params in rows]
 
     # --- executions -----------------------------------------------------------------------
 

@@ -8,7 +8,11 @@ before a request is answered, and read back when a local cloud starts on the sam
   touched (sent, deleted, moved to a dead-letter queue, purged);
 - Step Functions: each execution when it starts (RUNNING) and when it ends, with its history.
   An ended execution then leaves the Python heap: moto's list keeps an `EndedExecution`, a few
-  fields whose history is read from the store when asked for.
+  fields whose history is read from the store when asked for;
+- the resources a client defines (tables, queues, state machines, event rules and targets): each
+  successful request that creates, changes or deletes one, replayed in order at the next start
+  before the items, messages and executions go back in (the local cloud's own resources are
+  deployed by every start, before the store is attached, so they are not kept twice).
 
 With no store attached (a local cloud without a state directory) every wrapper is a pass-through.
 """
@@ -23,11 +27,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from moto.dynamodb.responses import DynamoHandler
+from moto.events.responses import EventsHandler
 from moto.sqs.models import Message
 from moto.sqs.responses import SQSResponse
 from moto.stepfunctions.parser.api import ExecutionStatus, GetExecutionHistoryOutput
 from moto.stepfunctions.parser.backend import execution as backend_execution
 from moto.stepfunctions.parser.backend import execution_worker
+from moto.stepfunctions.responses import StepFunctionResponse
 
 from workflows.local.adapter.design import dynamodb_writes
 from workflows.local.adapter.seam import Seam
@@ -94,17 +101,76 @@ def restore_items(store: StateStore, backend: Any) -> int:
 # --- SQS ----------------------------------------------------------------------------------
 
 
-def _reconciling(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    @functools.wraps(call_action)
-    def run(handler: Any) -> Any:
-        if _store is None or not isinstance(handler, SQSResponse):
-            return call_action(handler)
-        try:
-            return call_action(handler)
-        finally:
-            reconcile_queues(_store, handler.sqs_backend)
+def _kept(service: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    """A request of `service` with its lasting effects written through: SQS's messages (whatever
+    the operation), and a resource definition once it succeeded."""
+    def wrap(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        @functools.wraps(call_action)
+        def run(handler: Any) -> Any:
+            store = _store
+            if store is None:
+                return call_action(handler)
+            try:
+                answer = call_action(handler)
+            finally:
+                if service == "sqs":
+                    reconcile_queues(store, handler.sqs_backend)
+            operation = handler._get_action()
+            if operation in DEFINITIONS[service] and _succeeded(answer):
+                params = _json_params(handler)
+                if params is not None:
+                    store.write_definition(service, operation, params)
+            return answer
 
-    return run
+        return run
+
+    return wrap
+
+
+# The requests that define a resource, per service (moto's response class).
+DEFINITIONS: dict[str, frozenset[str]] = {
+    "dynamodb": frozenset({"CreateTable", "UpdateTable", "DeleteTable", "UpdateTimeToLive"}),
+    "sqs": frozenset({"CreateQueue", "SetQueueAttributes", "DeleteQueue"}),
+    "stepfunctions": frozenset({"CreateStateMachine", "UpdateStateMachine", "DeleteStateMachine"}),
+    "events": frozenset({"CreateEventBus", "DeleteEventBus", "PutRule", "DeleteRule", "PutTargets", "RemoveTargets"}),
+}
+_HANDLERS: dict[type, str] = {DynamoHandler: "dynamodb", SQSResponse: "sqs", StepFunctionResponse: "stepfunctions",
+                              EventsHandler: "events"}
+
+
+def _succeeded(answer: Any) -> bool:
+    status = answer[0] if isinstance(answer, tuple) else 200
+    return 200 <= int(status) < 300
+
+
+def _json_params(handler: Any) -> dict[str, Any] | None:
+    """The request's parameters as the API names them: the JSON protocol's body, which every
+    current SDK and the AWS CLI send (an SQS query-protocol request is not kept)."""
+    if not (handler.headers.get("X-Amz-Target") or handler.headers.get("x-amz-target")):
+        return None
+    body = handler.body
+    if isinstance(body, dict):  # moto has parsed it already
+        return body
+    try:
+        params = json.loads(body or "{}")
+    except (TypeError, ValueError):
+        return None
+    return params if isinstance(params, dict) else None
+
+
+def restore_definitions(store: StateStore, client: Callable[[str], Any]) -> int:
+    """Replay the kept definitions through the local cloud's clients, in order. One the backends
+    refuse now (a resource the local cloud deploys itself, say) is skipped."""
+    from botocore.exceptions import ClientError
+
+    count = 0
+    for service, operation, params in store.definitions():
+        try:
+            client(service)._make_api_call(operation, params)
+        except ClientError:
+            continue
+        count += 1
+    return count
 
 
 def reconcile_queues(store: StateStore, backend: Any) -> None:
@@ -350,11 +416,14 @@ class Restored:
     messages: int
     executions: int
     aborted: list[str]  # ARNs of the executions that were running, now ABORTED
+    definitions: int = 0  # resource definitions a client had made, made again
 
 
-def restore(store: StateStore, account_id: str, region: str, restart_cause: str) -> Restored:
-    """Load what `store` keeps into moto's backends of this account and region (the resources
-    themselves are deployed already), then attach it. The executions that were running end
+def restore(store: StateStore, account_id: str, region: str, restart_cause: str,
+            client: Callable[[str], Any]) -> Restored:
+    """Load what `store` keeps into moto's backends of this account and region (the local cloud's
+    own resources are deployed already; those a client defined are defined again through
+    `client`), then attach it. The executions that were running end
     ABORTED with `restart_cause`, and their status change is published like any abort's."""
     from moto.dynamodb.models import dynamodb_backends
     from moto.sqs.models import sqs_backends
@@ -362,6 +431,7 @@ def restore(store: StateStore, account_id: str, region: str, restart_cause: str)
 
     from workflows.local.adapter.fixes.execution_status_change_events import publish
 
+    definitions = restore_definitions(store, client)
     items = restore_items(store, dynamodb_backends[account_id][region])
     attach(store)
     messages = restore_messages(store, sqs_backends[account_id][region])
@@ -369,7 +439,8 @@ def restore(store: StateStore, account_id: str, region: str, restart_cause: str)
     aborted = restore_executions(store, sfn, restart_cause)
     for execution in aborted:
         publish(execution)
-    return Restored(items, messages, sum(len(m.executions) for m in sfn.state_machines), [e.exec_arn for e in aborted])
+    return Restored(items, messages, sum(len(m.executions) for m in sfn.state_machines), [e.exec_arn for e in aborted],
+                    definitions)
 
 
 def _started_event(record: Any, machine: Any) -> dict[str, Any]:
@@ -378,8 +449,10 @@ def _started_event(record: Any, machine: Any) -> dict[str, Any]:
                 "input": record.input, "inputDetails": {"truncated": False}, "roleArn": machine.roleArn}}
 
 
-SEAM = Seam(__name__, "tables' items, queues' messages and executions written through to the state store")
+SEAM = Seam(__name__, "tables' items, queues' messages, executions and client-defined resources written through "
+                      "to the state store")
 dynamodb_writes.listen(_flush_items)
-SEAM.wrap(SQSResponse, "call_action", _reconciling)
+for _handler, _service in _HANDLERS.items():
+    SEAM.wrap(_handler, "call_action", _kept(_service))
 SEAM.wrap(execution_worker.ExecutionWorker, "start", _recording_start)
 SEAM.wrap(backend_execution.BaseExecutionWorkerCommunication, "_reflect_execution_status", _recording_end)
