@@ -27,7 +27,7 @@ def test_every_seam_is_in_place(cloud):
     seams = adapter.seams()
     assert seams == {name: True for name in seams}, seams
     by_purpose = {p: [s.name for s in adapter.SEAMS if s.purpose is p] for p in adapter.Purpose}
-    expected = {adapter.Purpose.DESIGN: 10, adapter.Purpose.FIXES: 25, adapter.Purpose.SPEEDUPS: 10}
+    expected = {adapter.Purpose.DESIGN: 11, adapter.Purpose.FIXES: 25, adapter.Purpose.SPEEDUPS: 10}
     assert {p: len(names) for p, names in by_purpose.items()} == expected, by_purpose
     if adapter.seam.speedups_enabled():
         assert len(seams) == sum(expected.values())
@@ -332,3 +332,43 @@ def test_a_token_answered_while_an_execution_is_starting_is_answered_not_a_500(c
             assert refused.value.response["Error"]["Code"] == "InvalidToken"
     finally:
         machine.executions.remove(starting)
+
+
+def test_log_events_and_metric_data_are_bounded_newest_kept(cloud, monkeypatch):
+    """A long-running local cloud must not keep every invocation's log lines and metrics."""
+    from datetime import datetime, timedelta
+
+    from workflows.local.adapter.design import telemetry_retention
+
+    monkeypatch.setattr(telemetry_retention, "LOG_EVENTS_PER_GROUP", 100)
+    monkeypatch.setattr(telemetry_retention, "DATA_PER_METRIC", 50)
+    logs, cloudwatch = cloud.client("logs"), cloud.client("cloudwatch")
+    logs.create_log_group(logGroupName="/aws/lambda/bounded")
+    for stream in ("a", "b"):
+        logs.create_log_stream(logGroupName="/aws/lambda/bounded", logStreamName=stream)
+    import time
+
+    now_ms = int(time.time() * 1000) - 10_000  # CloudWatch Logs refuses events too old
+    for n in range(0, 400, 10):  # 400 events in batches of 10, alternating streams
+        logs.put_log_events(logGroupName="/aws/lambda/bounded", logStreamName="ab"[n // 10 % 2],
+                            logEvents=[{"timestamp": now_ms + i, "message": f"line {i}"} for i in range(n, n + 10)])
+    kept = [e["message"] for e in logs.filter_log_events(logGroupName="/aws/lambda/bounded", limit=10_000)["events"]]
+    assert 100 <= len(kept) <= 125 and "line 399" in kept and "line 0" not in kept
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(200):
+        cloudwatch.put_metric_data(Namespace="Bounded", MetricData=[
+            {"MetricName": "Busy", "Dimensions": [{"Name": "FunctionName", "Value": "f"}],
+             "Timestamp": start + timedelta(seconds=n), "Value": float(n)},
+            *([{"MetricName": "Quiet", "Timestamp": start + timedelta(seconds=n), "Value": 1.0}] if n < 10 else [])])
+
+    def stats(name: str, dimensions: list) -> dict:
+        [point] = cloudwatch.get_metric_statistics(
+            Namespace="Bounded", MetricName=name, Dimensions=dimensions, StartTime=start,
+            EndTime=start + timedelta(hours=1), Period=3600, Statistics=["SampleCount", "Maximum"])["Datapoints"]
+        return point
+
+    busy = stats("Busy", [{"Name": "FunctionName", "Value": "f"}])
+    # Trimmed to its newest 50 whenever all the data passes 1.25 x 50 per metric (two metrics here).
+    assert 50 <= busy["SampleCount"] <= 125 and busy["Maximum"] == 199.0
+    assert stats("Quiet", [])["SampleCount"] == 10  # a quiet metric keeps all it has
