@@ -101,7 +101,7 @@ class StateStore:
             raise StateStoreError(f"cannot use state directory {self.directory}: {exc}") from None
         self._lock = threading.Lock()  # the connection's
         self._queue_lock = threading.Lock()
-        self._queue: list[_Pending] = []  # writes waiting for the next commit
+        self._queue: list[Pending] = []  # writes waiting for the next commit
         self._ended_since_prune = 0
 
     def close(self) -> None:
@@ -113,9 +113,17 @@ class StateStore:
 
     def write_items(self, changes: Iterable[tuple[str, str, str | None]]) -> None:
         """(table, key as canonical JSON, item as JSON or None for deleted), in one commit."""
+        pending = self.submit_items(changes)
+        if pending is not None:
+            self.settle(pending)
+
+    def submit_items(self, changes: Iterable[tuple[str, str, str | None]]) -> Pending | None:
+        """write_items in two steps: queued now, in the order of the calls (a caller holding a
+        lock queues in that lock's order), committed by `settle` (the caller's, or a later
+        writer's group commit), so the lock need not be held while SQLite commits."""
         rows = list(changes)
         if not rows:
-            return
+            return None
 
         def write(db: sqlite3.Connection) -> None:
             for table, key, item in rows:
@@ -124,7 +132,7 @@ class StateStore:
                 else:
                     db.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?)", (table, key, item))
 
-        self._commit(write)
+        return self.submit(write)
 
     def items(self) -> Iterator[tuple[str, str]]:
         """(table, item JSON) of every kept item."""
@@ -136,16 +144,22 @@ class StateStore:
 
     def write_messages(self, queue: str, added: Iterable[tuple[str, int, str]], removed: Iterable[str]) -> None:
         """Messages sent to a queue ((id, order, message JSON)) and gone from it (ids), in one commit."""
+        pending = self.submit_messages(queue, added, removed)
+        if pending is not None:
+            self.settle(pending)
+
+    def submit_messages(self, queue: str, added: Iterable[tuple[str, int, str]], removed: Iterable[str]) -> Pending | None:
+        """write_messages queued now, committed by `settle` (as submit_items)."""
         added, removed = list(added), list(removed)
         if not added and not removed:
-            return
+            return None
 
         def write(db: sqlite3.Connection) -> None:
             db.executemany("INSERT OR REPLACE INTO messages VALUES (?, ?, ?, ?)",
                            [(queue, mid, seq, message) for mid, seq, message in added])
             db.executemany("DELETE FROM messages WHERE queue=? AND message_id=?", [(queue, mid) for mid in removed])
 
-        self._commit(write)
+        return self.submit(write)
 
     def messages(self) -> Iterator[tuple[str, str, str]]:
         """(queue, message id, message JSON) in the order they were sent."""
@@ -232,12 +246,20 @@ class StateStore:
     # --- plumbing -------------------------------------------------------------------------
 
     def _commit(self, work: Any) -> Any:
-        """Run `work(connection)` in a committed transaction; returns once it is committed. Writes
-        from many threads share commits: whoever holds the connection commits every write queued
-        by then (group commit), so a burst costs a few commits, not one each."""
-        pending = _Pending(work)
+        """Run `work(connection)` in a committed transaction; returns once it is committed."""
+        return self.settle(self.submit(work))
+
+    def submit(self, work: Any) -> Pending:
+        """Queue `work(connection)` for the next commit, in call order."""
+        pending = Pending(work)
         with self._queue_lock:
             self._queue.append(pending)
+        return pending
+
+    def settle(self, pending: Pending) -> Any:
+        """Return once `pending` is committed (its result), or raise why it was not. Writes from
+        many threads share commits: whoever holds the connection commits every write queued by
+        then, in order (group commit), so a burst costs a few commits, not one each."""
         with self._lock:
             if not pending.done:
                 with self._queue_lock:
@@ -283,7 +305,7 @@ def _lock_directory(directory: Path) -> Any:
     return handle
 
 
-class _Pending:
+class Pending:
     def __init__(self, work: Any):
         self.work = work
         self.done = False

@@ -63,9 +63,47 @@ def attached() -> StateStore | None:
 # --- DynamoDB -----------------------------------------------------------------------------
 
 
+_unsettled = threading.local()  # this thread's writes queued for the store, not yet known committed
+
+
+def _queued(pending: Any) -> None:
+    if pending is not None:
+        waiting = getattr(_unsettled, "writes", None)
+        if waiting is None:
+            waiting = _unsettled.writes = []
+        waiting.append(pending)
+
+
+def settle_this_threads_writes(store: StateStore) -> None:
+    """Wait until what this thread's request queued is committed: its answer goes after."""
+    waiting = getattr(_unsettled, "writes", None)
+    if not waiting:
+        return
+    _unsettled.writes = []
+    for pending in waiting:
+        store.settle(pending)
+
+
+def _settled(dispatch: Callable[..., Any]) -> Callable[..., Any]:
+    """A DynamoDB request's answer leaves once its writes are committed. They were queued while
+    the request was isolated (in its tables' order); the commit happens after the isolation is
+    released, so requests on a table do not wait for each other's commits (the durability cost)."""
+    @functools.wraps(dispatch)
+    def run(handler: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return dispatch(handler, *args, **kwargs)
+        finally:
+            store = _store
+            if store is not None:
+                settle_this_threads_writes(store)
+
+    return run
+
+
 def _flush_items(written: list[dynamodb_writes.Written]) -> None:
-    """The items a request wrote, as it left them, in one commit (design.dynamodb_writes tells
-    this while the request is still isolated, before its answer is sent)."""
+    """The items a request wrote, as it left them, queued for one commit (design.dynamodb_writes
+    tells this while the request is still isolated; _settled waits for the commit before the
+    answer is sent)."""
     store = _store
     if store is None:
         return
@@ -77,7 +115,7 @@ def _flush_items(written: list[dynamodb_writes.Written]) -> None:
             key[table.range_key_attr] = range_key.to_json()
         changes[(table.name, item_key(table, key))] = None if item is None else json.dumps(
             item.to_json()["Attributes"], separators=(",", ":"))
-    store.write_items((table, key, item) for (table, key), item in changes.items())
+    _queued(store.submit_items((table, key, item) for (table, key), item in changes.items()))
 
 
 def item_key(table: Any, attributes: dict[str, Any]) -> str:
@@ -115,6 +153,7 @@ def _kept(service: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]
             finally:
                 if service == "sqs":
                     reconcile_queues(store, handler.sqs_backend)
+                    settle_this_threads_writes(store)
             operation = handler._get_action()
             if operation in DEFINITIONS[service] and _succeeded(answer):
                 params = _json_params(handler)
@@ -187,7 +226,7 @@ def reconcile_queues(store: StateStore, backend: Any) -> None:
             for message in added:
                 _sequence[0] += 1
                 rows.append((message.id, _sequence[0], _message_json(message)))
-            store.write_messages(name, rows, removed)
+            _queued(store.submit_messages(name, rows, removed))  # committed once the lock is released
             kept.difference_update(removed)
             kept.update(m.id for m in added)
 
@@ -454,5 +493,6 @@ SEAM = Seam(__name__, "tables' items, queues' messages, executions and client-de
 dynamodb_writes.listen(_flush_items)
 for _handler, _service in _HANDLERS.items():
     SEAM.wrap(_handler, "call_action", _kept(_service))
+SEAM.wrap(DynamoHandler, "_dispatch", _settled)
 SEAM.wrap(execution_worker.ExecutionWorker, "start", _recording_start)
 SEAM.wrap(backend_execution.BaseExecutionWorkerCommunication, "_reflect_execution_status", _recording_end)
