@@ -23,7 +23,7 @@ from .invariants import drained_history
 
 TRIP = ["FindCandidates", "RecordRide", "CandidateLeft", "PickCandidate", "ReserveCar", "PublishCarReserved",
         "PlanRoute", "StartTrip", "CompleteTrip", "MaintenanceDue"]
-DISPATCH_FAILED = ["SendToDLQ", "RideRecorded", "MarkRideFailed", "DispatchFailed"]
+DISPATCH_FAILED = ["RecordFailure", "SendToDLQ", "RideRecorded", "MarkRideFailed", "DispatchFailed"]
 
 
 def finish(fleet, arn):
@@ -333,7 +333,7 @@ def test_failure_to_find_candidates_goes_to_the_dlq_and_records_nothing(faulty_f
     fleet = faulty_fleet({"FindCandidates": [FaultRule(throttle=True)]})
     result = fleet.run("dispatch", ride("r-1"))
     assert (result.status, result.error) == ("FAILED", "Lambda.TooManyRequestsException")
-    assert result.states == ["FindCandidates", "FindCandidatesFailed", "SendToDLQ", "RideRecorded", "DispatchFailed"]
+    assert result.states == ["FindCandidates", "FindCandidatesFailed", "RecordFailure", "SendToDLQ", "RideRecorded", "DispatchFailed"]
     assert fleet.items("Rides") == []
     [message] = fleet.dlq()
     assert message["failed_state"] == "FindCandidates"
