@@ -332,10 +332,9 @@ def settle(cloud: Any, execution_arn: str, timeout_s: float = 20.0, input_is_obj
     named domain outcome, a user error, an operational failure that is in the DLQ exactly once,
     or Step Functions' data limit (or States.Runtime, for input that is not a JSON object).
     Returns a one-word description for the caller's statistics."""
-    from fleet_domain.control.dlq import DeadLetterQueue
-    from workflows.definitions.catalog import Ref
+    from fleet_domain.data.failures import FailureRepository, failure_id
+    from workflows.definitions import catalog
     from workflows.local import adapter
-    from workflows.local.cloud import resolve
     from workflows.targets import stepfunctions
 
     sfn = cloud.client("stepfunctions")
@@ -353,10 +352,11 @@ def settle(cloud: Any, execution_arn: str, timeout_s: float = 20.0, input_is_obj
         return str(result.output["outcome"])
     assert result.status == "FAILED", (result.status, result.error, result.cause)
     assert result.error, f"{execution_arn} failed without a named error"
-    letters = [x for x in DeadLetterQueue(cloud.client("sqs"), resolve(Ref("queue", "Dlq", "url"))).list()
-               if x.execution_arn == execution_arn]
+    recorded = FailureRepository(cloud.client("dynamodb"), catalog.table("Failures").table_name).get(
+        failure_id(execution_arn))
     if result.error in USER_ERRORS or result.error == DATA_LIMIT or (result.error == RUNTIME and not input_is_object):
-        assert not letters, f"user error {result.error} went to the DLQ"
+        assert recorded is None, f"user error {result.error} went to the DLQ"
         return result.error
-    assert len(letters) == 1, f"operational failure {result.error} of {execution_arn}: {len(letters)} DLQ messages"
+    assert recorded is not None and recorded.execution_arn == execution_arn, \
+        f"operational failure {result.error} of {execution_arn}: not recorded for the DLQ"
     return "dlq"

@@ -423,6 +423,8 @@ def test_resuming_a_trip_that_is_not_waiting_is_refused(fleet):
 
 def test_a_failed_ride_redriven_from_the_dlq_is_dispatched_again(faulty_fleet):
     from fleet_domain.control.dlq import DeadLetterQueue
+    from fleet_domain.data.failures import FailureRepository
+    from workflows.definitions import catalog
     from workflows.definitions.catalog import Ref
     from workflows.local.cloud import resolve
 
@@ -431,7 +433,9 @@ def test_a_failed_ride_redriven_from_the_dlq_is_dispatched_again(faulty_fleet):
     failed = fleet.run("dispatch", ride("r-1"))
     assert failed.status == "FAILED" and fleet.item("Rides", ride_id="r-1")["status"] == "FAILED"
 
-    [redriven] = DeadLetterQueue(fleet.sqs, resolve(Ref("queue", "Dlq", "url"))).redrive(fleet.sfn).results
+    dlq = DeadLetterQueue(fleet.sqs, resolve(Ref("queue", "Dlq", "url")),
+                          FailureRepository(fleet.ddb, catalog.table("Failures").table_name))
+    [redriven] = dlq.redrive(fleet.sfn).results
     assert redriven.started and redriven.deleted
     complete(fleet, "r-1")
     result = finish(fleet, redriven.execution_arn)
