@@ -9,8 +9,8 @@ import uuid
 
 from fleet_domain.control.dlq import DeadLetterQueue
 from fleet_domain.data.failures import FailureRepository, failure_id
-from workflows.definitions import catalog
 from tests.workflows.test_engine_fixes import machine_reading_a_table
+from workflows.definitions import catalog
 from workflows.local.cloud import STATE_MACHINE_ROLE
 
 
