@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import ConfigDict, Field
 
 from fleet_api import examples, pages
-from fleet_api.app import app
+from fleet_api.executions import wait_budget
 from fleet_api.schemas import INVALID, UNREADABLE, NextToken, PageLimit, response
 from fleet_domain.control import workflows
 from fleet_domain.control.dlq import DeadLetterQueue, summary
@@ -20,9 +20,10 @@ from fleet_domain.platform.settings import settings
 
 router = Router()
 
-# Time kept back from the function's timeout (API Gateway's 29 s) for the queue's clean-up and
-# the answer: a redrive of many failures stops starting new ones below it.
-ANSWER_MARGIN_S = 5.0
+# Redrives start while this much of the invocation is left (less ANSWER_MARGIN_S): a redrive of
+# many failures answers with what it did and how many remain, instead of running out the function
+# (API Gateway's 502). The rest of the invocation deletes the redriven failures' messages.
+REDRIVE_BUDGET_S = 20.0
 
 
 class DeadLetterSummary(DomainModel):
@@ -80,14 +81,6 @@ def _dlq() -> DeadLetterQueue:
                            FailureRepository(failures_table=settings().required("failures_table")))
 
 
-def _budget_s() -> float | None:
-    """The seconds this invocation may spend before it must answer (None outside Lambda)."""
-    context = app.lambda_context
-    if context is None:
-        return None
-    return max(0.0, context.get_remaining_time_in_millis() / 1000 - ANSWER_MARGIN_S)
-
-
 @router.get("/dlq", tags=["dlq"], summary="Operational failures not yet redriven",
             responses={200: response("a page of the failures, oldest first", DeadLetters), **INVALID})
 def list_dead_letters(limit: PageLimit = 50, next_token: NextToken = None) -> DeadLetters:
@@ -108,12 +101,12 @@ def list_dead_letters(limit: PageLimit = 50, next_token: NextToken = None) -> De
                         **UNREADABLE, **INVALID})
 def redrive(request: Annotated[RedriveAll | RedriveSome, Body(openapi_examples=examples.REDRIVE_EXAMPLES)]) -> RedriveReport:
     ids = request.ids if isinstance(request, RedriveSome) else None
-    done = _dlq().redrive(workflows.sfn(), ids, dry_run=request.dry_run, budget_s=_budget_s())
+    done = _dlq().redrive(workflows.sfn(), ids, dry_run=request.dry_run, budget_s=wait_budget(REDRIVE_BUDGET_S))
     return RedriveReport(results=[RedriveOutcome(**r.as_dict()) for r in done.results], remaining=done.remaining)
 
 
 @router.post("/dlq/sweep", tags=["dlq"], summary="Delete the queue's messages of redriven failures; record any without one",
              responses={200: response("what the sweep did", SweepReport)})
 def sweep() -> SweepReport:
-    done = _dlq().sweep(budget_s=_budget_s())
+    done = _dlq().sweep(budget_s=wait_budget(REDRIVE_BUDGET_S))
     return SweepReport(deleted=done.deleted, recorded=done.recorded, kept=done.kept)
