@@ -1,5 +1,5 @@
 """The console's actions: start an execution with an input, stop one, answer a task token
-(success, failure, heartbeat), redrive DLQ messages. Each is a POST of JSON that must come from
+(success, failure, heartbeat), redrive failures and sweep the DLQ. Each is a POST of JSON that must come from
 the console's own pages: the same origin (Origin / Sec-Fetch-Site, when the browser sends them)
 and the console's token (X-Console-Token, given to its pages), so another site cannot make a
 browser act (CSRF). Every refusal is one line, in `{"message"}`."""
