@@ -120,11 +120,9 @@ class _Message:
 
     @property
     def failure_id(self) -> str:
-        """The failure it belongs to: written by SendToDLQ, else derived as RecordFailure does
-        (a message sent by an older definition); an unreadable one is its own failure."""
-        given = self.body.get("failure_id")
-        if isinstance(given, str) and given:
-            return given
+        """The failure it belongs to, derived from its execution as RecordFailure does (the message
+        does not carry it: SendToDLQ must not depend on anything that may fail); an unreadable
+        message is its own failure."""
         arn = self.body.get("execution_arn")
         return failure_id(arn if isinstance(arn, str) and arn else f"message:{self.message_id}")
 
@@ -133,15 +131,20 @@ class _Message:
         payload = body.get("input")
 
         def text(key: str) -> str | None:
-            return str(body[key]) if body.get(key) is not None else None
+            # A lone surrogate (in a name AWS would refuse) cannot be stored: it becomes "?".
+            return _storable(str(body[key])) if body.get(key) is not None else None
 
-        return Failure(failure_id=self.failure_id, execution_arn=str(body.get("execution_arn", "")),
+        return Failure(failure_id=self.failure_id, execution_arn=text("execution_arn") or "",
                        execution_name=text("execution_name"), state_machine_arn=text("state_machine_arn"),
-                       workflow=str(body.get("workflow", "")), failed_state=text("failed_state"),
+                       workflow=text("workflow") or "", failed_state=text("failed_state"),
                        error=text("error") or ("UnreadableMessage" if "unreadable_body" in body else None),
                        cause=text("cause") or text("unreadable_body"),
                        input=json.dumps(payload) if payload is not None else None,
                        failed_at=text("failed_at") or iso(self.sent_at_ms / 1000), message_id=self.message_id)
+
+
+def _storable(value: str) -> str:
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 @dataclass

@@ -31,8 +31,9 @@ class FailureStatus(StrEnum):
 
 
 def failure_id(execution_arn: str) -> str:
-    """The id RecordFailure gives a failure: SHA-1 hex of the failed execution's ARN."""
-    return hashlib.sha1(execution_arn.encode()).hexdigest()  # an id, not a secret
+    """The id RecordFailure gives a failure: SHA-1 hex of the failed execution's ARN (an id, not a
+    secret). A name AWS would refuse (a lone surrogate) still gets one, for the sweep to record."""
+    return hashlib.sha1(execution_arn.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def iso(epoch_s: float) -> str:
