@@ -81,6 +81,14 @@ class Fleet:
             assert json.loads(row["input"]) == body["input"] and int(row["ttl"]) > time.time() + 13 * 86400
         return bodies
 
+    def dead_letters(self) -> Any:
+        """The operators' DLQ (fleet_domain.control.dlq) on this cloud: the Failures table and the queue."""
+        from fleet_domain.control.dlq import DeadLetterQueue
+        from fleet_domain.data.failures import FailureRepository
+
+        return DeadLetterQueue(self.sqs, resolve(Ref("queue", "Dlq", "url")),
+                               FailureRepository(self.ddb, catalog.table("Failures").table_name))
+
     def failures(self) -> list[dict[str, Any]]:
         """The Failures table's rows, oldest first."""
         return sorted(self.items("Failures"), key=lambda r: (r["failed_at"], r["failure_id"]))
