@@ -247,7 +247,9 @@ _DISPATCH_FUNCTIONS: tuple[Function, ...] = (
     _fn("CompleteTrip", "Closes a trip: odometer and battery, car AVAILABLE, ride COMPLETED; is maintenance due?",
         grants=(_CAR_WRITE, _table("Rides", "GetItem", "UpdateItem"), _PUBLISH)),
     _fn("MarkRideFailed", "Operational failure of a dispatch: ride FAILED; a car on the trip OUT_OF_SERVICE, "
-        "a car only reserved released.", grants=(_CAR_WRITE, _table("Rides", "UpdateItem"), _PUBLISH)),
+        "a car only reserved released.",
+        # It reads the car first, to release only a car the ride holds then.
+        grants=(_table("Cars", "GetItem", "UpdateItem"), _table("Rides", "UpdateItem"), _PUBLISH)),
 )
 
 _JOB_CLOSE = (_CAR_WRITE, _table("MaintenanceJobs", "UpdateItem"), _PUBLISH)
