@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,10 +63,35 @@ class Fleet:
         return [_plain(i) for i in self.ddb.scan(TableName=catalog.table(table).table_name)["Items"]]
 
     def dlq(self) -> list[dict[str, Any]]:
-        """Every DLQ message body, oldest first, left in the queue (read, then made visible again)."""
-        from fleet_domain.control.dlq import DeadLetterQueue
+        """Every DLQ message body, oldest first, left in the queue (read, then made visible again).
+        Each has its row in the Failures table, written by RecordFailure with the same content."""
+        url = resolve(Ref("queue", "Dlq", "url"))
+        held: dict[str, dict[str, Any]] = {}
+        while batch := self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30,
+                                                AttributeNames=["SentTimestamp"]).get("Messages", []):
+            held.update({m["MessageId"]: m for m in batch})
+        for m in held.values():
+            self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+        bodies = [json.loads(m["Body"]) for m in sorted(held.values(), key=lambda m: int(m["Attributes"]["SentTimestamp"]))]
+        for body in bodies:
+            row = self.item("Failures", failure_id=hashlib.sha1(body["execution_arn"].encode()).hexdigest())
+            assert row is not None, f"no Failures row for the DLQ message of {body['execution_arn']}"
+            assert {k: row[k] for k in ("execution_arn", "workflow", "failed_state", "error", "cause")} == \
+                {k: body[k] for k in ("execution_arn", "workflow", "failed_state", "error", "cause")}
+            assert json.loads(row["input"]) == body["input"] and int(row["ttl"]) > time.time() + 13 * 86400
+        return bodies
 
-        return [letter.body for letter in DeadLetterQueue(self.sqs, resolve(Ref("queue", "Dlq", "url"))).list()]
+    def dead_letters(self) -> Any:
+        """The operators' DLQ (fleet_domain.control.dlq) on this cloud: the Failures table and the queue."""
+        from fleet_domain.control.dlq import DeadLetterQueue
+        from fleet_domain.data.failures import FailureRepository
+
+        return DeadLetterQueue(self.sqs, resolve(Ref("queue", "Dlq", "url")),
+                               FailureRepository(self.ddb, catalog.table("Failures").table_name))
+
+    def failures(self) -> list[dict[str, Any]]:
+        """The Failures table's rows, oldest first."""
+        return sorted(self.items("Failures"), key=lambda r: (r["failed_at"], r["failure_id"]))
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:

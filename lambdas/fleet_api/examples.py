@@ -21,7 +21,7 @@ RIDE = {"ride_id": RIDE_ID, "pickup": {"lat": 52.5163, "lon": 13.3777}, "dropoff
 TRIP_END = {"odometer_km": 18452, "battery_pct": 71.5}
 MAINTENANCE_ORDER = {"reason": "brake pads worn: 3 mm left at the front axle"}
 SIGN_OFF = {"technician": "Ada Okafor", "passed": True, "notes": "pads and discs replaced, road test clean"}
-REDRIVE_SOME = {"ids": ["5d2b9c7e-0f3a-4e61-8d7b-2a9f41c0e6b3"], "dry_run": True}
+REDRIVE_SOME = {"ids": ["3f1c8e2a9b7d4c6e0a5f1b2c3d4e5f6a7b8c9d0e"], "dry_run": True}
 REDRIVE_ALL = {"all": True, "dry_run": False}
 
 
@@ -39,4 +39,4 @@ MAINTENANCE_EXAMPLES = examples(brakes=("Worn brake pads", MAINTENANCE_ORDER))
 SIGN_OFF_EXAMPLES = examples(passed=("Repaired and road-tested", SIGN_OFF),
                              failed=("Not fit for service", {"technician": "Ada Okafor", "passed": False,
                                                               "notes": "frame damage: retire"}))
-REDRIVE_EXAMPLES = examples(some=("A dry run for one message", REDRIVE_SOME), all=("Every message", REDRIVE_ALL))
+REDRIVE_EXAMPLES = examples(some=("A dry run for one failure", REDRIVE_SOME), all=("Every open failure", REDRIVE_ALL))

@@ -254,6 +254,25 @@ def test_dlq_page_by_page(api):
     messages, _ = all_pages(client, "/dlq", "messages", 2)
     assert len(messages) == len(fleet.dlq()) == len(BROKEN)
     assert len({m["id"] for m in messages}) == len(messages)
+    assert {m["id"] for m in messages} == {r["failure_id"] for r in fleet.failures()}
+
+
+def test_a_redrive_that_runs_short_of_time_starts_nothing_and_says_what_remains(api):
+    """The function spent most of its 29 s before the redrive (an injected latency counts against
+    its timeout): within the answer's margin no redrive starts; every failure stays open."""
+    from fleet_api.executions import ANSWER_MARGIN_S
+
+    client, fleet = api
+    faults = fleet.cloud.runtime.fault_hook
+    left_s = ANSWER_MARGIN_S - 1
+    faults.rules = {"FleetApi": [FaultRule(latency_s=catalog.function("FleetApi").timeout_s - left_s, first=1)]}
+    try:
+        response = client.post("/dlq/redrive", json={"all": True})
+    finally:
+        faults.rules = {}
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert body(response) == {"results": [], "remaining": len(BROKEN)}
+    assert {r["status"] for r in fleet.failures()} == {"open"} and len(body(client.get("/dlq"))["messages"]) == 3
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=x", "next_token="])

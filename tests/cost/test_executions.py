@@ -65,17 +65,17 @@ def test_the_dlq_path_counts_pass_choice_and_fail_states(faulty_fleet):
     fleet = faulty_fleet({"InspectCar": [FaultRule(error="TransientInspectionError", message="link down")]})
     result, ex = priced(fleet)
     assert result.status == "FAILED"
-    assert result.states == ["ValidateCar", "PersistCar", "InspectCar", "InspectCarFailed", "SendToDLQ",
+    assert result.states == ["ValidateCar", "PersistCar", "InspectCar", "InspectCarFailed", "RecordFailure", "SendToDLQ",
                              "CarPersisted", "MarkRegistrationFailed", "PublishRegistrationFailed",
                              "RegistrationFailed"]
     entered = types_entered(fleet, result.execution_arn)
     assert entered.count("PassStateEntered") == 1 and entered.count("ChoiceStateEntered") == 1
     assert entered.count("FailStateEntered") == 1
-    # 9 states entered (the Fail state included) + 3 retries of InspectCar.
-    assert ex.states == 9 and ex.retries == 3 and ex.transitions == 12
+    # 10 states entered (the Fail state included) + 3 retries of InspectCar.
+    assert ex.states == 10 and ex.retries == 3 and ex.transitions == 13
     assert sum(1 for r in ex.lambdas if r.function == "InspectCar") == 4
     actions = [(c.service, c.action) for c in ex.integrations]
-    assert actions == [("dynamodb", "putItem"), ("sqs", "sendMessage"), ("dynamodb", "updateItem"),
+    assert actions == [("dynamodb", "putItem"), ("dynamodb", "putItem"), ("sqs", "sendMessage"), ("dynamodb", "updateItem"),
                        ("events", "putEvents")]
     assert ex.usage({}, PRICES).units.sqs_requests == 1
 

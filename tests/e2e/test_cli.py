@@ -77,6 +77,35 @@ def test_dlq_is_visible_over_the_endpoint(stack):
     assert sqs.get_queue_url(QueueName="fleet-dlq")["QueueUrl"].endswith("/fleet-dlq")
 
 
+def test_dlq_list_sweep_show_redrive_over_the_endpoint(stack):
+    """A failure that reached the queue without its row (sent by a definition before RecordFailure):
+    not listed until `fleet dlq sweep` records it; then shown by the start of its id and redriven."""
+    endpoint, _ = stack
+    sqs, sfn = aws(endpoint, "sqs"), aws(endpoint, "stepfunctions")
+    [machine] = [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"] if m["name"] == "fleet-register-car"]
+    failed = machine.replace(":stateMachine:", ":execution:") + ":register-older-definition"
+    car = {**CAR, "vin": "WVWZZZ1JZXW000077"}
+    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName="fleet-dlq")["QueueUrl"], MessageBody=json.dumps({
+        "execution_arn": failed, "state_machine_arn": machine, "workflow": "register", "failed_state": "InspectCar",
+        "error": "TransientInspectionError", "cause": "telemetry down", "input": car,
+        "failed_at": "2026-01-01T00:00:00.000Z"}))
+    at = ("--endpoint-url", endpoint)
+
+    assert json.loads(fleet("dlq", "list", "--json", *at).stdout) == []
+    swept = fleet("dlq", "sweep", "--json", *at)
+    assert swept.returncode == 0 and json.loads(swept.stdout) == {"deleted": 0, "recorded": 1, "kept": 1}
+    [listed] = json.loads(fleet("dlq", "list", "--json", *at).stdout)
+    assert (listed["execution_arn"], listed["status"]) == (failed, "open")
+    shown = fleet("dlq", "show", listed["id"][:10], "--json", *at)
+    assert shown.returncode == 0 and json.loads(shown.stdout)["input"] == car
+    redriven = fleet("dlq", "redrive", listed["id"][:10], *at)
+    assert redriven.returncode == 0, redriven.stderr
+    assert "started, message deleted" in redriven.stdout
+    assert json.loads(fleet("dlq", "list", "--json", *at).stdout) == []
+    assert json.loads(fleet("dlq", "sweep", "--json", *at).stdout) == {"deleted": 0, "recorded": 0, "kept": 0}
+    assert fleet("dlq", "show", "ffff", *at).returncode == 3
+
+
 def test_ephemeral_run_needs_no_stack():
     proc = fleet("run", "register", "--input", json.dumps(CAR), "--ephemeral")
     assert proc.returncode == 0, proc.stderr

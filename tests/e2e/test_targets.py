@@ -93,6 +93,20 @@ def deployed(monkeypatch):
             "battery_pct": {"N": "90"}, "odometer_km": {"N": "0"},
             "location": {"M": {"lat": {"N": "52.5"}, "lon": {"N": "13.4"}}},
             "created_at": {"S": "2026-01-01T00:00:00Z"}, "updated_at": {"S": "2026-01-01T00:00:00Z"}})
+        # The operators' view of the DLQ: its Failures table, with one open failure.
+        failures = "Fleet-Test-FailuresTable-1A2B"
+        ddb.create_table(TableName=failures, KeySchema=[{"AttributeName": "failure_id", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"}
+                                               for k in ("failure_id", "status", "failed_at")],
+                         GlobalSecondaryIndexes=[{"IndexName": "status-index", "Projection": {"ProjectionType": "ALL"},
+                                                  "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"},
+                                                                {"AttributeName": "failed_at", "KeyType": "RANGE"}]}],
+                         BillingMode="PAY_PER_REQUEST")
+        ddb.put_item(TableName=failures, Item={
+            "failure_id": {"S": "0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6"}, "status": {"S": "open"},
+            "failed_at": {"S": "2026-01-01T00:00:00.000Z"}, "workflow": {"S": "register"},
+            "execution_arn": {"S": "arn:aws:states:us-east-1:123456789012:execution:Fleet-Test-RegisterCar:reg-1"},
+            "failed_state": {"S": "InspectCar"}, "error": {"S": "TransientInspectionError"}})
         dlq = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="Fleet-Test-Dlq-9Z")["QueueUrl"]
         outputs = {naming.output_key(Ref("table", t.logical_id, "name")): f"Fleet-Test-{t.logical_id}Table-1A2B"
                    for t in catalog.TABLES if t.logical_id != "Idempotency"}
@@ -114,8 +128,11 @@ def test_on_aws_names_come_from_the_stack_outputs(deployed, capsys):
 
     assert main(["cars", "--target", "aws", "--stack", "Fleet-Test"]) == 0
     assert "car-DEPLOYED0000000001" in capsys.readouterr().out
+    assert main(["dlq", "list", "--target", "aws", "--stack", "Fleet-Test", "--json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert (listed["id"], listed["workflow"], listed["status"]) == ("0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6", "register", "open")
     assert main(["dlq", "list", "--target", "aws", "--stack", "Fleet-Test"]) == 0
-    assert "dead-letter queue (0)" in capsys.readouterr().out
+    assert "failures not yet redriven (1)" in capsys.readouterr().out
     assert main(["cars", "--target", "aws", "--stack", "Elsewhere"]) == 4
     err = capsys.readouterr().err
     assert err.startswith("fleet: stack Elsewhere") and len(err.strip().splitlines()) == 1

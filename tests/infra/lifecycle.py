@@ -112,10 +112,12 @@ def exercise(cloud: LocalCloud) -> dict[str, Any]:
         seen.setdefault("maintenance", []).append(cloud.wait(arn)["status"])
         api.call("GET", f"/executions/{arn.rsplit(':', 1)[-1]}")
 
-    # The DLQ: listed, then redriven.
+    # The DLQ: listed, the queue swept (every message has its failure: kept), then redriven.
     status, body = api.call("GET", "/dlq")
     assert status == 200, body
     seen["dlq"] = body
+    status, body = api.call("POST", "/dlq/sweep", {})
+    assert status == 200 and body["kept"] == len(seen["dlq"]["messages"]) and body["recorded"] == 0, body
     status, body = api.call("POST", "/dlq/redrive", {"all": True})
     seen["redrive"] = (status, body)
     return seen

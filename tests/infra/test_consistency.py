@@ -91,6 +91,7 @@ def test_register_role_in_catalog_terms(synth):
         ("lambda:InvokeFunction", "function:InspectCar"),
         ("dynamodb:PutItem", "table:Cars"),
         ("dynamodb:UpdateItem", "table:Cars"),
+        ("dynamodb:PutItem", "table:Failures"),  # RecordFailure (a JSONata state)
         ("sqs:SendMessage", "queue:Dlq"),
         ("events:PutEvents", "bus:FleetBus"),
     } | {(a, '"*"') for a in OBSERVABILITY_ACTIONS}

@@ -143,15 +143,16 @@ def settle(cloud: LocalCloud, _deadline: float, phase_s: float = PHASE_S) -> lis
 
 def recovered(execution_arn: str, final: dict[str, str]) -> bool:
     """Whether a failed execution's redrive chain (each redrive of a redrive) ended SUCCEEDED."""
-    from fleet_domain.control.dlq import DeadLetter, redrive_name
+    from fleet_domain.control.dlq import redrive_name
+    from fleet_domain.data.failures import Failure
 
     current = execution_arn
     for _ in range(10):
         if final.get(current) == "SUCCEEDED":
             return True
         workflow = current.rsplit(":", 1)[-1].split("-", 1)[0]
-        letter = DeadLetter("", "", {"execution_arn": current, "workflow": workflow}, 0, 0)
-        current = current.rsplit(":", 1)[0] + ":" + redrive_name(letter)
+        failure = Failure(failure_id="", execution_arn=current, workflow=workflow)
+        current = current.rsplit(":", 1)[0] + ":" + redrive_name(failure)
         if current not in final:
             return False
     return False
@@ -233,6 +234,10 @@ def test_soak_under_faults_then_redrive_loses_nothing(soak):
             if api.call("GET", "/dlq")[1]["messages"] == []:
                 break
         assert api.call("GET", "/dlq")[1]["messages"] == []
+        # The queue follows: what the redrives' best-effort deletes left, the sweep deletes.
+        status, swept = api.call("POST", "/dlq/sweep", {})
+        assert status == 200 and swept["recorded"] == 0, swept
+        assert fleet.dlq() == []
         final = {e["executionArn"]: e["status"] for e in settle(cloud, deadline)}
         unfinished = {arn.rsplit(":", 1)[-1]: (final.get(arn), sfn.describe_execution(executionArn=arn).get("error"))
                       for arn in redriven if final.get(arn) != "SUCCEEDED"}

@@ -55,7 +55,7 @@ EXPECTED: dict[tuple[str, str], Expected] = {
         failed_attempts={"InspectCar": ["TransientInspectionError"] * 2}),
     ("register", "CatchToDLQ"): Expected(
         CAR, "FAILED",
-        ["ValidateCar", "PersistCar", "InspectCar", "InspectCarFailed", "SendToDLQ", "CarPersisted",
+        ["ValidateCar", "PersistCar", "InspectCar", "InspectCarFailed", "RecordFailure", "SendToDLQ", "CarPersisted",
          "MarkRegistrationFailed", "PublishRegistrationFailed", "RegistrationFailed"],
         error="TransientInspectionError", cause_starts='{"errorType":"TransientInspectionError"',
         failed_attempts={"InspectCar": ["TransientInspectionError"] * 4}),
@@ -100,7 +100,7 @@ EXPECTED.update({
         RIDE, "SUCCEEDED", [*TRIP, "StartTrip", "CompleteTrip", "MaintenanceDue", "TripCompleted"], output=TRIP_COMPLETED,
         failed_attempts={"PlanRoute": ["TransientRoutingError"] * 2}),
     ("dispatch", "CatchToDLQ"): Expected(
-        RIDE, "FAILED", [*TRIP, "PlanRouteFailed", "SendToDLQ", "RideRecorded", "MarkRideFailed", "DispatchFailed"],
+        RIDE, "FAILED", [*TRIP, "PlanRouteFailed", "RecordFailure", "SendToDLQ", "RideRecorded", "MarkRideFailed", "DispatchFailed"],
         error="TransientRoutingError", cause_starts='{"errorType":"TransientRoutingError"',
         failed_attempts={"PlanRoute": ["TransientRoutingError"] * 4}),
     ("dispatch", "InvalidRide"): Expected(
@@ -148,7 +148,7 @@ EXPECTED.update({
         output=BACK_IN_SERVICE, failed_attempts={"RoadTest": ["TransientRoadTestError"] * 2}),
     ("maintenance", "CatchToDLQ"): Expected(
         JOB, "FAILED",
-        [*WORKSHOP, "RoadTest", "RoadTestFailed", "SendToDLQ", "CarInMaintenance", "MarkMaintenanceFailed",
+        [*WORKSHOP, "RoadTest", "RoadTestFailed", "RecordFailure", "SendToDLQ", "CarInMaintenance", "MarkMaintenanceFailed",
          "MaintenanceFailed"],
         error="TransientRoadTestError", cause_starts='{"errorType":"TransientRoadTestError"',
         failed_attempts={"RoadTest": ["TransientRoadTestError"] * 4}),

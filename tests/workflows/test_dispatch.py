@@ -23,7 +23,7 @@ from .invariants import drained_history
 
 TRIP = ["FindCandidates", "RecordRide", "CandidateLeft", "PickCandidate", "ReserveCar", "PublishCarReserved",
         "PlanRoute", "StartTrip", "CompleteTrip", "MaintenanceDue"]
-DISPATCH_FAILED = ["SendToDLQ", "RideRecorded", "MarkRideFailed", "DispatchFailed"]
+DISPATCH_FAILED = ["RecordFailure", "SendToDLQ", "RideRecorded", "MarkRideFailed", "DispatchFailed"]
 
 
 def finish(fleet, arn):
@@ -333,7 +333,7 @@ def test_failure_to_find_candidates_goes_to_the_dlq_and_records_nothing(faulty_f
     fleet = faulty_fleet({"FindCandidates": [FaultRule(throttle=True)]})
     result = fleet.run("dispatch", ride("r-1"))
     assert (result.status, result.error) == ("FAILED", "Lambda.TooManyRequestsException")
-    assert result.states == ["FindCandidates", "FindCandidatesFailed", "SendToDLQ", "RideRecorded", "DispatchFailed"]
+    assert result.states == ["FindCandidates", "FindCandidatesFailed", "RecordFailure", "SendToDLQ", "RideRecorded", "DispatchFailed"]
     assert fleet.items("Rides") == []
     [message] = fleet.dlq()
     assert message["failed_state"] == "FindCandidates"
@@ -422,16 +422,12 @@ def test_resuming_a_trip_that_is_not_waiting_is_refused(fleet):
 
 
 def test_a_failed_ride_redriven_from_the_dlq_is_dispatched_again(faulty_fleet):
-    from fleet_domain.control.dlq import DeadLetterQueue
-    from workflows.definitions.catalog import Ref
-    from workflows.local.cloud import resolve
-
     fleet = faulty_fleet({"PlanRoute": [FaultRule(error="TransientRoutingError", first=4)]})  # one execution's worth
     [car] = register(fleet, car_request(1))
     failed = fleet.run("dispatch", ride("r-1"))
     assert failed.status == "FAILED" and fleet.item("Rides", ride_id="r-1")["status"] == "FAILED"
 
-    [redriven] = DeadLetterQueue(fleet.sqs, resolve(Ref("queue", "Dlq", "url"))).redrive(fleet.sfn).results
+    [redriven] = fleet.dead_letters().redrive(fleet.sfn).results
     assert redriven.started and redriven.deleted
     complete(fleet, "r-1")
     result = finish(fleet, redriven.execution_arn)
@@ -449,15 +445,12 @@ def test_a_late_step_of_the_failed_execution_changes_nothing_of_the_ride_its_red
     """The redrive recorded the ride again and reserved the same car for it (the car's holder is
     the ride either way): the failed execution's MarkRideFailed, run once more (late, or redriven
     in place), is refused by the ride's `dispatched_by` and the redrive's trip goes on."""
-    from fleet_domain.control.dlq import DeadLetterQueue
     from workflows.definitions import catalog
-    from workflows.definitions.catalog import Ref
-    from workflows.local.cloud import resolve
 
     fleet = faulty_fleet({"PlanRoute": [FaultRule(error="TransientRoutingError", first=4)]})  # one execution's worth
     [car] = register(fleet, car_request(1))
     failed = fleet.run("dispatch", ride("r-1"))
-    [redriven] = DeadLetterQueue(fleet.sqs, resolve(Ref("queue", "Dlq", "url"))).redrive(fleet.sfn).results
+    [redriven] = fleet.dead_letters().redrive(fleet.sfn).results
     wait_until_waiting(fleet, "r-1")
     before = (fleet.item("Rides", ride_id="r-1"), fleet.item("Cars", car_id=car))
     assert (before[0]["dispatched_by"], before[1]["status"], before[1]["ride_id"]) == (

@@ -1,5 +1,6 @@
 """`fleet dlq redrive` resumes an execution in place (RedriveExecution) when its failure ended it
-uncaught, and restarts from the original input otherwise."""
+uncaught, and restarts from the original input otherwise. The failure here reaches the queue
+without its row (a definition without RecordFailure): the sweep records it first."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import json
 import uuid
 
 from fleet_domain.control.dlq import DeadLetterQueue
+from fleet_domain.data.failures import FailureRepository, failure_id
 from tests.workflows.test_engine_fixes import machine_reading_a_table
+from workflows.definitions import catalog
 from workflows.local.cloud import STATE_MACHINE_ROLE
 
 
@@ -26,9 +29,14 @@ def test_an_uncaught_failure_is_resumed_in_place(cloud):
                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
     ddb.put_item(TableName=table, Item={"id": {"S": "switch"}})
 
-    [result] = DeadLetterQueue(sqs, url).redrive(sfn).results
+    dlq = DeadLetterQueue(sqs, url, FailureRepository(ddb, catalog.table("Failures").table_name))
+    assert dlq.list() == [] and dlq.sweep().recorded == 1
+    [recorded] = dlq.list()
+    assert (recorded.failure_id, recorded.failed_state, recorded.original_input()) == (
+        failure_id(execution), "Read", {"car": "1HG"})
+    [result] = dlq.redrive(sfn).results
     assert (result.execution_arn, result.redriven, result.deleted) == (execution, True, True)
     done = cloud.wait(execution)
     assert done["status"] == "SUCCEEDED" and done["redriveCount"] == 1
     assert json.loads(done["output"])["found"] == "switch"
-    assert DeadLetterQueue(sqs, url).list() == []
+    assert dlq.list() == [] and sqs.receive_message(QueueUrl=url).get("Messages", []) == []

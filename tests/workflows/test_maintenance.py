@@ -22,7 +22,7 @@ from .invariants import drained_history
 CHECKS = ["brakes", "tires", "sensors"]
 BEFORE_SIGN_OFF = ["EnterMaintenance", "EnteredMaintenance", "Diagnose", "PrepareRepair", "OrderParts",
                    "BookTechnician", "RunChecks", *["RunCheck"] * len(CHECKS), "RequestSignOff"]
-FAILED = ["SendToDLQ", "CarInMaintenance", "MarkMaintenanceFailed", "MaintenanceFailed"]
+FAILED = ["RecordFailure", "SendToDLQ", "CarInMaintenance", "MarkMaintenanceFailed", "MaintenanceFailed"]
 
 
 def request(car: str, reason: str = "scheduled service") -> dict:
@@ -143,7 +143,7 @@ def test_a_check_that_keeps_failing_takes_the_car_out_of_service(faulty_fleet):
 
     assert (result.status, result.error) == ("FAILED", "TransientCheckError")
     assert sorted(result.states[:7]) == sorted(BEFORE_SIGN_OFF[:7])  # the Parallel's branches interleave
-    assert result.states[-5:] == ["RunChecksFailed"] + FAILED
+    assert result.states[-6:] == ["RunChecksFailed"] + FAILED
     car_item = fleet.item("Cars", car_id=car)
     assert (car_item["status"], car_item["version"]) == ("OUT_OF_SERVICE", 4) and "job_id" not in car_item
     [job] = fleet.items("MaintenanceJobs")
@@ -161,7 +161,7 @@ def test_a_parts_order_that_fails_takes_the_car_out_of_service(faulty_fleet):
     [car] = register(fleet, car_request(1))
     result = fleet.run("maintenance", request(car))
     assert (result.status, result.error) == ("FAILED", "Lambda.TooManyRequestsException")
-    assert result.states[-5:] == ["PrepareRepairFailed"] + FAILED
+    assert result.states[-6:] == ["PrepareRepairFailed"] + FAILED
     assert fleet.item("Cars", car_id=car)["status"] == "OUT_OF_SERVICE"
     [message] = fleet.dlq()
     assert message["failed_state"] == "PrepareRepair"
@@ -219,7 +219,7 @@ def test_no_sign_off_within_three_days_takes_the_car_out_of_service(fleet):
     result = finish(fleet, arn)
 
     assert (result.status, result.error) == ("FAILED", "SignOffTimedOut")
-    assert result.states[-7:] == ["RequestSignOff", "SignOffTimedOut", "RequestSignOffFailed"] + FAILED
+    assert result.states[-8:] == ["RequestSignOff", "SignOffTimedOut", "RequestSignOffFailed"] + FAILED
     assert fleet.item("Cars", car_id=car)["status"] == "OUT_OF_SERVICE"
     job = fleet.item("MaintenanceJobs", job_id=job_id)
     assert job["status"] == "FAILED" and "task_token" not in job

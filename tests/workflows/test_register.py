@@ -117,7 +117,7 @@ def test_inspection_that_keeps_failing_goes_to_the_dlq_and_marks_the_car_failed(
     assert result.status == "FAILED"
     assert result.error == "TransientInspectionError"
     assert json.loads(result.cause)["errorMessage"] == "telemetry link timed out"
-    assert result.states == ["ValidateCar", "PersistCar", "InspectCar", "InspectCarFailed", "SendToDLQ",
+    assert result.states == ["ValidateCar", "PersistCar", "InspectCar", "InspectCarFailed", "RecordFailure", "SendToDLQ",
                              "CarPersisted", "MarkRegistrationFailed", "PublishRegistrationFailed",
                              "RegistrationFailed"]
     inspect = result.visits[2]

@@ -27,9 +27,9 @@ MEANINGS: dict[Exit, str] = {
     Exit.OK: "done: the execution SUCCEEDED (a named outcome such as `CarAlreadyRegistered` included), or what was "
              "asked was read or sent",
     Exit.NOT_SUCCEEDED: "the execution ended FAILED, TIMED_OUT or ABORTED; a ride or job was not waiting to be "
-                        "resumed; a redrive left a message in the DLQ; `fleet load` saw errors",
+                        "resumed; a redrive left a failure open; `fleet load` saw errors",
     Exit.USAGE: "bad arguments, input or set-up: one line on stderr, nothing started or changed",
-    Exit.NOT_FOUND: "no such execution, car, ride, job or DLQ message, or an id prefix that matches several",
+    Exit.NOT_FOUND: "no such execution, car, ride, job or failure, or an id prefix that matches several",
     Exit.UNAVAILABLE: "the target cannot be used: nothing answers, a timeout, no credentials, not the fleet's stack, "
                       "or the service refused the call",
     Exit.WAITING: "the execution is still running: it waits for a task token (the output says which command "

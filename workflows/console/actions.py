@@ -1,5 +1,5 @@
 """The console's actions: start an execution with an input, stop one, answer a task token
-(success, failure, heartbeat), redrive DLQ messages. Each is a POST of JSON that must come from
+(success, failure, heartbeat), redrive failures and sweep the DLQ. Each is a POST of JSON that must come from
 the console's own pages: the same origin (Origin / Sec-Fetch-Site, when the browser sends them)
 and the console's token (X-Console-Token, given to its pages), so another site cannot make a
 browser act (CSRF). Every refusal is one line, in `{"message"}`."""
@@ -133,5 +133,10 @@ def task(sfn: Any, body: dict[str, Any], load: Callable[[str], Any]) -> dict[str
 def redrive(sfn: Any, dlq: Any, body: dict[str, Any]) -> dict[str, Any]:
     ids = body.get("ids")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and 0 < len(i) <= 128 for i in ids):
-        raise Refused(400, "ids must be a list of DLQ message ids")
-    return {"results": [r.as_dict() for r in dlq.redrive(sfn, ids, dry_run=bool(body.get("dry_run"))).results]}
+        raise Refused(400, "ids must be a list of failure ids")
+    done = dlq.redrive(sfn, ids, dry_run=bool(body.get("dry_run")))
+    return {"results": [r.as_dict() for r in done.results], "remaining": done.remaining}
+
+
+def sweep(dlq: Any) -> dict[str, Any]:
+    return dict(dlq.sweep().__dict__)

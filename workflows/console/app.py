@@ -9,7 +9,7 @@ PATH_INFO (SCRIPT_NAME empty), or SCRIPT_NAME set to the mount point and the res
 
     GET  /console                         executions: filters (state machine, status, name, time), outcome,
                                           start an execution; updated live from /console/api/stream
-    GET  /console/fleet | /dlq | /functions   cars by status with their ride or job; DLQ messages (redrive);
+    GET  /console/fleet | /dlq | /functions   cars by status with their ride or job; failures (redrive, sweep);
                                           each function's Lambda metrics (invocations, errors, throttles,
                                           duration p50/p99, peak concurrency, cold starts), invocations and logs
     GET  /console/executions/<urlencoded arn>         the execution's graph, timeline, events; stop, answer
@@ -17,7 +17,7 @@ PATH_INFO (SCRIPT_NAME empty), or SCRIPT_NAME set to the mount point and the res
     GET  /console/executions/<urlencoded arn>/status  {"status", "events"} (what a running page polls)
     GET  /console/api/executions | fleet | dlq | functions   the views' data (JSON)
     GET  /console/api/stream              server-sent events: `executions` whenever the list changes
-    POST /console/api/start | stop | task | dlq/redrive   the actions (same origin and the console's token)
+    POST /console/api/start | stop | task | dlq/redrive | dlq/sweep   the actions (same origin and the console's token)
     GET  /console/static/...              elk.js (from node_modules), console.js, console.css
 
 The fleet, DLQ and functions views need `clients`; without it they say so.
@@ -48,7 +48,7 @@ Response = tuple[HTTPStatus, list[tuple[str, str]], bytes]
 
 _PAGE_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src data:; "
              "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-_POSTS = {"/api/start", "/api/stop", "/api/task", "/api/dlq/redrive"}
+_POSTS = {"/api/start", "/api/stop", "/api/task", "/api/dlq/redrive", "/api/dlq/sweep"}
 
 
 def console_app(sfn: Any, *, clients: Callable[[str], Any] | None = None, prefix: str = PREFIX, refresh_s: int = 2,
@@ -234,9 +234,8 @@ class _Console:
             else:
                 if self.clients is None:
                     raise actions.Refused(501, "the DLQ needs the local cloud's clients")
-                from fleet_domain.control.dlq import DeadLetterQueue
-
-                answer = actions.redrive(self.sfn, DeadLetterQueue(self.clients("sqs"), self._dlq_url()), body)
+                failures = views.dead_letters(self.clients, self._dlq_url())
+                answer = actions.sweep(failures) if rest == "/api/dlq/sweep" else actions.redrive(self.sfn, failures, body)
         except actions.Refused as exc:
             return _json({"message": exc.message}, HTTPStatus(exc.status))
         except ClientError as exc:

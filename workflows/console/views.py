@@ -99,10 +99,18 @@ def fleet(clients: Clients) -> dict[str, Any]:
 
 
 def dlq(clients: Clients, queue_url: str) -> dict[str, Any]:
-    from fleet_domain.control.dlq import DeadLetterQueue
+    """The failures not yet redriven (the Failures table, not the queue: every reader sees all)."""
+    from fleet_domain.control.dlq import detail
 
-    letters = DeadLetterQueue(clients("sqs"), queue_url).list()
-    return {"messages": [_jsonable(x.detail()) for x in letters]}
+    return {"messages": [_jsonable(detail(f)) for f in dead_letters(clients, queue_url).list()]}
+
+
+def dead_letters(clients: Clients, queue_url: str) -> Any:
+    from fleet_domain.control.dlq import DeadLetterQueue
+    from fleet_domain.data.failures import FailureRepository
+
+    return DeadLetterQueue(clients("sqs"), queue_url,
+                           FailureRepository(clients("dynamodb"), catalog.table("Failures").table_name))
 
 
 def functions(sfn: Any, clients: Clients, executions_listed: list[dict[str, Any]], per_function: int = 20,

@@ -168,8 +168,17 @@ MAINTENANCE_JOBS = Table(
 )
 CAR_HISTORY = Table("CarHistory", partition_key="car_id", sort_key="version", number_keys=("version",))
 IDEMPOTENCY = Table("Idempotency", partition_key="id", ttl_attribute="expiration")
+# The index of operational failures: each workflow's RecordFailure writes one row (keyed by the
+# SHA-1 of the failed execution's ARN) before SendToDLQ sends its message. Operators list the open
+# ones with a Query instead of receiving the whole queue; rows expire with the queue's retention.
+FAILURES = Table(
+    "Failures",
+    partition_key="failure_id",
+    indexes=(Index("status-index", partition_key="status", sort_key="failed_at"),),
+    ttl_attribute="ttl",
+)
 
-TABLES: tuple[Table, ...] = (CARS, RIDES, MAINTENANCE_JOBS, CAR_HISTORY, IDEMPOTENCY)
+TABLES: tuple[Table, ...] = (CARS, RIDES, MAINTENANCE_JOBS, CAR_HISTORY, IDEMPOTENCY, FAILURES)
 
 DLQ = Queue("Dlq")
 # Where EventBridge's asynchronous invocations of a consumer go once Lambda's retries are spent.
@@ -183,6 +192,7 @@ _ENV_NAMES: dict[Ref, str] = {
     Ref("table", "MaintenanceJobs", "name"): "MAINTENANCE_JOBS_TABLE",
     Ref("table", "CarHistory", "name"): "CAR_HISTORY_TABLE",
     Ref("table", "Idempotency", "name"): "IDEMPOTENCY_TABLE",
+    Ref("table", "Failures", "name"): "FAILURES_TABLE",
     Ref("bus", "FleetBus", "name"): "FLEET_BUS_NAME",
     Ref("queue", "Dlq", "url"): "DLQ_URL",
     Ref("state_machine", "RegisterCar", "arn"): "REGISTER_CAR_STATE_MACHINE_ARN",
@@ -237,7 +247,9 @@ _DISPATCH_FUNCTIONS: tuple[Function, ...] = (
     _fn("CompleteTrip", "Closes a trip: odometer and battery, car AVAILABLE, ride COMPLETED; is maintenance due?",
         grants=(_CAR_WRITE, _table("Rides", "GetItem", "UpdateItem"), _PUBLISH)),
     _fn("MarkRideFailed", "Operational failure of a dispatch: ride FAILED; a car on the trip OUT_OF_SERVICE, "
-        "a car only reserved released.", grants=(_CAR_WRITE, _table("Rides", "UpdateItem"), _PUBLISH)),
+        "a car only reserved released.",
+        # It reads the car first, to release only a car the ride holds then.
+        grants=(_table("Cars", "GetItem", "UpdateItem"), _table("Rides", "UpdateItem"), _PUBLISH)),
 )
 
 _JOB_CLOSE = (_CAR_WRITE, _table("MaintenanceJobs", "UpdateItem"), _PUBLISH)
@@ -271,7 +283,11 @@ _API_GRANTS: tuple[Grant, ...] = (
     # Dispatch and maintenance wait for a task token: the trip's completion, the technician's sign-off.
     *(_workflow(sm, "StartExecution", "DescribeExecution", "GetExecutionHistory", "SendTaskSuccess")
       for sm in ("DispatchCar", "MaintainCar")),
-    # The operators' DLQ view and redrive: received, released, deleted once redriven.
+    # The operators' DLQ view is the Failures table: the open ones by the status index, one read
+    # for a redrive's claim (a conditional update), a message found without its row recorded.
+    _table("Failures", "GetItem", "PutItem", "UpdateItem"),
+    _table("Failures", "Query", index="status-index"),
+    # The queue is only swept: received, released, deleted once its failure is redriven.
     Grant(Ref("queue", "Dlq", "arn"), ("sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage")),
 )
 

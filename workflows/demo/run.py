@@ -8,14 +8,12 @@ inspection failures are injected with the same fault injection `fleet up --fault
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
 from workflows.cli import render
 from workflows.definitions import catalog
-from workflows.definitions.catalog import Ref
-from workflows.local.cloud import LocalCloud, resolve
+from workflows.local.cloud import LocalCloud
 from workflows.local.faults import FaultRule, Faults
 from workflows.targets import stepfunctions
 
@@ -81,11 +79,12 @@ def run_demo(faults: Faults | None = None) -> int:
             (i["car_id"]["S"], i["model"]["S"], i["status"]["S"], i["version"]["N"], i["battery_pct"]["N"]) for i in items
         ))
 
-        dlq_url = resolve(Ref("queue", "Dlq", "url"))
-        messages = cloud.client("sqs").receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get("Messages", [])
-        dlq = [json.loads(m["Body"]) for m in messages]
+        from fleet_domain.data.failures import FailureRepository
+
+        # The DLQ's failures as operators see them: the Failures table, every one (the queue delivers them).
+        failures = FailureRepository(cloud.client("dynamodb"), catalog.table("Failures").table_name).unresolved()
         render.table("dead-letter queue", ["execution", "failed state", "error", "cause"], [
-            (m["execution_name"], m["failed_state"], m["error"], render.short_cause(m["cause"])) for m in dlq
+            (f.execution_name, f.failed_state, f.error, render.short_cause(f.cause or "")) for f in failures
         ])
         run_lifecycle(cloud)
 

@@ -21,6 +21,7 @@ class Settings(BaseSettings, DomainModel):
     maintenance_jobs_table: str | None = None
     car_history_table: str | None = None
     idempotency_table: str | None = None
+    failures_table: str | None = None
     fleet_bus_name: str | None = None
     dlq_url: str | None = None
     register_car_state_machine_arn: str | None = None

@@ -228,12 +228,14 @@
   // --- DLQ -----------------------------------------------------------------------------------------
 
   function dlqView(root) {
-    root.textContent = "Loading the DLQ…";
+    root.textContent = "Loading the failures…";
     getJson("dlq").then(function (data) {
       root.textContent = "";
-      root.appendChild(el("h1", { text: "Dead-letter queue · " + data.messages.length + " messages" }));
+      root.appendChild(el("h1", { text: "Failures · " + data.messages.length + " not yet redriven" }));
       var redrive = el("button", { id: "redrive", type: "button", cls: "primary", text: "Redrive selected", disabled: "" });
-      root.appendChild(el("div", { cls: "filters" }, [redrive]));
+      var sweep = el("button", { id: "sweep", type: "button", text: "Sweep the queue",
+        title: "delete the DLQ messages of redriven failures; record any message without its failure" });
+      root.appendChild(el("div", { cls: "filters" }, [redrive, sweep]));
       root.appendChild(message);
       var list = el("div", { id: "dlq" });
       data.messages.forEach(function (m) {
@@ -243,20 +245,27 @@
           el("header", {}, [box, el("b", { text: m.workflow + " · " + (m.failed_state || "?") }), " ",
             el("span", { cls: "status-badge FAILED", text: m.error || "error" }), " ",
             el("a", { href: executionHref(m.execution_arn), text: m.execution_arn.split(":").pop() }),
-            el("span", { cls: "hint", text: " · " + Math.round(m.age_s) + " s ago · received " + m.receive_count + "×" })])]);
+            el("span", { cls: "hint", text: " · " + Math.round(m.age_s) + " s ago" + (m.status === "redriving" ? " · being redriven" : "") })])]);
         if (m.cause) card.appendChild(renderCause(m.cause));
         card.appendChild(el("details", {}, [el("summary", { text: "original input" }), el("pre", { text: JSON.stringify(m.input, null, 2) })]));
         list.appendChild(card);
       });
-      if (!data.messages.length) list.appendChild(el("p", { cls: "hint", text: "the DLQ is empty" }));
+      if (!data.messages.length) list.appendChild(el("p", { cls: "hint", text: "no failure waits for a redrive" }));
       root.appendChild(list);
       redrive.addEventListener("click", function () {
         var ids = Array.prototype.map.call(list.querySelectorAll("input:checked"), function (b) { return b.value; });
         redrive.disabled = true;
         post("dlq/redrive", { ids: ids }).then(function (r) {
-          say(r.results.map(function (x) { return x.id.slice(0, 8) + ": " + (x.error || (x.started ? "restarted " : "already restarted ") + (x.execution_arn || "").split(":").pop()); }).join("; "), true);
-          r.results.forEach(function (x) { if (x.deleted) { var c = list.querySelector('[data-id="' + CSS.escape(x.id) + '"]'); if (c) c.remove(); } });
+          say(r.results.map(function (x) { return x.id.slice(0, 8) + ": " + (x.error || (x.started ? "restarted " : "already restarted ") + (x.execution_arn || "").split(":").pop()); }).join("; ")
+            + (r.remaining ? "; " + r.remaining + " left for another redrive" : ""), true);
+          r.results.forEach(function (x) { if (!x.error && x.execution_arn) { var c = list.querySelector('[data-id="' + CSS.escape(x.id) + '"]'); if (c) c.remove(); } });
         }, function (e) { say(e.message, false); redrive.disabled = false; });
+      });
+      sweep.addEventListener("click", function () {
+        sweep.disabled = true;
+        post("dlq/sweep", {}).then(function (r) {
+          say("sweep: " + r.deleted + " message(s) of redriven failures deleted, " + r.recorded + " recorded, " + r.kept + " kept", true);
+        }, function (e) { say(e.message, false); }).then(function () { sweep.disabled = false; });
       });
       document.body.dataset.loaded = "dlq";
     }, function (e) { root.textContent = e.message; document.body.dataset.loaded = "error"; });
