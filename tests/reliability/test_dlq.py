@@ -98,6 +98,8 @@ def test_redrive_with_faults_off_completes_them_and_twice_starts_nothing_new(fai
         assert failed_fleet.cloud.wait(r.execution_arn)["status"] == "SUCCEEDED"
     assert dlq.list() == [] and failed_fleet.dlq() == []  # rows redriven, messages deleted
     assert {r["status"] for r in failed_fleet.failures()} == {"redriven"}
+    # A handled failure expires with the queue's retention; an open one had no TTL.
+    assert all(int(r["ttl"]) > time.time() + 13 * 86400 for r in failed_fleet.failures())
     for car in CARS:  # re-registered: REGISTERING v1 -> REGISTRATION_FAILED v2 -> REGISTERING v3 -> AVAILABLE v4
         item = failed_fleet.item("Cars", car_id=f"car-{car['vin']}")
         assert (item["status"], item["version"]) == ("AVAILABLE", 4)

@@ -19,7 +19,9 @@ from typing import Any
 from fleet_domain.data.base import Repository
 from fleet_domain.models.base import DomainModel
 
-# Rows expire with the queue's retention (catalog: the Dlq's 14 days).
+# A redriven row expires after the queue's retention (catalog: the Dlq's 14 days). An open row has
+# no TTL: it stays until it is handled (RecordFailure is JSONPath, for Step Functions Local, and
+# JSONPath cannot compute a time as a number).
 RETENTION_S = 14 * 24 * 3600
 _INDEX = "status-index"
 
@@ -106,7 +108,6 @@ class FailureRepository(Repository):
     def record(self, failure: Failure) -> bool:
         """A failure found in the queue without its row; False when a row exists by now."""
         fields = failure.model_dump(mode="json", exclude_none=True)
-        fields.setdefault("ttl", int(epoch(failure.failed_at) or time.time()) + RETENTION_S)
         return self.put("failures", fields, ConditionExpression="attribute_not_exists(failure_id)")
 
     def claim(self, failure_id: str, token: str, now: float, lease_s: float) -> bool:
@@ -135,10 +136,11 @@ class FailureRepository(Repository):
         one's: the redriven execution already failed again and RecordFailure opened the row anew."""
         return self.update(
             TableName=self.table("failures"), Key={"failure_id": {"S": failure_id}},
-            UpdateExpression="SET #status = :redriven, redrive_execution_arn = :arn, redriven_at = :at "
+            UpdateExpression="SET #status = :redriven, redrive_execution_arn = :arn, redriven_at = :at, #ttl = :ttl "
                              "REMOVE claim, lease_until",
             ConditionExpression="#status = :redriving AND claim = :token",
-            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeNames={"#status": "status", "#ttl": "ttl"},
             ExpressionAttributeValues={":redriving": {"S": FailureStatus.REDRIVING.value},
                                        ":redriven": {"S": FailureStatus.REDRIVEN.value}, ":token": {"S": token},
-                                       ":arn": {"S": execution_arn}, ":at": {"S": iso(now)}})
+                                       ":arn": {"S": execution_arn}, ":at": {"S": iso(now)},
+                                       ":ttl": {"N": str(int(now) + RETENTION_S)}})
