@@ -39,24 +39,40 @@ def _checked(service: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], A
     return wrap
 
 
+def json_protocol(handler: Any) -> bool:
+    return bool(handler.headers.get("X-Amz-Target") or handler.headers.get("x-amz-target"))
+
+
+def json_params(handler: Any) -> dict[str, Any] | None:
+    """A JSON-protocol request's parameters as the API names them (its body, a JSON object); None
+    for a query-protocol request or a body that is not a JSON object."""
+    if not json_protocol(handler):
+        return None
+    body = handler.body
+    if isinstance(body, dict):  # moto has parsed it already (after its call_action began)
+        return body
+    try:
+        params = json.loads(body or "{}")
+    except (TypeError, ValueError):
+        return None
+    return params if isinstance(params, dict) else None
+
+
 def _refusal(service: str, handler: Any) -> tuple[int, dict[str, str], str] | None:
-    json_protocol = bool(handler.headers.get("X-Amz-Target") or handler.headers.get("x-amz-target"))
     operation = handler._get_action()
     if not operation:
         return None
-    if json_protocol:
-        try:
-            params = json.loads(handler.body or "{}")
-        except ValueError:
-            return None  # moto answers a body that is not JSON as it does (the endpoint refuses it first)
-        if not isinstance(params, dict):
-            return None
+    is_json = json_protocol(handler)
+    if is_json:
+        params = json_params(handler)
+        if params is None:
+            return None  # moto answers a body that is not a JSON object as it does (the endpoint refuses it first)
     else:
         params = {k: v for k, v in handler._get_params().items() if k != "Action"}
-    result = aws_rules.check(service, operation, params, protocol="json" if json_protocol else "query")
+    result = aws_rules.check(service, operation, params, protocol="json" if is_json else "query")
     if not isinstance(result, aws_rules.Refusal):
         return None
-    if json_protocol:
+    if is_json:
         body = json.dumps({"__type": result.code, "message": result.message})
         return result.status, {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": result.code}, body
     xml = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(result.code)}</Code>"

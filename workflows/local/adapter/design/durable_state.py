@@ -37,6 +37,7 @@ from moto.stepfunctions.parser.backend import execution_worker
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from workflows.local.adapter.design import dynamodb_writes
+from workflows.local.adapter.design.aws_front_door import json_params
 from workflows.local.adapter.seam import Seam
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ def _kept(service: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]
                     settle_this_threads_writes(store)
             operation = handler._get_action()
             if operation in DEFINITIONS[service] and _succeeded(answer):
-                params = _json_params(handler)
+                params = json_params(handler)  # query-protocol requests (old SDKs) are not kept
                 if params is not None:
                     store.write_definition(service, operation, params)
             return answer
@@ -180,21 +181,6 @@ _HANDLERS: dict[type, str] = {DynamoHandler: "dynamodb", SQSResponse: "sqs", Ste
 def _succeeded(answer: Any) -> bool:
     status = answer[0] if isinstance(answer, tuple) else 200
     return 200 <= int(status) < 300
-
-
-def _json_params(handler: Any) -> dict[str, Any] | None:
-    """The request's parameters as the API names them: the JSON protocol's body, which every
-    current SDK and the AWS CLI send (an SQS query-protocol request is not kept)."""
-    if not (handler.headers.get("X-Amz-Target") or handler.headers.get("x-amz-target")):
-        return None
-    body = handler.body
-    if isinstance(body, dict):  # moto has parsed it already
-        return body
-    try:
-        params = json.loads(body or "{}")
-    except (TypeError, ValueError):
-        return None
-    return params if isinstance(params, dict) else None
 
 
 def restore_definitions(store: StateStore, client: Callable[[str], Any]) -> int:
