@@ -27,7 +27,7 @@ def test_every_seam_is_in_place(cloud):
     seams = adapter.seams()
     assert seams == {name: True for name in seams}, seams
     by_purpose = {p: [s.name for s in adapter.SEAMS if s.purpose is p] for p in adapter.Purpose}
-    expected = {adapter.Purpose.DESIGN: 11, adapter.Purpose.FIXES: 25, adapter.Purpose.SPEEDUPS: 10}
+    expected = {adapter.Purpose.DESIGN: 11, adapter.Purpose.FIXES: 26, adapter.Purpose.SPEEDUPS: 10}
     assert {p: len(names) for p, names in by_purpose.items()} == expected, by_purpose
     if adapter.seam.speedups_enabled():
         assert len(seams) == sum(expected.values())
@@ -372,3 +372,25 @@ def test_log_events_and_metric_data_are_bounded_newest_kept(cloud, monkeypatch):
     # Trimmed to its newest 50 whenever all the data passes 1.25 x 50 per metric (two metrics here).
     assert 50 <= busy["SampleCount"] <= 125 and busy["Maximum"] == 199.0
     assert stats("Quiet", [])["SampleCount"] == 10  # a quiet metric keeps all it has
+
+
+def test_an_item_rewritten_many_times_leaves_one_model_instance_alive(cloud):
+    """moto tracked every model instance it made, for its dashboard: each version of an item, each
+    log event, each execution's copy of its machine stayed in memory for the process's life."""
+    import gc
+
+    from moto.dynamodb.models.dynamo_type import Item
+
+    dynamodb = cloud.client("dynamodb")
+    dynamodb.create_table(TableName="Rewritten", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                          BillingMode="PAY_PER_REQUEST")
+    gc.collect()
+    before = sum(isinstance(o, Item) for o in gc.get_objects())
+    for n in range(200):
+        dynamodb.put_item(TableName="Rewritten", Item={"k": {"S": "one"}, "n": {"N": str(n)}})
+        dynamodb.update_item(TableName="Rewritten", Key={"k": {"S": "one"}}, UpdateExpression="SET m = :m",
+                             ExpressionAttributeValues={":m": {"N": str(n)}})
+    gc.collect()
+    assert sum(isinstance(o, Item) for o in gc.get_objects()) - before <= 2
+    assert not Item.instances_tracked

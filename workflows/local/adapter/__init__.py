@@ -38,6 +38,7 @@ fixes/      where moto 5.2.5 answers differently from AWS; each names the behavi
   integration_result_metadata     lambda:invoke, dynamodb, sqs, states results carry SdkHttpMetadata
   integration_result_timestamps   timestamps in integration results are JSON numbers
   mocked_dynamodb_error_name      a mocked DynamoDB task error keeps its name
+  model_instances_untracked       model instances are not kept for moto's dashboard (a leak)
   redrive_execution               RedriveExecution resumes a failed execution; $$.Execution.RedriveCount
   sfn_start_execution_parameters  states:startExecution takes the ASL's PascalCase fields
   start_sync_execution            StartSyncExecution runs an EXPRESS machine and answers its result
