@@ -365,13 +365,19 @@ def test_log_events_and_metric_data_are_bounded_newest_kept(cloud, monkeypatch):
     def stats(name: str, dimensions: list) -> dict:
         [point] = cloudwatch.get_metric_statistics(
             Namespace="Bounded", MetricName=name, Dimensions=dimensions, StartTime=start,
-            EndTime=start + timedelta(hours=1), Period=3600, Statistics=["SampleCount", "Maximum"])["Datapoints"]
+            EndTime=start + timedelta(hours=1), Period=3600, Statistics=["SampleCount", "Sum", "Minimum", "Maximum"])["Datapoints"]
         return point
 
     busy = stats("Busy", [{"Name": "FunctionName", "Value": "f"}])
-    # Trimmed to its newest 50 whenever all the data passes 1.25 x 50 per metric (two metrics here).
-    assert 50 <= busy["SampleCount"] <= 125 and busy["Maximum"] == 199.0
+    # The newest 50 as put, the older rolled up into one set a minute: the statistics stay exact.
+    assert busy == {**busy, "SampleCount": 200.0, "Sum": float(sum(range(200))), "Minimum": 0.0, "Maximum": 199.0}
     assert stats("Quiet", [])["SampleCount"] == 10  # a quiet metric keeps all it has
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    from workflows.local.local_aws import ACCOUNT_ID
+
+    held = [d for d in cloudwatch_backends[ACCOUNT_ID]["us-east-1"].metric_data if d.name == "Busy"]
+    assert len(held) <= 50 * 5 // 4 + 4  # 200 s of data: at most four minutes rolled up
 
 
 def test_an_item_rewritten_many_times_leaves_one_model_instance_alive(cloud):
