@@ -256,6 +256,19 @@ def test_threads_the_engine_started_are_not_kept_after_they_finish(fleet, monkey
     assert len(TMP_THREADS) <= 4 + sum(t.is_alive() for t in TMP_THREADS)
 
 
+def test_the_record_of_ended_executions_keeps_only_the_latest(fleet, monkeypatch):
+    from workflows.local.adapter.design import executions
+
+    monkeypatch.setattr(executions, "ENDED_KEPT", 3)
+    arns = []
+    for n in range(5):
+        result = fleet.run("register", {"vin": f"1HGCM82633B{n:06d}", "model": "Robotaxi S", "year": 2024,
+                                        "seats": 4, "battery_pct": 90})
+        arns.append(result.execution_arn)
+    assert len(executions._ended) == 3 and list(executions._ended)[-1] == arns[-1]
+    assert executions.wait_for_execution_end(arns[-1], timeout_s=0)
+
+
 def test_the_engines_json_copies_equal_deepcopy_and_share_nothing():
     import copy
     from collections import OrderedDict

@@ -17,7 +17,8 @@ from workflows.local.adapter.seam import Seam
 
 _running = threading.Condition()
 _running_workers: set[Any] = set()  # the ExecutionWorkers whose thread is running
-_ended: set[str] = set()
+_ended: dict[str, None] = {}  # the ARNs of the latest ENDED_KEPT executions to end, oldest first
+ENDED_KEPT = 10_000  # a waiter asks soon after the start; a long-running cloud must not keep them all
 
 
 def _counted(execution_logic: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -30,7 +31,9 @@ def _counted(execution_logic: Callable[[Any], Any]) -> Callable[[Any], Any]:
         finally:
             with _running:
                 _running_workers.discard(worker)
-                _ended.add(worker._evaluation_details.execution_details.arn)
+                _ended[worker._evaluation_details.execution_details.arn] = None
+                if len(_ended) > ENDED_KEPT:
+                    del _ended[next(iter(_ended))]
                 _running.notify_all()
 
     return run
