@@ -221,3 +221,38 @@ def test_resources_a_client_defined_survive_a_restart_with_their_contents(tmp_pa
         assert [t["Id"] for t in events.list_targets_by_rule(Rule="user-rule")["Targets"]] == ["jobs"]
     finally:
         cloud.stop()
+
+
+def _zipped(source: str) -> str:
+    import base64
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_functions_created_with_the_lambda_api_survive_a_restart_with_their_latest_code(tmp_path: Path) -> None:
+    """CreateFunction, UpdateFunctionCode and DeleteFunction are kept as they are answered."""
+    cloud = _started(tmp_path)
+    try:
+        functions = cloud.runtime.functions
+        for name in ("user-echo", "user-scratch"):
+            functions.create({"FunctionName": name, "Runtime": "python3.12", "Handler": "app.handler",
+                              "Role": "arn:aws:iam::123456789012:role/user", "Environment": {"Variables": {"GREETING": "hi"}},
+                              "Code": {"ZipFile": _zipped("def handler(event, context):\n    return {'v': 1}\n")}})
+        functions.update_code("user-echo", {"ZipFile": _zipped(
+            "import os\ndef handler(event, context):\n    return {'v': 2, 'greeting': os.environ['GREETING'], 'got': event}\n")})
+        functions.delete("user-scratch")
+    finally:
+        cloud.stop()
+
+    cloud = _started(tmp_path)
+    try:
+        assert [f.name for f in cloud.runtime.functions.all()] == ["user-echo"]
+        answer = cloud.runtime.invoke("user-echo", json.dumps({"n": 7}))
+        assert answer.error_code is None and answer.json() == {"v": 2, "greeting": "hi", "got": {"n": 7}}
+    finally:
+        cloud.stop()

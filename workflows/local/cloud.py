@@ -113,6 +113,7 @@ class LocalCloud:
             # Nothing from here on is kept: what still runs is ended ABORTED by the next start,
             # once the whole local cloud is there to release what it held.
             store, self.store = self.store, None
+            self.runtime.functions.on_change = None
             if store is not None:
                 from workflows.local.adapter.design import durable_state
 
@@ -140,8 +141,10 @@ class LocalCloud:
         from workflows.local.local_aws import REGION
         from workflows.local.state_store import StateStore
 
-        self.store = StateStore(state_dir)
-        self.restored = durable_state.restore(self.store, ACCOUNT_ID, REGION, RESTART_CAUSE, self.client)
+        self.store = store = StateStore(state_dir)
+        self.restored = durable_state.restore(store, ACCOUNT_ID, REGION, RESTART_CAUSE, self.client, self.runtime.functions)
+        # Functions created with the Lambda API from now on are kept too (the replay above was not).
+        self.runtime.functions.on_change = lambda operation, params: store.write_definition("lambda", operation, params)
 
     # --- resources ------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,11 +67,30 @@ def code_dir_of(function: Function) -> str:
     return function.code_dir if isinstance(function, CodeFunction) else str(catalog.LAMBDAS_DIR)
 
 
+# Told each change once it is made, before it is answered: (CreateFunction | UpdateFunctionCode |
+# DeleteFunction, the request's parameters), which `replay` applies again (a state store keeps them).
+ChangeListener = Callable[[str, dict[str, Any]], None]
+
+
 class FunctionRegistry:
     def __init__(self) -> None:
         self._functions: dict[str, CodeFunction] = {}
         self._lock = threading.Lock()
         self._root = Path(tempfile.mkdtemp(prefix="fleet-lambda-code-"))
+        self.on_change: ChangeListener | None = None
+
+    def replay(self, operation: str, params: dict[str, Any]) -> None:
+        """A change told to `on_change` made again (FunctionApiError if it no longer applies)."""
+        if operation == "CreateFunction":
+            self.create(params)
+        elif operation == "UpdateFunctionCode":
+            self.update_code(params["FunctionName"], params)
+        elif operation == "DeleteFunction":
+            self.delete(params["FunctionName"])
+
+    def _told(self, operation: str, params: dict[str, Any]) -> None:
+        if self.on_change is not None:
+            self.on_change(operation, params)
 
     def get(self, name: str) -> CodeFunction | None:
         return self._functions.get(_short(name))
@@ -103,6 +123,7 @@ class FunctionRegistry:
                 environment=variables, name=name, runtime=runtime, role=str(request.get("Role", "")),
                 code_dir=str(folder), code_sha256=sha, code_size=size, last_modified=_now(), variables=variables)
             self._functions[name] = function
+            self._told("CreateFunction", request)
             return function
 
     def update_code(self, name: str, request: dict[str, Any]) -> CodeFunction:
@@ -112,6 +133,7 @@ class FunctionRegistry:
             old = function.code_dir
             updated = replace(function, code_dir=str(folder), code_sha256=sha, code_size=size, last_modified=_now())
             self._functions[function.name] = updated
+            self._told("UpdateFunctionCode", {**request, "FunctionName": function.name})
         shutil.rmtree(old, ignore_errors=True)
         return updated
 
@@ -119,6 +141,7 @@ class FunctionRegistry:
         with self._lock:
             function = self._existing(name)
             del self._functions[function.name]
+            self._told("DeleteFunction", {"FunctionName": function.name})
         shutil.rmtree(function.code_dir, ignore_errors=True)
         return function
 

@@ -183,16 +183,24 @@ def _succeeded(answer: Any) -> bool:
     return 200 <= int(status) < 300
 
 
-def restore_definitions(store: StateStore, client: Callable[[str], Any]) -> int:
-    """Replay the kept definitions through the local cloud's clients, in order. One the backends
-    refuse now (a resource the local cloud deploys itself, say) is skipped."""
+def restore_definitions(store: StateStore, client: Callable[[str], Any], functions: Any = None) -> int:
+    """Replay the kept definitions through the local cloud's clients, in order, and the functions
+    created with the Lambda API through its function registry. One refused now (a resource the
+    local cloud deploys itself, say) is skipped."""
     from botocore.exceptions import ClientError
+
+    from workflows.local.function_registry import FunctionApiError
 
     count = 0
     for service, operation, params in store.definitions():
         try:
-            client(service)._make_api_call(operation, params)
-        except ClientError:
+            if service == "lambda":
+                if functions is None:
+                    continue
+                functions.replay(operation, params)
+            else:
+                client(service)._make_api_call(operation, params)
+        except (ClientError, FunctionApiError):
             continue
         count += 1
     return count
@@ -445,10 +453,10 @@ class Restored:
 
 
 def restore(store: StateStore, account_id: str, region: str, restart_cause: str,
-            client: Callable[[str], Any]) -> Restored:
+            client: Callable[[str], Any], functions: Any = None) -> Restored:
     """Load what `store` keeps into moto's backends of this account and region (the local cloud's
     own resources are deployed already; those a client defined are defined again through
-    `client`), then attach it. The executions that were running end
+    `client`, and its functions through the registry `functions`), then attach it. The executions that were running end
     ABORTED with `restart_cause`, and their status change is published like any abort's."""
     from moto.dynamodb.models import dynamodb_backends
     from moto.sqs.models import sqs_backends
@@ -456,7 +464,7 @@ def restore(store: StateStore, account_id: str, region: str, restart_cause: str,
 
     from workflows.local.adapter.fixes.execution_status_change_events import publish
 
-    definitions = restore_definitions(store, client)
+    definitions = restore_definitions(store, client, functions)
     items = restore_items(store, dynamodb_backends[account_id][region])
     attach(store)
     messages = restore_messages(store, sqs_backends[account_id][region])

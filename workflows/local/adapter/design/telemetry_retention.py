@@ -75,7 +75,8 @@ def trim_metrics(backend: Any, keep: int) -> None:
     """Keep each metric's newest `keep` data as they are (the list is in the order they were put);
     roll the older ones up into one statistic set per metric, unit and minute."""
     counts: dict[tuple[Any, ...], int] = defaultdict(int)
-    kept, older = [], []
+    kept: list[Any] = []
+    older: list[Any] = []
     for datum in reversed(backend.metric_data):
         series = (datum.namespace, datum.name, tuple((d.name, d.value) for d in datum.dimensions))
         counts[series] += 1

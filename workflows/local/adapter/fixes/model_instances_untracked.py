@@ -17,10 +17,10 @@ from workflows.local.adapter.seam import Seam
 _STILL_TRACKED = "moto.s3."  # modules whose models are disposed through the list at reset
 
 
-def _new(cls: type, *args: Any, **kwargs: Any) -> Any:
+def _new(cls: Any, *args: Any, **kwargs: Any) -> Any:
     instance = super(BaseModel, cls).__new__(cls)  # as moto's: the next __new__ after BaseModel's
     if cls.__module__.startswith(_STILL_TRACKED):
-        cls.instances_tracked.append(instance)  # type: ignore[attr-defined]
+        cls.instances_tracked.append(instance)
     return instance
 
 
