@@ -27,7 +27,7 @@ def test_every_seam_is_in_place(cloud):
     seams = adapter.seams()
     assert seams == {name: True for name in seams}, seams
     by_purpose = {p: [s.name for s in adapter.SEAMS if s.purpose is p] for p in adapter.Purpose}
-    expected = {adapter.Purpose.DESIGN: 11, adapter.Purpose.FIXES: 26, adapter.Purpose.SPEEDUPS: 10}
+    expected = {adapter.Purpose.DESIGN: 11, adapter.Purpose.FIXES: 26, adapter.Purpose.SPEEDUPS: 12}
     assert {p: len(names) for p, names in by_purpose.items()} == expected, by_purpose
     if adapter.seam.speedups_enabled():
         assert len(seams) == sum(expected.values())
@@ -413,3 +413,25 @@ def test_an_item_rewritten_many_times_leaves_one_model_instance_alive(cloud):
     gc.collect()
     assert sum(isinstance(o, Item) for o in gc.get_objects()) - before <= 2
     assert not Item.instances_tracked
+
+
+def test_a_kept_route_and_a_kept_backend_answer_as_moto_does_and_a_reset_registers_again(cloud, monkeypatch):
+    from moto.core.base_backend import BackendDict
+    from moto.dynamodb.models import dynamodb_backends
+
+    from workflows.local.adapter.speedups import backend_lookup, request_routes
+    from workflows.local.local_aws import ACCOUNT_ID
+
+    dynamodb = cloud.client("dynamodb")
+    first = dynamodb.list_tables()["TableNames"]
+    assert any("dynamodb" in url for url in request_routes._routes)  # learned by the first request
+    assert dynamodb.list_tables()["TableNames"] == first  # the kept route answers the same
+    with pytest.raises(dynamodb.exceptions.ResourceNotFoundException):  # and errors as moto's path does
+        dynamodb.describe_table(TableName="no-such-table")
+    backend = dynamodb_backends[ACCOUNT_ID]
+    assert dynamodb_backends[ACCOUNT_ID] is backend and dynamodb_backends._fleet_generation == backend_lookup._generation
+    # After a reset (a new generation, the registration list cleared) moto's own path runs again.
+    monkeypatch.setattr(backend_lookup, "_generation", backend_lookup._generation + 1000)
+    monkeypatch.setattr(BackendDict, "_instances", [])
+    assert dynamodb_backends[ACCOUNT_ID] is backend and BackendDict._instances == [dynamodb_backends]
+    assert dynamodb_backends._fleet_generation == backend_lookup._generation

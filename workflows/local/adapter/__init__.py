@@ -50,7 +50,7 @@ speedups/   the same answers, cheaper; FLEET_ENGINE_SPEEDUPS=0 leaves every one 
             the workflow tests once that way: `make test-engine-plain`)
   lazy_batch_package, service_client_cache, parsed_program_cache, path_parse_cache,
   response_method_names_cache, answers_as_json, transaction_rollback_by_item, dynamodb_query_by_partition,
-  update_expression_cache, json_copies
+  update_expression_cache, json_copies, backend_lookup, request_routes
 
 Each module's docstring says why. `tests/workflows/test_moto_adapter.py` fails loudly if an
 upgrade moves a seam (installing one whose attribute is gone raises SeamMoved).
@@ -80,6 +80,7 @@ from workflows.local.adapter.design.executions import (
     wait_for_executions,
 )
 from workflows.local.adapter.seam import MOTO_VERSION, SEAMS, Purpose, Seam
+from workflows.local.adapter.speedups.request_routes import forget_routes
 from workflows.local.adapter.speedups.service_client_cache import forget_clients
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ def install(runtime: LambdaRuntime, clock: Clock, on_async_failure: Callable[[di
         )
     bound.bind(runtime, clock, on_async_failure, mock_config_path)
     forget_clients()
+    forget_routes()
     # The engine logs every caught task failure at ERROR; here those are expected paths.
     logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
     for seam in SEAMS:
