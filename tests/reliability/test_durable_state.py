@@ -256,3 +256,36 @@ def test_functions_created_with_the_lambda_api_survive_a_restart_with_their_late
         assert answer.error_code is None and answer.json() == {"v": 2, "greeting": "hi", "got": {"n": 7}}
     finally:
         cloud.stop()
+
+
+def test_no_client_sees_an_execution_end_before_the_store_keeps_it(tmp_path: Path, monkeypatch) -> None:
+    """moto sets an execution's end before the state store can commit it: a DescribeExecution in
+    between would show an end that a crash at that moment loses. The read waits for the commit."""
+    import threading
+
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    cloud = _started(tmp_path)
+    try:
+        store = cloud.store
+        slow = threading.Event()
+        real_write = type(store).write_execution
+
+        def slow_end(self, record, history=None):
+            if record.status != "RUNNING":
+                slow.set()
+                time.sleep(0.5)  # the commit of the end, slowed: a read now must wait for it
+            return real_write(self, record, history)
+
+        monkeypatch.setattr(type(store), "write_execution", slow_end)
+        sfn = cloud.client("stepfunctions")
+        machine = sfn.create_state_machine(name="ends", definition=definition,
+                                           roleArn="arn:aws:iam::123456789012:role/user")["stateMachineArn"]
+        arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+        assert slow.wait(10)
+        seen = sfn.describe_execution(executionArn=arn)["status"]  # asked while the end is being written
+        kept = store.execution(arn)
+        assert seen == "SUCCEEDED" and kept is not None and kept.status == "SUCCEEDED"
+        listed = sfn.list_executions(stateMachineArn=machine)["executions"]
+        assert [e["status"] for e in listed] == ["SUCCEEDED"]
+    finally:
+        cloud.stop()

@@ -149,6 +149,8 @@ def _kept(service: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]
             store = _store
             if store is None:
                 return call_action(handler)
+            if service == "stepfunctions":
+                wait_for_ends_in_flight(handler._get_action(), json_params(handler))
             try:
                 answer = call_action(handler)
             finally:
@@ -274,20 +276,51 @@ def _recording_start(start: Callable[[Any], None]) -> Callable[[Any], None]:
     return run
 
 
+# Executions whose end moto has set but the store not yet committed: a read of them waits, so no
+# client sees an end a crash could lose (moto sets the status before it can be written).
+_ending_lock = threading.Condition()
+_ending: set[str] = set()
+ENDING_WAIT_S = 30.0
+READS_OF_ENDS = frozenset({"DescribeExecution", "GetExecutionHistory", "ListExecutions", "DescribeMapRun",
+                           "DescribeStateMachineForExecution"})
+
+
 def _recording_end(reflect: Callable[[Any], None]) -> Callable[[Any], None]:
     @functools.wraps(reflect)
     def run(communication: Any) -> None:
-        reflect(communication)
         store, execution = _store, communication.execution
         if store is None:
+            reflect(communication)
             return
-        worker = execution.exec_worker
-        env = getattr(worker, "env", None) if worker is not None else None
-        history = env.event_manager.get_event_history() if env is not None else []
-        forgotten = store.write_execution(record_of(execution), history)
-        _leave_heap(execution, forgotten)
+        arn = execution.exec_arn
+        with _ending_lock:
+            _ending.add(arn)
+        try:
+            reflect(communication)
+            worker = execution.exec_worker
+            env = getattr(worker, "env", None) if worker is not None else None
+            history = env.event_manager.get_event_history() if env is not None else []
+            forgotten = store.write_execution(record_of(execution), history)
+            _leave_heap(execution, forgotten)
+        finally:
+            with _ending_lock:
+                _ending.discard(arn)
+                _ending_lock.notify_all()
 
     return run
+
+
+def wait_for_ends_in_flight(operation: str, params: dict[str, Any] | None) -> None:
+    """Before a read that can show an execution's end: wait until the ends set by then (of the
+    execution it names, or of all for a listing) are committed."""
+    if operation not in READS_OF_ENDS:
+        return
+    with _ending_lock:
+        if not _ending:
+            return
+        named = (params or {}).get("executionArn")
+        waiting = {named} & _ending if isinstance(named, str) else set(_ending)
+        _ending_lock.wait_for(lambda: not waiting & _ending, timeout=ENDING_WAIT_S)
 
 
 def record_of(execution: Any) -> Any:
