@@ -422,16 +422,17 @@ def test_a_kept_route_and_a_kept_backend_answer_as_moto_does_and_a_reset_registe
     from workflows.local.adapter.speedups import backend_lookup, request_routes
     from workflows.local.local_aws import ACCOUNT_ID
 
+    kept = adapter.seam.speedups_enabled()  # FLEET_ENGINE_SPEEDUPS=0: moto's own matching and lookup
     dynamodb = cloud.client("dynamodb")
     first = dynamodb.list_tables()["TableNames"]
-    assert any("dynamodb" in url for url in request_routes._routes)  # learned by the first request
+    assert any("dynamodb" in url for url in request_routes._routes) == kept  # learned by the first request
     assert dynamodb.list_tables()["TableNames"] == first  # the kept route answers the same
     with pytest.raises(dynamodb.exceptions.ResourceNotFoundException):  # and errors as moto's path does
         dynamodb.describe_table(TableName="no-such-table")
     backend = dynamodb_backends[ACCOUNT_ID]
-    assert dynamodb_backends[ACCOUNT_ID] is backend and dynamodb_backends._fleet_generation == backend_lookup._generation
+    assert dynamodb_backends[ACCOUNT_ID] is backend
+    assert (dynamodb_backends.__dict__.get("_fleet_generation") == backend_lookup._generation) == kept
     # After a reset (a new generation, the registration list cleared) moto's own path runs again.
     monkeypatch.setattr(backend_lookup, "_generation", backend_lookup._generation + 1000)
     monkeypatch.setattr(BackendDict, "_instances", [])
     assert dynamodb_backends[ACCOUNT_ID] is backend and BackendDict._instances == [dynamodb_backends]
-    assert dynamodb_backends._fleet_generation == backend_lookup._generation
