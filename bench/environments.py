@@ -250,7 +250,10 @@ def main(argv: list[str] | None = None) -> int:
             figures[name] = {"error": f"{type(exc).__name__}: {exc}"}
         print(name, json.dumps(figures[name], default=str)[:600], flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "environments.json").write_text(json.dumps(figures, indent=2, default=str))
+    out = RESULTS / "environments.json"
+    if args.only and out.exists():  # a partial run updates its own figures and keeps the others
+        figures = {**json.loads(out.read_text()), **figures}
+    out.write_text(json.dumps(figures, indent=2, default=str))
     return 0
 
 
