@@ -41,6 +41,7 @@ from workflows.local.adapter.design.aws_front_door import json_params
 from workflows.local.adapter.seam import Seam
 
 if TYPE_CHECKING:
+    from workflows.local.function_registry import FunctionRegistry
     from workflows.local.state_store import StateStore
 
 _store: StateStore | None = None
@@ -149,15 +150,15 @@ def _kept(service: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]
             store = _store
             if store is None:
                 return call_action(handler)
+            operation = handler._get_action()
             if service == "stepfunctions":
-                wait_for_ends_in_flight(handler._get_action(), json_params(handler))
+                wait_for_ends_in_flight(operation, handler)
             try:
                 answer = call_action(handler)
             finally:
                 if service == "sqs":
                     reconcile_queues(store, handler.sqs_backend)
                     settle_this_threads_writes(store)
-            operation = handler._get_action()
             if operation in DEFINITIONS[service] and _succeeded(answer):
                 params = json_params(handler)  # query-protocol requests (old SDKs) are not kept
                 if params is not None:
@@ -185,7 +186,7 @@ def _succeeded(answer: Any) -> bool:
     return 200 <= int(status) < 300
 
 
-def restore_definitions(store: StateStore, client: Callable[[str], Any], functions: Any = None) -> int:
+def restore_definitions(store: StateStore, client: Callable[[str], Any], functions: FunctionRegistry | None = None) -> int:
     """Replay the kept definitions through the local cloud's clients, in order, and the functions
     created with the Lambda API through its function registry. One refused now (a resource the
     local cloud deploys itself, say) is skipped."""
@@ -310,15 +311,13 @@ def _recording_end(reflect: Callable[[Any], None]) -> Callable[[Any], None]:
     return run
 
 
-def wait_for_ends_in_flight(operation: str, params: dict[str, Any] | None) -> None:
+def wait_for_ends_in_flight(operation: str, handler: Any) -> None:
     """Before a read that can show an execution's end: wait until the ends set by then (of the
-    execution it names, or of all for a listing) are committed."""
-    if operation not in READS_OF_ENDS:
+    execution it names, or of all for a listing) are committed. The request is read only then."""
+    if operation not in READS_OF_ENDS or not _ending:
         return
+    named = (json_params(handler) or {}).get("executionArn")
     with _ending_lock:
-        if not _ending:
-            return
-        named = (params or {}).get("executionArn")
         waiting = {named} & _ending if isinstance(named, str) else set(_ending)
         _ending_lock.wait_for(lambda: not waiting & _ending, timeout=ENDING_WAIT_S)
 
@@ -486,11 +485,12 @@ class Restored:
 
 
 def restore(store: StateStore, account_id: str, region: str, restart_cause: str,
-            client: Callable[[str], Any], functions: Any = None) -> Restored:
+            client: Callable[[str], Any], functions: FunctionRegistry | None = None) -> Restored:
     """Load what `store` keeps into moto's backends of this account and region (the local cloud's
     own resources are deployed already; those a client defined are defined again through
-    `client`, and its functions through the registry `functions`), then attach it. The executions that were running end
-    ABORTED with `restart_cause`, and their status change is published like any abort's."""
+    `client`, its functions through the registry `functions`), then attach it. The executions
+    that were running end ABORTED with `restart_cause`, and their status change is published like
+    any abort's."""
     from moto.dynamodb.models import dynamodb_backends
     from moto.sqs.models import sqs_backends
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
