@@ -27,7 +27,7 @@ def test_every_seam_is_in_place(cloud):
     seams = adapter.seams()
     assert seams == {name: True for name in seams}, seams
     by_purpose = {p: [s.name for s in adapter.SEAMS if s.purpose is p] for p in adapter.Purpose}
-    expected = {adapter.Purpose.DESIGN: 11, adapter.Purpose.FIXES: 26, adapter.Purpose.SPEEDUPS: 12}
+    expected = {adapter.Purpose.DESIGN: 11, adapter.Purpose.FIXES: 26, adapter.Purpose.SPEEDUPS: 13}
     assert {p: len(names) for p, names in by_purpose.items()} == expected, by_purpose
     if adapter.seam.speedups_enabled():
         assert len(seams) == sum(expected.values())
@@ -436,3 +436,22 @@ def test_a_kept_route_and_a_kept_backend_answer_as_moto_does_and_a_reset_registe
     monkeypatch.setattr(backend_lookup, "_generation", backend_lookup._generation + 1000)
     monkeypatch.setattr(BackendDict, "_instances", [])
     assert dynamodb_backends[ACCOUNT_ID] is backend and BackendDict._instances == [dynamodb_backends]
+
+
+def test_an_item_over_the_size_limit_is_refused_and_one_under_it_kept_whole(cloud):
+    """The 400 KB item limit holds whether the item is checked once (speedups) or per attribute."""
+    from botocore.exceptions import ClientError
+
+    dynamodb = cloud.client("dynamodb")
+    dynamodb.create_table(TableName="Sized", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                          BillingMode="PAY_PER_REQUEST")
+    half = "x" * 210_000
+    with pytest.raises(ClientError) as refused:  # each attribute fits; the two together do not
+        dynamodb.put_item(TableName="Sized", Item={"k": {"S": "big"}, "a": {"S": half}, "b": {"S": half}})
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Item size has exceeded the maximum allowed size" in refused.value.response["Error"]["Message"]
+    assert "Item" not in dynamodb.get_item(TableName="Sized", Key={"k": {"S": "big"}})
+    item = {"k": {"S": "small"}, "a": {"S": half}, "n": {"N": "1.5"}, "m": {"M": {"l": {"L": [{"BOOL": True}]}}}}
+    dynamodb.put_item(TableName="Sized", Item=item)
+    assert dynamodb.get_item(TableName="Sized", Key={"k": {"S": "small"}})["Item"] == item

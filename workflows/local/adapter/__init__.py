@@ -50,7 +50,7 @@ speedups/   the same answers, cheaper; FLEET_ENGINE_SPEEDUPS=0 leaves every one 
             the workflow tests once that way: `make test-engine-plain`)
   lazy_batch_package, service_client_cache, parsed_program_cache, path_parse_cache,
   response_method_names_cache, answers_as_json, transaction_rollback_by_item, dynamodb_query_by_partition,
-  update_expression_cache, json_copies, backend_lookup, request_routes
+  update_expression_cache, json_copies, backend_lookup, request_routes, item_size_checked_once
 
 Each module's docstring says why. `tests/workflows/test_moto_adapter.py` fails loudly if an
 upgrade moves a seam (installing one whose attribute is gone raises SeamMoved).
