@@ -27,7 +27,7 @@ def test_every_seam_is_in_place(cloud):
     seams = adapter.seams()
     assert seams == {name: True for name in seams}, seams
     by_purpose = {p: [s.name for s in adapter.SEAMS if s.purpose is p] for p in adapter.Purpose}
-    expected = {adapter.Purpose.DESIGN: 11, adapter.Purpose.FIXES: 26, adapter.Purpose.SPEEDUPS: 13}
+    expected = {adapter.Purpose.DESIGN: 12, adapter.Purpose.FIXES: 26, adapter.Purpose.SPEEDUPS: 13}
     assert {p: len(names) for p, names in by_purpose.items()} == expected, by_purpose
     if adapter.seam.speedups_enabled():
         assert len(seams) == sum(expected.values())

@@ -15,6 +15,7 @@ design/     what the local cloud needs from the engine
                               DynamoDB and EventBridge request
   durable_state               items, messages and executions written through to the state store
   dynamodb_writes             the items each DynamoDB request wrote, told to what derives from them
+  compact_items               a table's items not used lately held as bytes, not as moto's objects
   telemetry_retention         CloudWatch Logs events and metric data bounded per log group and per metric
   jsonata                     JSONata fields and variable reads evaluated by jsonata-python (moto
                               has no evaluator), failing with AWS's States.QueryEvaluationError

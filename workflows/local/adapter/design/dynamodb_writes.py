@@ -18,6 +18,7 @@ from moto.dynamodb import responses as dynamodb_responses
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 
+from workflows.local.adapter.design.compact_items import item_at, native
 from workflows.local.adapter.seam import Seam
 
 # (table, hash key, range key or None) of one written item
@@ -34,11 +35,8 @@ def listen(listener: Listener) -> None:
 
 
 def current(table: Any, hash_key: DynamoType, range_key: DynamoType | None) -> Any:
-    """The item under this key now (None: there is none)."""
-    item = table.items.get(hash_key)
-    if range_key is not None and item is not None:
-        item = item.get(range_key)
-    return item
+    """The item under this key now, to read (None: there is none)."""
+    return item_at(table, native(hash_key), None if range_key is None else native(range_key))
 
 
 def _noting(method: Callable[..., Any], key_argument: str) -> Callable[..., Any]:

@@ -19,9 +19,10 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 
 from workflows.local.adapter.design import dynamodb_writes
+from workflows.local.adapter.design.compact_items import Native, item_at, native
 from workflows.local.adapter.seam import Seam, speedups_enabled
 
-PrimaryKey = tuple[DynamoType, DynamoType | None]
+PrimaryKey = tuple[Native, Native | None]  # as design.compact_items holds keys: plain values
 
 
 class Partitions:
@@ -33,19 +34,19 @@ class Partitions:
             hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
             if len(hashes) == 1:
                 self.attributes[index.name] = hashes[0]
-        self.members: dict[str, dict[DynamoType, set[PrimaryKey]]] = {name: {} for name in self.attributes}
-        self.placed: dict[PrimaryKey, dict[str, DynamoType]] = {}
+        self.members: dict[str, dict[Native, set[PrimaryKey]]] = {name: {} for name in self.attributes}
+        self.placed: dict[PrimaryKey, dict[str, Native]] = {}
         for item in table.all_items():
-            self.place((item.hash_key, item.range_key), item)
+            self.place(primary_key(item.hash_key, item.range_key), item)
 
     def place(self, key: PrimaryKey, item: Item | None) -> None:
         was = self.placed.pop(key, {})
-        now: dict[str, DynamoType] = {}
+        now: dict[str, Native] = {}
         if item is not None:
             for name, attribute in self.attributes.items():
                 value = item.attrs.get(attribute)
-                if value is not None:  # a copy: an update may change the item's own in place
-                    now[name] = DynamoType({value.type: value.value})
+                if value is not None and value.type in _KEY_TYPES:  # a plain value: an update may change the item's own in place
+                    now[name] = native(value)
         for name, value in was.items():
             new = now.get(name)
             if new is None or new != value:
@@ -60,6 +61,13 @@ class Partitions:
             self.placed[key] = now
 
 
+_KEY_TYPES = {"S", "N", "B"}  # what an index key can be
+
+
+def primary_key(hash_key: DynamoType, range_key: DynamoType | None) -> PrimaryKey:
+    return native(hash_key), None if range_key is None else native(range_key)
+
+
 def _partitions(table: Any) -> Partitions:
     partitions = table.__dict__.get("_fleet_partitions")
     if partitions is None:
@@ -71,7 +79,7 @@ def _kept_up_to_date(written: list[dynamodb_writes.Written]) -> None:
     for table, hash_key, range_key in written:
         partitions = table.__dict__.get("_fleet_partitions")
         if partitions is not None:
-            partitions.place((hash_key, range_key), dynamodb_writes.current(table, hash_key, range_key))
+            partitions.place(primary_key(hash_key, range_key), dynamodb_writes.current(table, hash_key, range_key))
 
 
 def _one_partition(query: Callable[..., Any]) -> Callable[..., Any]:
@@ -101,18 +109,19 @@ def _candidates(table: Any, hash_key: Any, index_name: str | None, conditions: A
     if index_name is None:
         if hash_key is None:
             return None
+        if not table.range_key_attr:
+            item = item_at(table, native(hash_key), None)
+            return [] if item is None else [item]
         held = table.items.get(hash_key)
-        if held is None:
-            return []
-        return sorted(held.values(), key=_primary_key) if table.range_key_attr else [held]
+        return [] if held is None else sorted(held.values(), key=_primary_key)
     partitions = _partitions(table)
     attribute = partitions.attributes.get(index_name)
     wanted = [value for name, value in (conditions or []) if name == attribute]
-    if attribute is None or len(wanted) != 1:
+    if attribute is None or len(wanted) != 1 or wanted[0].type not in _KEY_TYPES:
         return None
     items = []
-    for key in partitions.members[index_name].get(wanted[0], ()):
-        item = dynamodb_writes.current(table, *key)
+    for key in partitions.members[index_name].get(native(wanted[0]), ()):
+        item = item_at(table, *key)
         if item is not None:
             items.append(item)
     return sorted(items, key=_primary_key)

@@ -1,0 +1,283 @@
+"""A DynamoDB table keeps the items not used lately as bytes, so a long-running local cloud's
+memory grows with the data its tables hold, not with moto's object graph of it. moto holds every
+item as an Item of DynamoType objects: about 4 KB of heap for a 14-attribute car whose
+DynamoDB JSON is 0.5 KB, and the fleet writes new cars, rides, jobs, history and idempotency
+records all the time (the largest part of `fleet up`'s growth under steady load).
+
+Each table's items (moto's `Table.items`) are held by a TableItems: the HOT_ITEMS used last are
+moto's Item objects, as before; the others are their attributes marshalled to bytes, turned back
+into an Item when a request reads or writes them (about 15 us for a car; 7 us to put one back).
+Keys are held as plain values (a string for an S key), not as DynamoType objects.
+
+What reads an item to change it (GetItem, PutItem's condition, UpdateItem, a transaction) gets
+the held Item, made current again; what reads many to answer (Scan, Query, the length) gets a
+transient copy of each cold one, so a Scan does not push the items in use out. An item becomes
+bytes only when another is made current past HOT_ITEMS, inside a request on the same table:
+DynamoDB requests on one table run one at a time (fixes.dynamodb_request_isolation), so none is
+changing it then."""
+
+from __future__ import annotations
+
+import functools
+import marshal
+import sys
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any
+
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.table import Table
+
+from workflows.local.adapter.seam import Seam
+
+HOT_ITEMS = 1_000  # per table
+
+Native = Hashable  # a key value as held here: the string of an S key, (type, cast value) otherwise
+
+
+def native(key: DynamoType) -> Native:
+    """A key attribute's value as a plain hashable, equal where moto's DynamoType keys are equal."""
+    if key.type == "S":
+        return sys.intern(key.value) if len(key.value) <= 64 else key.value
+    return (key.type, key.cast_value)
+
+
+def key_type(value: Native) -> DynamoType:
+    if isinstance(value, str):
+        return DynamoType({"S": value})
+    kind: str
+    cast: Any
+    kind, cast = value  # type: ignore[misc]
+    return DynamoType({kind: str(cast) if kind == "N" else cast})
+
+
+def _encoded(value: DynamoType) -> Any:
+    if value.type == "M":
+        return {"M": {k: _encoded(v) for k, v in value.value.items()}}
+    if value.type == "L":
+        return {"L": [_encoded(v) for v in value.value]}
+    return {value.type: value.value}
+
+
+def encode(item: Item) -> bytes | None:
+    """The item's attributes as bytes (None: a value marshal cannot hold; it stays an Item)."""
+    try:
+        return marshal.dumps({name: _encoded(value) for name, value in item.attrs.items()})
+    except ValueError:
+        return None
+
+
+def decode(held: bytes, hash_key_attr: str, range_key_attr: str | None) -> Item:
+    """An Item from its bytes, built as moto builds one (its size was checked when it was written)."""
+    attrs = LimitedSizeDict()
+    dict.update(attrs, {name: DynamoType(value) for name, value in marshal.loads(held).items()})
+    item: Item = object.__new__(Item)
+    item.hash_key = attrs[hash_key_attr]
+    item.range_key = attrs[range_key_attr] if range_key_attr else None
+    item.attrs = attrs
+    return item
+
+
+class TableItems:
+    """moto's `Table.items`: hash key -> Item, or hash key -> SortedPart (range key -> Item) for a
+    table with a sort key. Values are Items or their bytes (cold)."""
+
+    def __init__(self, hash_key_attr: str, range_key_attr: str | None):
+        self.hash_key_attr = hash_key_attr
+        self.range_key_attr = range_key_attr
+        self.held: dict[Native, Any] = {}  # -> Item | bytes, or -> SortedPart
+        self.hot: dict[tuple[Native, Native | None], None] = {}  # current Items, least recently used first
+
+    # --- moto's dict protocol ---------------------------------------------------------
+
+    def __getitem__(self, hash_key: DynamoType) -> Any:
+        key = native(hash_key)
+        if self.range_key_attr is not None:
+            part = self.held.get(key)
+            return part if part is not None else SortedPart(self, key)  # held once something is put in it
+        return self.current(key, None, self.held[key])
+
+    def __setitem__(self, hash_key: DynamoType, item: Item) -> None:
+        key = native(hash_key)
+        self.held[key] = item
+        self.used(key, None)
+
+    def __contains__(self, hash_key: object) -> bool:
+        return isinstance(hash_key, DynamoType) and native(hash_key) in self.held
+
+    def get(self, hash_key: DynamoType, default: Any = None) -> Any:
+        key = native(hash_key)
+        held = self.held.get(key)
+        if held is None:
+            return default
+        return held if self.range_key_attr is not None else self.current(key, None, held)
+
+    def pop(self, hash_key: DynamoType, *default: Any) -> Any:
+        key = native(hash_key)
+        if key not in self.held:
+            if default:
+                return default[0]
+            raise KeyError(hash_key)
+        held = self.held.pop(key)
+        if self.range_key_attr is not None:
+            for range_key in held.held:
+                self.hot.pop((key, range_key), None)
+            return held
+        self.hot.pop((key, None), None)
+        return self.readable(held)
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def __iter__(self) -> Iterator[DynamoType]:
+        return (key_type(key) for key in list(self.held))
+
+    def keys(self) -> Iterator[DynamoType]:
+        return iter(self)
+
+    def values(self) -> Iterator[Any]:
+        """Items to read (cold ones as transient copies), or a sort-keyed table's parts."""
+        if self.range_key_attr is not None:
+            return iter(list(self.held.values()))
+        return (self.readable(held) for held in list(self.held.values()))
+
+    def items(self) -> Iterator[tuple[DynamoType, Any]]:
+        return ((key_type(key), value) for key, value in zip(list(self.held), self.values(), strict=True))
+
+    # --- what moto's dict did not have -------------------------------------------------
+
+    def count(self) -> int:
+        """How many items the table holds."""
+        if self.range_key_attr is None:
+            return len(self.held)
+        return sum(len(part.held) for part in self.held.values())
+
+    def peek(self, hash_key: Native, range_key: Native | None) -> Item | None:
+        """The item under these keys, to read: the held Item, or a transient copy of a cold one."""
+        held = self.held.get(hash_key)
+        if held is not None and range_key is not None:
+            held = held.held.get(range_key)
+        return None if held is None else self.readable(held)
+
+    def readable(self, held: Any) -> Item:
+        return decode(held, self.hash_key_attr, self.range_key_attr) if isinstance(held, bytes) else held
+
+    def current(self, hash_key: Native, range_key: Native | None, held: Any) -> Item:
+        """The held Item (made one again if it was cold), marked used."""
+        if isinstance(held, bytes):
+            held = decode(held, self.hash_key_attr, self.range_key_attr)
+            if range_key is None:
+                self.held[hash_key] = held
+            else:
+                self.held[hash_key].held[range_key] = held
+        self.used(hash_key, range_key)
+        return held  # type: ignore[no-any-return]
+
+    def used(self, hash_key: Native, range_key: Native | None) -> None:
+        key = (hash_key, range_key)
+        self.hot.pop(key, None)
+        self.hot[key] = None
+        while len(self.hot) > HOT_ITEMS:
+            self.cool(*next(iter(self.hot)))
+
+    def cool(self, hash_key: Native, range_key: Native | None) -> None:
+        del self.hot[(hash_key, range_key)]
+        holder = self.held.get(hash_key)
+        if range_key is not None:
+            holder = holder.held if holder is not None else None
+            key: Native = range_key
+        else:
+            holder, key = self.held, hash_key
+        if holder is None:
+            return
+        item = holder.get(key)
+        if isinstance(item, Item):
+            encoded = encode(item)
+            if encoded is not None:
+                holder[key] = encoded
+
+
+class SortedPart:
+    """The items of one partition of a table with a sort key: range key -> Item."""
+
+    def __init__(self, table: TableItems, hash_key: Native):
+        self.table = table
+        self.hash_key = hash_key
+        self.held: dict[Native, Any] = {}
+
+    def __getitem__(self, range_key: DynamoType) -> Item:
+        key = native(range_key)
+        return self.table.current(self.hash_key, key, self.held[key])
+
+    def __setitem__(self, range_key: DynamoType, item: Item) -> None:
+        key = native(range_key)
+        if self.table.held.get(self.hash_key) is not self:
+            self.table.held[self.hash_key] = self
+        self.held[key] = item
+        self.table.used(self.hash_key, key)
+
+    def __contains__(self, range_key: object) -> bool:
+        return isinstance(range_key, DynamoType) and native(range_key) in self.held
+
+    def get(self, range_key: DynamoType, default: Any = None) -> Any:
+        key = native(range_key)
+        held = self.held.get(key)
+        return default if held is None else self.table.current(self.hash_key, key, held)
+
+    def pop(self, range_key: DynamoType, *default: Any) -> Any:
+        key = native(range_key)
+        if key not in self.held:
+            if default:
+                return default[0]
+            raise KeyError(range_key)
+        held = self.held.pop(key)
+        self.table.hot.pop((self.hash_key, key), None)
+        if not self.held and self.table.held.get(self.hash_key) is self:
+            del self.table.held[self.hash_key]
+        return self.table.readable(held)
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def __iter__(self) -> Iterator[DynamoType]:
+        return (key_type(key) for key in list(self.held))
+
+    def keys(self) -> Iterator[DynamoType]:
+        return iter(self)
+
+    def values(self) -> Iterator[Item]:
+        return (self.table.readable(held) for held in list(self.held.values()))
+
+    def items(self) -> Iterator[tuple[DynamoType, Item]]:
+        return ((key_type(key), self.table.readable(held)) for key, held in list(self.held.items()))
+
+
+def item_at(table: Any, hash_key: Native, range_key: Native | None) -> Item | None:
+    """The item under these (plain) keys, to read, whatever holds the table's items."""
+    if isinstance(table.items, TableItems):
+        return table.items.peek(hash_key, range_key)
+    held = table.items.get(key_type(hash_key))
+    if held is not None and range_key is not None:
+        held = held.get(key_type(range_key))
+    return held  # type: ignore[no-any-return]
+
+
+def _compact(init: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(init)
+    def run(table: Any, *args: Any, **kwargs: Any) -> None:
+        init(table, *args, **kwargs)
+        table.items = TableItems(table.hash_key_attr, table.range_key_attr)
+
+    return run
+
+
+def _counted(length: Callable[[Any], int]) -> Callable[[Any], int]:
+    @functools.wraps(length)
+    def run(table: Any) -> int:
+        return table.items.count() if isinstance(table.items, TableItems) else length(table)
+
+    return run
+
+
+SEAM = Seam(__name__, "a table's items not used lately held as bytes, not as moto's objects")
+SEAM.wrap(Table, "__init__", _compact)
+SEAM.wrap(Table, "__len__", _counted)
