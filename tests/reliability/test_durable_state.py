@@ -127,6 +127,26 @@ def test_retention_forgets_the_oldest_ended_executions(tmp_path: Path) -> None:
     assert [r.arn for r in store.executions()] == ["arn:run", "arn:2", "arn:3", "arn:4"]
 
 
+def test_one_commit_of_many_writers_keeps_each_keys_last_write(tmp_path: Path) -> None:
+    """Writes queued together are committed as a few multi-row statements: the rows are the ones
+    the writes made one by one would leave."""
+    store = StateStore(tmp_path)
+    store.write_items([("T", "kept", "old"), ("T", "gone", "x")])
+    queued = [store.submit_items([("T", f"k{n}", json.dumps({"n": n}))]) for n in range(450)]  # three statements
+    queued += [store.submit_items([("T", "kept", "new"), ("T", "gone", None), ("T", "back", None)]),
+               store.submit_items([("T", "back", "again"), ("U", "k1", "other table")]),
+               store.submit_messages("q", [("m1", 1, "one"), ("m2", 2, "two")], []),
+               store.submit_messages("q", [("m3", 3, "three")], ["m1"])]
+    for pending in queued:
+        store.settle(pending)
+    items = dict(((table, json.loads(item)["n"]) if item.startswith("{") else (table, item), None)
+                 for table, item in store.items())
+    assert len([key for key in items if key[0] == "T" and isinstance(key[1], int)]) == 450
+    assert ("T", "new") in items and ("T", "again") in items and ("U", "other table") in items
+    assert ("T", "old") not in items and ("T", "x") not in items
+    assert [(mid, message) for _, mid, message in store.messages()] == [("m2", "two"), ("m3", "three")]
+
+
 def test_history_keeps_dates_and_bytes(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 

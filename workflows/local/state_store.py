@@ -97,6 +97,7 @@ class StateStore:
             elif int(version[0]) != SCHEMA_VERSION:
                 raise StateStoreError(f"state directory {self.directory} holds schema {version[0]}, "
                                       f"this version reads {SCHEMA_VERSION}: choose another --state-dir")
+            self._db.executescript(_WRITES)
         except (OSError, sqlite3.Error) as exc:
             raise StateStoreError(f"cannot use state directory {self.directory}: {exc}") from None
         self._lock = threading.Lock()  # the connection's
@@ -124,15 +125,7 @@ class StateStore:
         rows = list(changes)
         if not rows:
             return None
-
-        def write(db: sqlite3.Connection) -> None:
-            for table, key, item in rows:
-                if item is None:
-                    db.execute("DELETE FROM items WHERE table_name=? AND item_key=?", (table, key))
-                else:
-                    db.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?)", (table, key, item))
-
-        return self.submit(write)
+        return self._submit(Pending(None, items=rows))
 
     def items(self) -> Iterator[tuple[str, str]]:
         """(table, item JSON) of every kept item."""
@@ -153,13 +146,8 @@ class StateStore:
         added, removed = list(added), list(removed)
         if not added and not removed:
             return None
-
-        def write(db: sqlite3.Connection) -> None:
-            db.executemany("INSERT OR REPLACE INTO messages VALUES (?, ?, ?, ?)",
-                           [(queue, mid, seq, message) for mid, seq, message in added])
-            db.executemany("DELETE FROM messages WHERE queue=? AND message_id=?", [(queue, mid) for mid in removed])
-
-        return self.submit(write)
+        return self._submit(Pending(None, messages=[(queue, mid, (seq, message)) for mid, seq, message in added]
+                                    + [(queue, mid, None) for mid in removed]))
 
     def messages(self) -> Iterator[tuple[str, str, str]]:
         """(queue, message id, message JSON) in the order they were sent."""
@@ -189,21 +177,10 @@ class StateStore:
         ended executions the retention forgot meanwhile (checked every 100 ends)."""
         ended = record.status != "RUNNING"
         events = None if history is None else json.dumps(history, separators=(",", ":"), default=_encode)  # unlocked
-
-        def write(db: sqlite3.Connection) -> list[str]:
-            db.execute("INSERT OR REPLACE INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (record.arn, record.state_machine_arn, record.name, record.sm_type, record.status,
-                        record.start_date, record.stop_date, record.input, record.output, record.error, record.cause,
-                        events))
-            if ended:
-                self._ended_since_prune += 1
-                if self._ended_since_prune >= 100:
-                    self._ended_since_prune = 0
-                    return self._prune()
-            return []
-
-        forgotten: list[str] = self._commit(write)
-        return forgotten
+        row = (record.arn, record.state_machine_arn, record.name, record.sm_type, record.status, record.start_date,
+               record.stop_date, record.input, record.output, record.error, record.cause, events)
+        forgotten: list[str] | None = self.settle(self._submit(Pending(None, executions=[(row, ended)])))
+        return forgotten or []
 
     def execution(self, arn: str) -> ExecutionRecord | None:
         with self._lock:
@@ -251,7 +228,9 @@ class StateStore:
 
     def submit(self, work: Any) -> Pending:
         """Queue `work(connection)` for the next commit, in call order."""
-        pending = Pending(work)
+        return self._submit(Pending(work))
+
+    def _submit(self, pending: Pending) -> Pending:
         with self._queue_lock:
             self._queue.append(pending)
         return pending
@@ -265,9 +244,25 @@ class StateStore:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
                 try:
-                    with self._transaction():
-                        for entry in batch:
-                            entry.result = entry.work(self._db)
+                    rows = _Rows()
+                    ending = None
+                    for entry in batch:
+                        rows.add(entry)
+                        if any(ended for _, ended in entry.executions):
+                            ending = entry
+                    self._ended_since_prune += rows.ends
+                    prune = ending is not None and self._ended_since_prune >= 100  # the retention, every 100 ends
+                    if len(rows.rows) <= _ROWS_PER_STATEMENT and not prune and all(e.work is None for e in batch):
+                        rows.write(self._db)  # one statement: a transaction of its own
+                    else:
+                        with self._transaction():
+                            for entry in batch:
+                                if entry.work is not None:
+                                    entry.result = entry.work(self._db)
+                            rows.write(self._db)
+                            if prune:
+                                self._ended_since_prune = 0
+                                ending.result = self._prune()  # type: ignore[union-attr]
                 except (sqlite3.Error, ValueError, TypeError) as exc:  # rolled back: each of its writers hears why
                     for entry in batch:
                         entry.error = exc
@@ -306,11 +301,79 @@ def _lock_directory(directory: Path) -> Any:
 
 
 class Pending:
-    def __init__(self, work: Any):
+    """A write queued for the next commit: work(connection), or rows of items, messages and
+    executions (the batch writes those as a few multi-row statements: each statement hands the GIL
+    over and back)."""
+
+    def __init__(self, work: Any, items: list[tuple[str, str, str | None]] | None = None,
+                 messages: list[tuple[str, str, tuple[int, str] | None]] | None = None,
+                 executions: list[tuple[tuple[Any, ...], bool]] | None = None):
         self.work = work
+        self.items = items or []  # (table, key, item JSON or None: deleted)
+        self.messages = messages or []  # (queue, message id, (order, message JSON) or None: gone)
+        self.executions = executions or []  # (executions row, whether it is an end)
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
+
+
+_ROWS_PER_STATEMENT = 200
+
+
+class _Rows:
+    """A batch's rows of items, messages and executions, each key's last write, written as one
+    INSERT into `writes`, whose triggers put each row where it belongs: one statement is one
+    hand-over of the GIL and back (sqlite3 releases it around each step), where a transaction of
+    a statement per table took four, each a wait for the switch interval on a busy engine."""
+
+    def __init__(self) -> None:
+        self.keyed: dict[tuple[str, ...], tuple[Any, ...]] = {}
+        self.ends = 0
+
+    def add(self, entry: Pending) -> None:
+        for table, key, item in entry.items:
+            self.keyed[("item", table, key)] = ("item", table, key, item)
+        for queue, mid, held in entry.messages:
+            self.keyed[("message", queue, mid)] = ("message", queue, mid, *(held or (None, None)))
+        for row, ended in entry.executions:
+            self.keyed[("execution", row[0])] = ("execution", *row)
+            self.ends += ended
+
+    @property
+    def rows(self) -> list[tuple[Any, ...]]:
+        return list(self.keyed.values())
+
+    def write(self, db: sqlite3.Connection) -> None:
+        rows = self.rows
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+            chunk = rows[start:start + _ROWS_PER_STATEMENT]
+            size = 1 << (len(chunk) - 1).bit_length()  # a few statement texts, each prepared once
+            values = [value for row in chunk for value in (*row, *([None] * (_WRITE_COLUMNS - len(row))))]
+            db.execute(f"INSERT INTO writes VALUES {', '.join([_WRITE_ROW] * size)}",
+                       values + [None] * (_WRITE_COLUMNS * (size - len(chunk))))
+
+
+_WRITE_COLUMNS = 13  # kind, and an execution row's twelve columns
+_WRITE_ROW = "(" + ", ".join(["?"] * _WRITE_COLUMNS) + ")"
+# A row inserted into `writes` is written to its table by a trigger and never kept (RAISE(IGNORE));
+# an item or message row whose value is NULL deletes it; a row of kind NULL pads a statement.
+_WRITES = """
+CREATE TEMP TABLE IF NOT EXISTS writes (kind TEXT, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12);
+CREATE TEMP TRIGGER IF NOT EXISTS write_item BEFORE INSERT ON writes WHEN NEW.kind = 'item' BEGIN
+    DELETE FROM items WHERE NEW.c3 IS NULL AND table_name = NEW.c1 AND item_key = NEW.c2;
+    INSERT OR REPLACE INTO items SELECT NEW.c1, NEW.c2, NEW.c3 WHERE NEW.c3 IS NOT NULL;
+    SELECT RAISE(IGNORE); END;
+CREATE TEMP TRIGGER IF NOT EXISTS write_message BEFORE INSERT ON writes WHEN NEW.kind = 'message' BEGIN
+    DELETE FROM messages WHERE NEW.c4 IS NULL AND queue = NEW.c1 AND message_id = NEW.c2;
+    INSERT OR REPLACE INTO messages SELECT NEW.c1, NEW.c2, NEW.c3, NEW.c4 WHERE NEW.c4 IS NOT NULL;
+    SELECT RAISE(IGNORE); END;
+CREATE TEMP TRIGGER IF NOT EXISTS write_execution BEFORE INSERT ON writes WHEN NEW.kind = 'execution' BEGIN
+    INSERT OR REPLACE INTO executions VALUES (NEW.c1, NEW.c2, NEW.c3, NEW.c4, NEW.c5, NEW.c6, NEW.c7, NEW.c8,
+                                                   NEW.c9, NEW.c10, NEW.c11, NEW.c12);
+    SELECT RAISE(IGNORE); END;
+CREATE TEMP TRIGGER IF NOT EXISTS write_nothing BEFORE INSERT ON writes WHEN NEW.kind IS NULL BEGIN
+    SELECT RAISE(IGNORE); END;
+"""
 
 
 class _Transaction:
