@@ -200,6 +200,37 @@ def test_a_string_output_is_kept_as_json_text(tmp_path: Path) -> None:
         cloud.stop()
 
 
+def test_an_ended_execution_keeps_its_input_and_output_in_the_store_not_in_memory(tmp_path: Path) -> None:
+    from workflows.local.adapter.design.durable_state import EndedExecution
+    from workflows.local.cloud import STATE_MACHINE_ROLE
+
+    definition = json.dumps({"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "Parameters": {"got.$": "$.big"},
+                                                                     "End": True}}})
+    big = "x" * 50_000
+    cloud = _started(tmp_path)
+    try:
+        sfn = cloud.client("stepfunctions")
+        machine = sfn.create_state_machine(name="echoes", definition=definition, roleArn=STATE_MACHINE_ROLE)
+        arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps({"big": big}))["executionArn"]
+        assert cloud.wait(arn)["status"] == "SUCCEEDED"
+        described = sfn.describe_execution(executionArn=arn)
+        assert json.loads(described["input"]) == {"big": big} and json.loads(described["output"]) == {"got": big}
+        held = [e for e in _sfn_backend(cloud).describe_state_machine(machine["stateMachineArn"]).executions
+                if e.execution_arn == arn]
+        assert len(held) == 1 and isinstance(held[0], EndedExecution)
+        assert all(big not in str(value) for value in vars(held[0]).values())
+    finally:
+        cloud.stop()
+
+
+def _sfn_backend(cloud: LocalCloud) -> Any:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    from workflows.local.local_aws import ACCOUNT_ID
+
+    return stepfunctions_parser_backends[ACCOUNT_ID]["us-east-1"]
+
+
 def test_resources_a_client_defined_survive_a_restart_with_their_contents(tmp_path: Path) -> None:
     """Tables, queues, state machines and rules created through the AWS API (as `aws dynamodb
     create-table` against the endpoint would), with what they hold; one deleted stays deleted."""

@@ -29,7 +29,7 @@ from moto.dynamodb.models.table import Table
 
 from workflows.local.adapter.seam import Seam
 
-HOT_ITEMS = 1_000  # per table
+HOT_ITEMS = 256  # per table: the items requests are working on (a few per execution in flight)
 
 Native = Hashable  # a key value as held here: the string of an S key, (type, cast value) otherwise
 

@@ -394,12 +394,14 @@ class _EndedWorker:
 
 class EndedExecution:
     """An ended (or, restored, never to run again) execution as moto's backend lists, describes
-    and answers for it; its history is read from the state store."""
+    and answers for it; its input, output and history are read from the state store when asked
+    for (a long-running cloud keeps up to Retention.max_executions of these in memory: their
+    inputs and outputs, a few KB each, would be most of it)."""
 
     exec_worker = _EndedWorker()
 
     def __init__(self, *, arn: str, state_machine: Any, name: str, sm_type: Any, status: str,
-                 start_date: datetime, stop_date: datetime | None, input_text: str, output: str | None,
+                 start_date: datetime, stop_date: datetime | None,
                  error: str | None, cause: str | None, account_id: str, region_name: str, role_arn: str):
         self.exec_arn = self.execution_arn = arn
         self.state_machine = state_machine
@@ -408,8 +410,6 @@ class EndedExecution:
         self.sm_type = sm_type
         self.exec_status = ExecutionStatus(status)
         self.start_date, self.stop_date = start_date, stop_date
-        self.execution_input = input_text
-        self.output = output
         self.output_details = {"included": True}
         self.error, self.cause = error, cause
         self.account_id, self.region_name, self.role_arn = account_id, region_name, role_arn
@@ -420,13 +420,22 @@ class EndedExecution:
         record = record_of(execution)
         return cls(arn=record.arn, state_machine=machine, name=record.name,
                    sm_type=execution.sm_type, status=record.status, start_date=execution.start_date,
-                   stop_date=execution.stop_date, input_text=record.input, output=record.output,
-                   error=record.error, cause=record.cause, account_id=execution.account_id,
+                   stop_date=execution.stop_date, error=record.error, cause=record.cause, account_id=execution.account_id,
                    region_name=execution.region_name, role_arn=execution.role_arn)
 
     @property
     def status(self) -> str:
         return str(self.exec_status.value)
+
+    @property
+    def execution_input(self) -> str:
+        kept = _store.execution(self.exec_arn) if _store is not None else None
+        return kept.input if kept is not None else "{}"
+
+    @property
+    def output(self) -> str | None:
+        kept = _store.execution(self.exec_arn) if _store is not None else None
+        return kept.output if kept is not None else None
 
     @property
     def input_data(self) -> Any:
@@ -467,8 +476,8 @@ def restore_executions(store: StateStore, backend: Any, restart_cause: str) -> l
             arn=record.arn, state_machine=machine, name=record.name, sm_type=machine.sm_type, status=record.status,
             start_date=datetime.fromtimestamp(record.start_date, tz=UTC),
             stop_date=datetime.fromtimestamp(record.stop_date, tz=UTC) if record.stop_date is not None else None,
-            input_text=record.input, output=record.output, error=record.error, cause=record.cause,
-            account_id=backend.account_id, region_name=backend.region_name, role_arn=machine.roleArn)
+            error=record.error, cause=record.cause, account_id=backend.account_id, region_name=backend.region_name,
+            role_arn=machine.roleArn)
         machine.executions.append(ended)
         if was_running:
             aborted.append(ended)

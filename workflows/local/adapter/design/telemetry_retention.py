@@ -3,8 +3,9 @@ group's events for its retention period and a metric's data for 15 months in sto
 process, while moto keeps every event and datum in the Python heap for as long as it runs (every
 invocation's START, END, REPORT and log lines: about 4 KB per registration, growing without end).
 
-Each log group keeps its newest LOG_EVENTS_PER_GROUP events (a few hundred invocations of a
-function: what `aws logs tail` and the console show); what is older is dropped, oldest first.
+Each log group keeps its newest LOG_EVENTS_PER_GROUP events (the last two hundred or so
+invocations of a function: what `aws logs tail` and the console show); what is older is dropped,
+oldest first.
 Each metric (namespace, name and dimensions) keeps its newest DATA_PER_METRIC data as they were
 put, and older data rolled up into one statistic set per minute, as CloudWatch itself
 aggregates high-resolution data as it ages: sums, counts, minimum and maximum over any period
@@ -25,7 +26,7 @@ from moto.logs.models import LogGroup
 
 from workflows.local.adapter.seam import Seam
 
-LOG_EVENTS_PER_GROUP = 2_000
+LOG_EVENTS_PER_GROUP = 1_000
 DATA_PER_METRIC = 300  # 10 minutes: the telemetry writes a statistic set per function and metric every 2 s
 
 _lock = threading.Lock()
