@@ -77,7 +77,34 @@ def decode(held: bytes, hash_key_attr: str, range_key_attr: str | None) -> Item:
     return item
 
 
-class TableItems:
+_MISSING = object()
+
+
+class _Held:
+    """A dict of plain keys read as moto reads its dict of DynamoType keys."""
+
+    held: dict[Native, Any]
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def __iter__(self) -> Iterator[DynamoType]:
+        return (key_type(key) for key in list(self.held))
+
+    def keys(self) -> Iterator[DynamoType]:
+        return iter(self)
+
+    def _pop(self, key: DynamoType, default: tuple[Any, ...]) -> tuple[Native, Any]:
+        """(plain key, what it held), or (plain key, _MISSING) with a default; KeyError without one."""
+        plain = native(key)
+        if plain in self.held:
+            return plain, self.held.pop(plain)
+        if default:
+            return plain, _MISSING
+        raise KeyError(key)
+
+
+class TableItems(_Held):
     """moto's `Table.items`: hash key -> Item, or hash key -> SortedPart (range key -> Item) for a
     table with a sort key. Values are Items or their bytes (cold)."""
 
@@ -112,27 +139,15 @@ class TableItems:
         return held if self.range_key_attr is not None else self.current(key, None, held)
 
     def pop(self, hash_key: DynamoType, *default: Any) -> Any:
-        key = native(hash_key)
-        if key not in self.held:
-            if default:
-                return default[0]
-            raise KeyError(hash_key)
-        held = self.held.pop(key)
+        key, held = self._pop(hash_key, default)
+        if held is _MISSING:
+            return default[0]
         if self.range_key_attr is not None:
             for range_key in held.held:
                 self.hot.pop((key, range_key), None)
             return held
         self.hot.pop((key, None), None)
         return self.readable(held)
-
-    def __len__(self) -> int:
-        return len(self.held)
-
-    def __iter__(self) -> Iterator[DynamoType]:
-        return (key_type(key) for key in list(self.held))
-
-    def keys(self) -> Iterator[DynamoType]:
-        return iter(self)
 
     def values(self) -> Iterator[Any]:
         """Items to read (cold ones as transient copies), or a sort-keyed table's parts."""
@@ -196,7 +211,7 @@ class TableItems:
                 holder[key] = encoded
 
 
-class SortedPart:
+class SortedPart(_Held):
     """The items of one partition of a table with a sort key: range key -> Item."""
 
     def __init__(self, table: TableItems, hash_key: Native):
@@ -224,25 +239,13 @@ class SortedPart:
         return default if held is None else self.table.current(self.hash_key, key, held)
 
     def pop(self, range_key: DynamoType, *default: Any) -> Any:
-        key = native(range_key)
-        if key not in self.held:
-            if default:
-                return default[0]
-            raise KeyError(range_key)
-        held = self.held.pop(key)
+        key, held = self._pop(range_key, default)
+        if held is _MISSING:
+            return default[0]
         self.table.hot.pop((self.hash_key, key), None)
         if not self.held and self.table.held.get(self.hash_key) is self:
             del self.table.held[self.hash_key]
         return self.table.readable(held)
-
-    def __len__(self) -> int:
-        return len(self.held)
-
-    def __iter__(self) -> Iterator[DynamoType]:
-        return (key_type(key) for key in list(self.held))
-
-    def keys(self) -> Iterator[DynamoType]:
-        return iter(self)
 
     def values(self) -> Iterator[Item]:
         return (self.table.readable(held) for held in list(self.held.values()))
