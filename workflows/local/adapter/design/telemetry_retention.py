@@ -27,7 +27,7 @@ from moto.logs.models import LogGroup
 from workflows.local.adapter.seam import Seam
 
 LOG_EVENTS_PER_GROUP = 1_000
-DATA_PER_METRIC = 300  # 10 minutes: the telemetry writes a statistic set per function and metric every 2 s
+DATA_PER_METRIC = 60  # 2 minutes: the telemetry writes a statistic set per function and metric every 2 s
 
 _lock = threading.Lock()
 _group_events: dict[int, int] = {}  # id(log group) -> events it holds, as counted here
