@@ -252,7 +252,7 @@ class StateStore:
                             ending = entry
                     self._ended_since_prune += rows.ends
                     prune = ending is not None and self._ended_since_prune >= 100  # the retention, every 100 ends
-                    if len(rows.rows) <= _ROWS_PER_STATEMENT and not prune and all(e.work is None for e in batch):
+                    if len(rows.keyed) <= _ROWS_PER_STATEMENT and not prune and all(e.work is None for e in batch):
                         rows.write(self._db)  # one statement: a transaction of its own
                     else:
                         with self._transaction():
@@ -302,8 +302,7 @@ def _lock_directory(directory: Path) -> Any:
 
 class Pending:
     """A write queued for the next commit: work(connection), or rows of items, messages and
-    executions (the batch writes those as a few multi-row statements: each statement hands the GIL
-    over and back)."""
+    executions (the batch writes those with one statement: see _Rows)."""
 
     def __init__(self, work: Any, items: list[tuple[str, str, str | None]] | None = None,
                  messages: list[tuple[str, str, tuple[int, str] | None]] | None = None,
@@ -339,12 +338,8 @@ class _Rows:
             self.keyed[("execution", row[0])] = ("execution", *row)
             self.ends += ended
 
-    @property
-    def rows(self) -> list[tuple[Any, ...]]:
-        return list(self.keyed.values())
-
     def write(self, db: sqlite3.Connection) -> None:
-        rows = self.rows
+        rows = list(self.keyed.values())
         for start in range(0, len(rows), _ROWS_PER_STATEMENT):
             chunk = rows[start:start + _ROWS_PER_STATEMENT]
             size = 1 << (len(chunk) - 1).bit_length()  # a few statement texts, each prepared once
@@ -369,7 +364,7 @@ CREATE TEMP TRIGGER IF NOT EXISTS write_message BEFORE INSERT ON writes WHEN NEW
     SELECT RAISE(IGNORE); END;
 CREATE TEMP TRIGGER IF NOT EXISTS write_execution BEFORE INSERT ON writes WHEN NEW.kind = 'execution' BEGIN
     INSERT OR REPLACE INTO executions VALUES (NEW.c1, NEW.c2, NEW.c3, NEW.c4, NEW.c5, NEW.c6, NEW.c7, NEW.c8,
-                                                   NEW.c9, NEW.c10, NEW.c11, NEW.c12);
+                                              NEW.c9, NEW.c10, NEW.c11, NEW.c12);
     SELECT RAISE(IGNORE); END;
 CREATE TEMP TRIGGER IF NOT EXISTS write_nothing BEFORE INSERT ON writes WHEN NEW.kind IS NULL BEGIN
     SELECT RAISE(IGNORE); END;

@@ -429,13 +429,17 @@ class EndedExecution:
 
     @property
     def execution_input(self) -> str:
-        kept = _store.execution(self.exec_arn) if _store is not None else None
+        kept = self._kept()
         return kept.input if kept is not None else "{}"
 
     @property
     def output(self) -> str | None:
-        kept = _store.execution(self.exec_arn) if _store is not None else None
+        kept = self._kept()
         return kept.output if kept is not None else None
+
+    def _kept(self) -> Any:
+        """Its row in the store (None: not kept, or no store)."""
+        return _store.execution(self.exec_arn) if _store is not None else None
 
     @property
     def input_data(self) -> Any:
