@@ -223,6 +223,64 @@ def test_an_ended_execution_keeps_its_input_and_output_in_the_store_not_in_memor
         cloud.stop()
 
 
+def test_the_last_ends_are_described_from_memory_and_older_ones_from_the_store(tmp_path: Path, monkeypatch: Any) -> None:
+    """A client that waited for an end describes the execution at once: that answer needs no read
+    of the store. Only the last RECENT_ENDS ends are held so; an older one is read back whole."""
+    from workflows.local.adapter.design import durable_state
+    from workflows.local.cloud import STATE_MACHINE_ROLE
+
+    monkeypatch.setattr(durable_state, "RECENT_ENDS", 2)
+    definition = json.dumps({"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}})
+    cloud = _started(tmp_path)
+    try:
+        sfn = cloud.client("stepfunctions")
+        machine = sfn.create_state_machine(name="echoes", definition=definition, roleArn=STATE_MACHINE_ROLE)
+        arns = []
+        for n in range(4):
+            arns.append(sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps({"n": n}))["executionArn"])
+            cloud.wait(arns[-1])
+        store = durable_state.attached()
+        assert store is not None
+        reads: list[str] = []
+        read = store.execution
+        monkeypatch.setattr(store, "execution", lambda arn: reads.append(arn) or read(arn))
+        assert json.loads(sfn.describe_execution(executionArn=arns[-1])["output"]) == {"n": 3}
+        assert reads == []
+        assert json.loads(sfn.describe_execution(executionArn=arns[0])["output"]) == {"n": 0}
+        assert reads and set(reads) == {arns[0]}
+        assert len(durable_state._recent_ends) == 2
+    finally:
+        cloud.stop()
+
+
+def test_commits_go_through_the_writer_and_keep_the_wal_bounded(tmp_path: Path) -> None:
+    """One-row commits (each a statement of its own, through workflows/local/sqlite_writer.py,
+    which does not checkpoint) leave a WAL that stops growing: the store checkpoints it."""
+    from workflows.local import sqlite_writer
+
+    store = StateStore(tmp_path)
+    probe = sqlite_writer.open_writer(tmp_path / "state.sqlite3", "")
+    assert probe is not None  # this machine's SQLite loads as the store uses it
+    probe.close()
+    wal = tmp_path / "state.sqlite3-wal"
+    sizes = []
+    for n in range(3_000):
+        store.write_items([("T", f"k{n}", json.dumps({"n": n, "pad": "x" * 1_000}))])
+        if n in (599, 2_999):
+            sizes.append(wal.stat().st_size)
+    assert len(list(store.items())) == 3_000
+    assert sizes[1] <= 2 * sizes[0], sizes
+
+
+def test_a_value_the_store_cannot_write_is_refused_and_loses_nothing(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.write_items([("T", "before", "kept")])
+    with pytest.raises(TypeError, match="cannot write a object"):
+        store.write_items([("T", "bad", object())])  # type: ignore[list-item]
+    store.write_items([("T", "after", "kept too")])
+    assert sorted(item for _, item in store.items()) == ["kept", "kept too"]
+
+
 def _sfn_backend(cloud: LocalCloud) -> Any:
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workflows.local import sqlite_writer
+
 SCHEMA_VERSION = 1
 DATABASE = "state.sqlite3"
 
@@ -98,15 +100,19 @@ class StateStore:
                 raise StateStoreError(f"state directory {self.directory} holds schema {version[0]}, "
                                       f"this version reads {SCHEMA_VERSION}: choose another --state-dir")
             self._db.executescript(_WRITES)
+            self._writer = sqlite_writer.open_writer(self.directory / DATABASE, _WRITES)
         except (OSError, sqlite3.Error) as exc:
             raise StateStoreError(f"cannot use state directory {self.directory}: {exc}") from None
         self._lock = threading.Lock()  # the connection's
         self._queue_lock = threading.Lock()
         self._queue: list[Pending] = []  # writes waiting for the next commit
         self._ended_since_prune = 0
+        self._since_checkpoint = 0
 
     def close(self) -> None:
         with self._lock:
+            if self._writer is not None:
+                self._writer.close()
             self._db.close()
             self._lock_file.close()  # the directory's lock goes with it
 
@@ -253,7 +259,11 @@ class StateStore:
                     self._ended_since_prune += rows.ends
                     prune = ending is not None and self._ended_since_prune >= 100  # the retention, every 100 ends
                     if len(rows.keyed) <= _ROWS_PER_STATEMENT and not prune and all(e.work is None for e in batch):
-                        rows.write(self._db)  # one statement: a transaction of its own
+                        rows.write(self._writer or self._db)  # one statement: a transaction of its own
+                        self._since_checkpoint += 1
+                        if self._writer is not None and self._since_checkpoint >= _COMMITS_PER_CHECKPOINT:
+                            self._since_checkpoint = 0
+                            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # the writer does not
                     else:
                         with self._transaction():
                             for entry in batch:
@@ -317,6 +327,7 @@ class Pending:
 
 
 _ROWS_PER_STATEMENT = 200
+_COMMITS_PER_CHECKPOINT = 256  # a few pages each: the WAL stays a few MB
 
 
 class _Rows:
@@ -338,7 +349,7 @@ class _Rows:
             self.keyed[("execution", row[0])] = ("execution", *row)
             self.ends += ended
 
-    def write(self, db: sqlite3.Connection) -> None:
+    def write(self, db: sqlite3.Connection | sqlite_writer.Writer) -> None:
         rows = list(self.keyed.values())
         for start in range(0, len(rows), _ROWS_PER_STATEMENT):
             chunk = rows[start:start + _ROWS_PER_STATEMENT]

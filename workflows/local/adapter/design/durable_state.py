@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +57,8 @@ def attach(store: StateStore | None) -> None:
     _store = store
     with _queues_lock:
         _kept_messages.clear()
+    with _recent_lock:
+        _recent_ends.clear()
 
 
 def attached() -> StateStore | None:
@@ -301,7 +304,9 @@ def _recording_end(reflect: Callable[[Any], None]) -> Callable[[Any], None]:
             worker = execution.exec_worker
             env = getattr(worker, "env", None) if worker is not None else None
             history = env.event_manager.get_event_history() if env is not None else []
-            forgotten = store.write_execution(record_of(execution), history)
+            record = record_of(execution)
+            forgotten = store.write_execution(record, history)
+            _remember_end(record, forgotten)
             _leave_heap(execution, forgotten)
         finally:
             with _ending_lock:
@@ -309,6 +314,22 @@ def _recording_end(reflect: Callable[[Any], None]) -> Callable[[Any], None]:
                 _ending_lock.notify_all()
 
     return run
+
+
+# The rows of the executions that ended last, input and output included: a client that waited for
+# an end describes the execution right after it, and this answers without reading the store.
+RECENT_ENDS = 256
+_recent_lock = threading.Lock()
+_recent_ends: OrderedDict[str, Any] = OrderedDict()  # ARN -> ExecutionRecord, oldest first
+
+
+def _remember_end(record: Any, forgotten: list[str]) -> None:
+    with _recent_lock:
+        _recent_ends[record.arn] = record
+        for arn in forgotten:
+            _recent_ends.pop(arn, None)
+        while len(_recent_ends) > RECENT_ENDS:
+            _recent_ends.popitem(last=False)
 
 
 def wait_for_ends_in_flight(operation: str, handler: Any) -> None:
@@ -356,8 +377,8 @@ def _leave_heap(execution: Any, forgotten: list[str]) -> None:
     ended = EndedExecution.of(execution, machine)  # the machine, not the execution's copy of it
     gone = set(forgotten)
     executions = machine.executions
-    for i, held in enumerate(executions):
-        if held is execution:
+    for i in range(len(executions) - 1, -1, -1):  # it started lately: near the end of the list
+        if executions[i] is execution:
             executions[i] = ended
             break
     if gone:
@@ -438,7 +459,11 @@ class EndedExecution:
         return kept.output if kept is not None else None
 
     def _kept(self) -> Any:
-        """Its row in the store (None: not kept, or no store)."""
+        """Its row: one of the last ends', or the store's (None: not kept, or no store)."""
+        with _recent_lock:
+            recent = _recent_ends.get(self.exec_arn)
+        if recent is not None:
+            return recent
         return _store.execution(self.exec_arn) if _store is not None else None
 
     @property
