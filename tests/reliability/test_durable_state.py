@@ -218,7 +218,8 @@ def test_an_ended_execution_keeps_its_input_and_output_in_the_store_not_in_memor
         held = [e for e in _sfn_backend(cloud).describe_state_machine(machine["stateMachineArn"]).executions
                 if e.execution_arn == arn]
         assert len(held) == 1 and isinstance(held[0], EndedExecution)
-        assert all(big not in str(value) for value in vars(held[0]).values())
+        assert all(big not in str(getattr(held[0], slot)) for slot in EndedExecution.__slots__)
+        assert not hasattr(held[0], "__dict__")
     finally:
         cloud.stop()
 

@@ -307,7 +307,7 @@ def _recording_end(reflect: Callable[[Any], None]) -> Callable[[Any], None]:
             record = record_of(execution)
             forgotten = store.write_execution(record, history)
             _remember_end(record, forgotten)
-            _leave_heap(execution, forgotten)
+            _leave_heap(execution, record, forgotten)
         finally:
             with _ending_lock:
                 _ending.discard(arn)
@@ -368,13 +368,13 @@ def _state_machine_of(execution: Any) -> Any:
     return None
 
 
-def _leave_heap(execution: Any, forgotten: list[str]) -> None:
+def _leave_heap(execution: Any, record: Any, forgotten: list[str]) -> None:
     """moto's list of the machine's executions keeps a light record instead of the execution
     (its worker, its evaluation environment and its history); forgotten ones leave the list."""
     machine = _state_machine_of(execution)
     if machine is None:
         return
-    ended = EndedExecution.of(execution, machine)  # the machine, not the execution's copy of it
+    ended = EndedExecution.of(execution, machine, record)  # the machine, not the execution's copy of it
     gone = set(forgotten)
     executions = machine.executions
     for i in range(len(executions) - 1, -1, -1):  # it started lately: near the end of the list
@@ -417,32 +417,44 @@ class EndedExecution:
     """An ended (or, restored, never to run again) execution as moto's backend lists, describes
     and answers for it; its input, output and history are read from the state store when asked
     for (a long-running cloud keeps up to Retention.max_executions of these in memory: their
-    inputs and outputs, a few KB each, would be most of it)."""
+    inputs and outputs, a few KB each, would be most of it). Slotted, with what can be derived
+    derived (its name from its ARN): each is about 300 bytes with its ARN and dates."""
 
+    __slots__ = ("exec_arn", "state_machine", "sm_type", "exec_status", "start_date", "stop_date", "error", "cause",
+                 "account_id", "region_name", "role_arn")
     exec_worker = _EndedWorker()
+    output_details: dict[str, bool] = {"included": True}  # the same for every one, read only
+    trace_header = None
 
-    def __init__(self, *, arn: str, state_machine: Any, name: str, sm_type: Any, status: str,
+    def __init__(self, *, arn: str, state_machine: Any, sm_type: Any, status: str,
                  start_date: datetime, stop_date: datetime | None,
                  error: str | None, cause: str | None, account_id: str, region_name: str, role_arn: str):
-        self.exec_arn = self.execution_arn = arn
+        self.exec_arn = arn
         self.state_machine = state_machine
-        self.state_machine_arn = state_machine.arn
-        self.name = name
         self.sm_type = sm_type
         self.exec_status = ExecutionStatus(status)
         self.start_date, self.stop_date = start_date, stop_date
-        self.output_details = {"included": True}
         self.error, self.cause = error, cause
         self.account_id, self.region_name, self.role_arn = account_id, region_name, role_arn
-        self.trace_header = None
 
     @classmethod
-    def of(cls, execution: Any, machine: Any) -> EndedExecution:
-        record = record_of(execution)
-        return cls(arn=record.arn, state_machine=machine, name=record.name,
-                   sm_type=execution.sm_type, status=record.status, start_date=execution.start_date,
-                   stop_date=execution.stop_date, error=record.error, cause=record.cause, account_id=execution.account_id,
-                   region_name=execution.region_name, role_arn=execution.role_arn)
+    def of(cls, execution: Any, machine: Any, record: Any) -> EndedExecution:
+        return cls(arn=record.arn, state_machine=machine, sm_type=execution.sm_type, status=record.status,
+                   start_date=execution.start_date, stop_date=execution.stop_date, error=record.error,
+                   cause=record.cause, account_id=execution.account_id, region_name=execution.region_name,
+                   role_arn=execution.role_arn)
+
+    @property
+    def execution_arn(self) -> str:
+        return self.exec_arn
+
+    @property
+    def name(self) -> str:
+        return self.exec_arn.rsplit(":", 1)[1]  # an execution's name has no colon
+
+    @property
+    def state_machine_arn(self) -> str:
+        return str(self.state_machine.arn)
 
     @property
     def status(self) -> str:
@@ -502,7 +514,7 @@ def restore_executions(store: StateStore, backend: Any, restart_cause: str) -> l
                             "executionAbortedEventDetails": {"error": record.error, "cause": record.cause}})
             store.write_execution(record, history)
         ended = EndedExecution(
-            arn=record.arn, state_machine=machine, name=record.name, sm_type=machine.sm_type, status=record.status,
+            arn=record.arn, state_machine=machine, sm_type=machine.sm_type, status=record.status,
             start_date=datetime.fromtimestamp(record.start_date, tz=UTC),
             stop_date=datetime.fromtimestamp(record.stop_date, tz=UTC) if record.stop_date is not None else None,
             error=record.error, cause=record.cause, account_id=backend.account_id, region_name=backend.region_name,
