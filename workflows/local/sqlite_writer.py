@@ -26,7 +26,7 @@ from typing import Any
 
 _OK, _ROW, _DONE = 0, 100, 101
 _OPEN_READWRITE = 0x2
-_TRANSIENT = ctypes.c_void_p(-1)  # SQLite copies the bound bytes
+_STATIC = None  # SQLite reads the bound bytes where they are (kept until the statement's reset), no copy
 
 
 def _library() -> Any:
@@ -82,13 +82,15 @@ class Writer:
             if _lib.sqlite3_prepare_v2(self._db, text, len(text), ctypes.byref(statement), None) != _OK:
                 raise sqlite3.OperationalError(self._error())
             self._statements[sql] = statement
+        held: list[bytes] = []  # the bound texts: SQLite reads them in place (SQLITE_STATIC) until the reset
         try:
             for index, value in enumerate(values, 1):
                 if value is None:
                     _lib.sqlite3_bind_null(statement, index)
                 elif isinstance(value, str):
                     data = value.encode()
-                    _lib.sqlite3_bind_text(statement, index, data, len(data), _TRANSIENT)
+                    held.append(data)
+                    _lib.sqlite3_bind_text(statement, index, data, len(data), _STATIC)
                 elif isinstance(value, float):
                     _lib.sqlite3_bind_double(statement, index, value)
                 elif isinstance(value, int):
