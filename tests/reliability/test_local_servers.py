@@ -295,3 +295,15 @@ def test_allowed_hosts_and_origins_are_options_of_fleet_up():
 
     with pytest.raises(UsageError, match="not an origin"):
         build_parser().parse_args(["up", "--cors-origin", "localhost:3000/path"])
+
+
+def test_fleet_up_caps_mallocs_arenas_on_glibc():
+    """`fleet up` asks glibc for two malloc arenas (workflows/cli/up.py says why); elsewhere it
+    does nothing and says so."""
+    import platform
+    import subprocess
+    import sys
+
+    probe = "from workflows.cli.up import fewer_malloc_arenas; print(fewer_malloc_arenas())"
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert answer == ("True" if platform.libc_ver()[0] == "glibc" else "False")

@@ -58,7 +58,22 @@ def faults_from(path: str | None) -> Any:
         raise UsageError(f"faults file {path}: {exc}") from None
 
 
+def fewer_malloc_arenas(arenas: int = 2) -> bool:
+    """Cap glibc's malloc arenas for this process (False: not glibc, nothing done). glibc gives
+    threads up to eight arenas per core, and `fleet up` starts threads all the time (one per
+    execution, one per task state); each arena keeps its own high-water mark, so RSS grew with
+    the churn. Measured at 5 requests/s, paired in one run: 3.3 MB/min with two arenas against
+    6.2 MB/min without the cap."""
+    import ctypes
+
+    try:
+        return bool(ctypes.CDLL(None).mallopt(-8, arenas))  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        return False
+
+
 def cmd_up(args: argparse.Namespace) -> int:
+    fewer_malloc_arenas()  # before the servers' threads are started
     from workflows.cli import render
     from workflows.local.admission import Admission, origins_of
     from workflows.local.api_gateway import SERVER_LIMITS, ApiGateway
