@@ -71,7 +71,7 @@ _MEM_LEVEL = 3
 def encode(item: Item, dictionary: bytes = b"") -> bytes | None:
     """The item's attributes as bytes (None: a value marshal cannot hold; it stays an Item)."""
     try:
-        plain = marshal.dumps({name: _encoded(value) for name, value in item.attrs.items()})
+        plain = _marshalled(item)
     except ValueError:
         return None
     packer = zlib.compressobj(6, zlib.DEFLATED, _WBITS, _MEM_LEVEL, zdict=dictionary)
@@ -93,9 +93,13 @@ def decode(held: bytes, hash_key_attr: str, range_key_attr: str | None, dictiona
 _MISSING = object()
 
 
+def _marshalled(item: Item) -> bytes:
+    return marshal.dumps({name: _encoded(value) for name, value in item.attrs.items()})
+
+
 def _dictionary_of(item: Item) -> bytes:
     try:
-        return marshal.dumps({name: _encoded(value) for name, value in item.attrs.items()})[-(1 << -_WBITS):]
+        return _marshalled(item)[-(1 << -_WBITS):]
     except ValueError:
         return b""
 
