@@ -140,7 +140,7 @@ def test_one_commit_of_many_writers_keeps_each_keys_last_write(tmp_path: Path) -
     for pending in queued:
         store.settle(pending)
     items = dict(((table, json.loads(item)["n"]) if item.startswith("{") else (table, item), None)
-                 for table, item in store.items())
+                 for table, _, item in store.items())
     assert len([key for key in items if key[0] == "T" and isinstance(key[1], int)]) == 450
     assert ("T", "new") in items and ("T", "again") in items and ("U", "other table") in items
     assert ("T", "old") not in items and ("T", "x") not in items
@@ -279,7 +279,7 @@ def test_a_value_the_store_cannot_write_is_refused_and_loses_nothing(tmp_path: P
     with pytest.raises(TypeError, match="cannot write a object"):
         store.write_items([("T", "bad", object())])  # type: ignore[list-item]
     store.write_items([("T", "after", "kept too")])
-    assert sorted(item for _, item in store.items()) == ["kept", "kept too"]
+    assert sorted(item for _, _, item in store.items()) == ["kept", "kept too"]
 
 
 def _sfn_backend(cloud: LocalCloud) -> Any:
@@ -397,5 +397,76 @@ def test_no_client_sees_an_execution_end_before_the_store_keeps_it(tmp_path: Pat
         assert seen == "SUCCEEDED" and kept is not None and kept.status == "SUCCEEDED"
         listed = sfn.list_executions(stateMachineArn=machine)["executions"]
         assert [e["status"] for e in listed] == ["SUCCEEDED"]
+    finally:
+        cloud.stop()
+
+
+def _held(cloud: LocalCloud, table: str) -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+
+    from workflows.local.local_aws import ACCOUNT_ID
+
+    return dynamodb_backends[ACCOUNT_ID]["us-east-1"].tables[table].items
+
+
+def _stored(held: Any) -> int:
+    from workflows.local.adapter.design.compact_items import STORED
+
+    values = [v for part in held.held.values() for v in part.held.values()] if held.range_key_attr else list(held.held.values())
+    return sum(value is STORED for value in values)
+
+
+def test_a_durable_clouds_cold_items_are_read_from_the_store_not_held(tmp_path: Path, monkeypatch: Any) -> None:
+    """With a state store, an item not used lately is only its key in memory (design.compact_items
+    STORED): every request still answers with the item as last written, an item cooled by the
+    very request that changed it included, and a restart holds every item that way from the start."""
+    from workflows.local.adapter.design import compact_items
+
+    monkeypatch.setattr(compact_items, "HOT_ITEMS", 3)
+    cloud = _started(tmp_path)
+    try:
+        ddb = cloud.client("dynamodb")
+        ddb.create_table(TableName="user-log", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "v", "KeyType": "RANGE"}],
+                         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                                               {"AttributeName": "v", "AttributeType": "N"}])
+        expected = {}
+        for n in range(40):
+            item = {"id": {"S": f"k{n % 4}"}, "v": {"N": str(n)}, "text": {"S": f"entry {n}"}}
+            ddb.put_item(TableName="user-log", Item=item)
+            expected[(f"k{n % 4}", n)] = item
+        # One request changes an item and cools it (more items than HOT_ITEMS after it): its new
+        # content is written after it was cooled, and must be what is read.
+        changed = {"id": {"S": "k0"}, "v": {"N": "0"}, "text": {"S": "changed"}}
+        ddb.batch_write_item(RequestItems={"user-log": [{"PutRequest": {"Item": item}} for item in (
+            changed, *({"id": {"S": "k9"}, "v": {"N": str(n)}} for n in range(5)))]})
+        expected[("k0", 0)] = changed
+        expected.update({("k9", n): {"id": {"S": "k9"}, "v": {"N": str(n)}} for n in range(5)})
+        for _ in range(30):  # requests on the table check cold items against the store
+            ddb.get_item(TableName="user-log", Key={"id": {"S": "k9"}, "v": {"N": "4"}})
+        held = _held(cloud, "user-log")
+        assert _stored(held) >= 35
+        assert ddb.get_item(TableName="user-log", Key={"id": {"S": "k0"}, "v": {"N": "0"}})["Item"] == changed
+        scanned = ddb.scan(TableName="user-log")["Items"]
+        assert {(i["id"]["S"], int(i["v"]["N"])): i for i in scanned} == expected
+        queried = ddb.query(TableName="user-log", KeyConditionExpression="id = :k AND v BETWEEN :a AND :b",
+                            ExpressionAttributeValues={":k": {"S": "k1"}, ":a": {"N": "5"}, ":b": {"N": "21"}})["Items"]
+        assert [int(i["v"]["N"]) for i in queried] == [5, 9, 13, 17, 21]
+        ddb.update_item(TableName="user-log", Key={"id": {"S": "k2"}, "v": {"N": "2.0"}},  # the number 2, as DynamoDB compares
+                        UpdateExpression="SET #t = :t", ExpressionAttributeNames={"#t": "text"},
+                        ExpressionAttributeValues={":t": {"S": "updated"}})
+        gone = ddb.delete_item(TableName="user-log", Key={"id": {"S": "k3"}, "v": {"N": "3"}}, ReturnValues="ALL_OLD")
+        assert gone["Attributes"] == expected.pop(("k3", 3))
+        expected[("k2", 2)] = {**expected[("k2", 2)], "text": {"S": "updated"}}
+    finally:
+        cloud.stop()
+
+    cloud = _started(tmp_path)
+    try:
+        ddb = cloud.client("dynamodb")
+        assert _stored(_held(cloud, "user-log")) == len(expected)  # nothing parsed until asked for
+        scanned = ddb.scan(TableName="user-log")["Items"]
+        assert {(i["id"]["S"], int(i["v"]["N"])): i for i in scanned} == expected
+        assert ddb.get_item(TableName="user-log", Key={"id": {"S": "k2"}, "v": {"N": "2"}})["Item"]["text"] == {"S": "updated"}
     finally:
         cloud.stop()

@@ -101,11 +101,18 @@ class StateStore:
                                       f"this version reads {SCHEMA_VERSION}: choose another --state-dir")
             self._db.executescript(_WRITES)
             self._writer = sqlite_writer.open_writer(self.directory / DATABASE, _WRITES)
+            # Reads of items go through their own connection: WAL lets them run beside a commit.
+            self._reader = sqlite3.connect(self.directory / DATABASE, check_same_thread=False, isolation_level=None)
+            self._reader.execute("PRAGMA query_only=1")
         except (OSError, sqlite3.Error) as exc:
             raise StateStoreError(f"cannot use state directory {self.directory}: {exc}") from None
         self._lock = threading.Lock()  # the connection's
         self._queue_lock = threading.Lock()
         self._queue: list[Pending] = []  # writes waiting for the next commit
+        self._read_lock = threading.Lock()  # the reader's
+        self._submitted = 0  # writes queued so far: each Pending's sequence number
+        self._committed = 0  # every write up to this sequence number is committed
+        self._first_failed: int | None = None  # the first write of the first batch that failed to commit
         self._ended_since_prune = 0
         self._since_checkpoint = 0
 
@@ -113,6 +120,8 @@ class StateStore:
         with self._lock:
             if self._writer is not None:
                 self._writer.close()
+            with self._read_lock:
+                self._reader.close()
             self._db.close()
             self._lock_file.close()  # the directory's lock goes with it
 
@@ -133,11 +142,28 @@ class StateStore:
             return None
         return self._submit(Pending(None, items=rows))
 
-    def items(self) -> Iterator[tuple[str, str]]:
-        """(table, item JSON) of every kept item."""
+    def items(self) -> Iterator[tuple[str, str, str]]:
+        """(table, key JSON, item JSON) of every kept item."""
         with self._lock:
-            rows = self._db.execute("SELECT table_name, item FROM items ORDER BY table_name").fetchall()
+            rows = self._db.execute("SELECT table_name, item_key, item FROM items ORDER BY table_name").fetchall()
         yield from rows
+
+    def item(self, table: str, key: str) -> str | None:
+        """One kept item's JSON (None: not kept), as committed."""
+        with self._read_lock:
+            row = self._reader.execute("SELECT item FROM items WHERE table_name=? AND item_key=?", (table, key)).fetchone()
+        return None if row is None else row[0]
+
+    def submitted(self) -> int:
+        """The sequence number of the last write queued."""
+        return self._submitted
+
+    def committed(self) -> int:
+        """Every write queued up to this sequence number is in the store as it was queued (one
+        that failed to commit, and all after it, never count)."""
+        if self._first_failed is None:
+            return self._committed
+        return min(self._committed, self._first_failed - 1)
 
     # --- SQS messages ---------------------------------------------------------------------
 
@@ -238,6 +264,8 @@ class StateStore:
 
     def _submit(self, pending: Pending) -> Pending:
         with self._queue_lock:
+            self._submitted += 1
+            pending.seq = self._submitted
             self._queue.append(pending)
         return pending
 
@@ -274,8 +302,13 @@ class StateStore:
                                 self._ended_since_prune = 0
                                 ending.result = self._prune()  # type: ignore[union-attr]
                 except (sqlite3.Error, ValueError, TypeError) as exc:  # rolled back: each of its writers hears why
+                    if self._first_failed is None and batch:
+                        self._first_failed = batch[0].seq
                     for entry in batch:
                         entry.error = exc
+                else:
+                    if batch:
+                        self._committed = batch[-1].seq
                 finally:
                     for entry in batch:
                         entry.done = True
@@ -321,6 +354,7 @@ class Pending:
         self.items = items or []  # (table, key, item JSON or None: deleted)
         self.messages = messages or []  # (queue, message id, (order, message JSON) or None: gone)
         self.executions = executions or []  # (executions row, whether it is an end)
+        self.seq = 0  # its place in the order of writes (set when queued)
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None

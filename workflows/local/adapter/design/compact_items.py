@@ -10,6 +10,13 @@ turned back into an Item when a request reads or writes them (about 15 us for a 
 one back).
 Keys are held as plain values (a string for an S key), not as DynamoType objects.
 
+A durable local cloud (design.durable_state) keeps every item in its state store as well: there
+a cold item's bytes give way to STORED once the store's row is known to hold the same item, and
+the item is read from the store when a request wants it (about 30 us), so the heap keeps only
+its key, however many items the tables hold. The check compares the row with the item itself,
+after the write that made it is committed (StateStore.committed); an item changed since is hot
+again (a new Item), and its bytes are not replaced.
+
 What reads an item to change it (GetItem, PutItem's condition, UpdateItem, a transaction) gets
 the held Item, made current again; what reads many to answer (Scan, Query, the length) gets a
 transient copy of each cold one, so a Scan does not push the items in use out. An item becomes
@@ -20,11 +27,14 @@ changing it then."""
 from __future__ import annotations
 
 import functools
+import json
 import marshal
 import sys
 import zlib
+from collections import deque
 from collections.abc import Callable, Hashable, Iterator
-from typing import Any
+from decimal import Decimal
+from typing import Any, Protocol
 
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
@@ -50,6 +60,75 @@ def key_type(value: Native) -> DynamoType:
     cast: Any
     kind, cast = value  # type: ignore[misc]
     return DynamoType({kind: str(cast) if kind == "N" else cast})
+
+
+def row_key(hash_key_attr: str, range_key_attr: str | None, hash_key: Native, range_key: Native | None) -> str:
+    """An item's primary key as the state store keys it: its key attributes as sorted JSON, a
+    number as its canonical text (DynamoDB compares numbers by value: 1, 1.0 and 1E0 are one key)."""
+    key = {hash_key_attr: _key_json(hash_key)}
+    if range_key_attr is not None:
+        key[range_key_attr] = _key_json(range_key)
+    return json.dumps(key, sort_keys=True, separators=(",", ":"))
+
+
+def _key_json(value: Native) -> dict[str, Any]:
+    if isinstance(value, str):
+        return {"S": value}
+    kind: str
+    cast: Any
+    kind, cast = value  # type: ignore[misc]
+    if kind == "N":
+        number = Decimal(cast)
+        text = str(int(number)) if number == number.to_integral_value() else str(number.normalize())
+        return {"N": text}
+    return {kind: cast}
+
+
+def item_json(item: Item) -> str:
+    """The item's attributes as the state store keeps them (DynamoDB JSON)."""
+    return json.dumps(item.to_json()["Attributes"], separators=(",", ":"))
+
+
+def _from_json(text: str, hash_key_attr: str, range_key_attr: str | None) -> Item:
+    return _item({name: DynamoType(value) for name, value in json.loads(text).items()}, hash_key_attr, range_key_attr)
+
+
+def _item(values: dict[str, DynamoType], hash_key_attr: str, range_key_attr: str | None) -> Item:
+    """An Item of these attributes, built as moto builds one (its size was checked when it was written)."""
+    attrs = LimitedSizeDict()
+    dict.update(attrs, values)
+    item: Item = object.__new__(Item)
+    item.hash_key = attrs[hash_key_attr]
+    item.range_key = attrs[range_key_attr] if range_key_attr else None
+    item.attrs = attrs
+    return item
+
+
+class ItemRows(Protocol):
+    """Where a durable local cloud keeps every item: the state store (design.durable_state)."""
+
+    def submitted(self) -> int: ...  # the sequence number of the last write queued
+
+    def committed(self) -> int: ...  # every write up to this sequence number is committed
+
+    def item(self, table: str, key: str) -> str | None: ...  # an item's JSON, by row_key
+
+
+class _Stored:
+    def __repr__(self) -> str:
+        return "STORED"
+
+
+STORED: Any = _Stored()  # in place of a cold item whose only copy is the state store's row
+_rows: ItemRows | None = None
+_SETTLE_PER_USE = 4  # cold items checked against the store per item made current
+_SETTLE_TRIES = 3  # checks before a cold item stays bytes (a write that never committed)
+
+
+def keep_cold_items_in(rows: ItemRows | None) -> None:
+    """From now on, cold items are left to `rows` (None: they stay bytes in the heap)."""
+    global _rows
+    _rows = rows
 
 
 def _encoded(value: DynamoType) -> Any:
@@ -79,15 +158,10 @@ def encode(item: Item, dictionary: bytes = b"") -> bytes | None:
 
 
 def decode(held: bytes, hash_key_attr: str, range_key_attr: str | None, dictionary: bytes = b"") -> Item:
-    """An Item from its bytes, built as moto builds one (its size was checked when it was written)."""
+    """An Item from its bytes."""
     unpacker = zlib.decompressobj(_WBITS, zdict=dictionary)
-    attrs = LimitedSizeDict()
-    dict.update(attrs, {name: DynamoType(value) for name, value in marshal.loads(unpacker.decompress(held)).items()})
-    item: Item = object.__new__(Item)
-    item.hash_key = attrs[hash_key_attr]
-    item.range_key = attrs[range_key_attr] if range_key_attr else None
-    item.attrs = attrs
-    return item
+    values = marshal.loads(unpacker.decompress(held))
+    return _item({name: DynamoType(value) for name, value in values.items()}, hash_key_attr, range_key_attr)
 
 
 _MISSING = object()
@@ -130,14 +204,17 @@ class _Held:
 
 class TableItems(_Held):
     """moto's `Table.items`: hash key -> Item, or hash key -> SortedPart (range key -> Item) for a
-    table with a sort key. Values are Items or their bytes (cold)."""
+    table with a sort key. Values are Items, their bytes (cold), or STORED (cold, in the store)."""
 
-    def __init__(self, hash_key_attr: str, range_key_attr: str | None):
+    def __init__(self, name: str, hash_key_attr: str, range_key_attr: str | None):
+        self.name = name
         self.hash_key_attr = hash_key_attr
         self.range_key_attr = range_key_attr
         self.held: dict[Native, Any] = {}  # -> Item | bytes, or -> SortedPart
         self.hot: dict[tuple[Native, Native | None], None] = {}  # current Items, least recently used first
         self.dictionary = b""  # what cold items are deflated against: the first one's marshalled attributes
+        self.rows: ItemRows | None = None  # the store STORED items are read from
+        self.settling: deque[_Settling] = deque()  # cold items whose row is not yet known current, oldest first
 
     # --- moto's dict protocol ---------------------------------------------------------
 
@@ -172,16 +249,18 @@ class TableItems(_Held):
                 self.hot.pop((key, range_key), None)
             return held
         self.hot.pop((key, None), None)
-        return self.readable(held)
+        return self.readable(held, key, None)
 
     def values(self) -> Iterator[Any]:
         """Items to read (cold ones as transient copies), or a sort-keyed table's parts."""
         if self.range_key_attr is not None:
             return iter(list(self.held.values()))
-        return (self.readable(held) for held in list(self.held.values()))
+        return (self.readable(held, key, None) for key, held in list(self.held.items()))
 
     def items(self) -> Iterator[tuple[DynamoType, Any]]:
-        return ((key_type(key), value) for key, value in zip(list(self.held), self.values(), strict=True))
+        if self.range_key_attr is not None:
+            return ((key_type(key), part) for key, part in list(self.held.items()))
+        return ((key_type(key), self.readable(held, key, None)) for key, held in list(self.held.items()))
 
     # --- what moto's dict did not have -------------------------------------------------
 
@@ -196,15 +275,29 @@ class TableItems(_Held):
         held = self.held.get(hash_key)
         if held is not None and range_key is not None:
             held = held.held.get(range_key)
-        return None if held is None else self.readable(held)
+        return None if held is None else self.readable(held, hash_key, range_key)
 
-    def readable(self, held: Any) -> Item:
-        return decode(held, self.hash_key_attr, self.range_key_attr, self.dictionary) if isinstance(held, bytes) else held
+    def readable(self, held: Any, hash_key: Native, range_key: Native | None) -> Item:
+        if isinstance(held, bytes):
+            return decode(held, self.hash_key_attr, self.range_key_attr, self.dictionary)
+        if held is STORED:
+            return self.stored(hash_key, range_key)
+        return held  # type: ignore[no-any-return]
+
+    def stored(self, hash_key: Native, range_key: Native | None) -> Item:
+        """A STORED item, read from the store."""
+        text = None if self.rows is None else self.rows.item(self.name, self.row_key(hash_key, range_key))
+        if text is None:  # the store lost a row it was seen to hold: nothing here can stand in for it
+            raise LookupError(f"item {self.row_key(hash_key, range_key)} of table {self.name} is missing from the state store")
+        return _from_json(text, self.hash_key_attr, self.range_key_attr)
+
+    def row_key(self, hash_key: Native, range_key: Native | None) -> str:
+        return row_key(self.hash_key_attr, self.range_key_attr, hash_key, range_key)
 
     def current(self, hash_key: Native, range_key: Native | None, held: Any) -> Item:
         """The held Item (made one again if it was cold), marked used."""
-        if isinstance(held, bytes):
-            held = decode(held, self.hash_key_attr, self.range_key_attr, self.dictionary)
+        if not isinstance(held, Item):
+            held = self.readable(held, hash_key, range_key)
             if range_key is None:
                 self.held[hash_key] = held
             else:
@@ -218,24 +311,76 @@ class TableItems(_Held):
         self.hot[key] = None
         while len(self.hot) > HOT_ITEMS:
             self.cool(*next(iter(self.hot)))
+        if self.settling:
+            self.settle()
+
+    def holder(self, hash_key: Native, range_key: Native | None) -> tuple[dict[Native, Any] | None, Native]:
+        """The dict that holds the item under these keys (None: none does), and its key there."""
+        if range_key is None:
+            return self.held, hash_key
+        part = self.held.get(hash_key)
+        return (None if part is None else part.held), range_key
 
     def cool(self, hash_key: Native, range_key: Native | None) -> None:
         del self.hot[(hash_key, range_key)]
-        holder = self.held.get(hash_key)
-        if range_key is not None:
-            holder = holder.held if holder is not None else None
-            key: Native = range_key
-        else:
-            holder, key = self.held, hash_key
-        if holder is None:
-            return
-        item = holder.get(key)
+        holder, key = self.holder(hash_key, range_key)
+        item = None if holder is None else holder.get(key)
         if isinstance(item, Item):
             if not self.dictionary:
                 self.dictionary = _dictionary_of(item)
             encoded = encode(item, self.dictionary)
             if encoded is not None:
-                holder[key] = encoded
+                holder[key] = encoded  # type: ignore[index]
+                rows = _rows
+                if rows is not None:
+                    self.rows = rows
+                    self.settling.append(_Settling(rows.submitted(), hash_key, range_key, encoded))
+
+    def settle(self) -> None:
+        """Cold items whose writes are committed by now give way to STORED where the store's row
+        is the item (an item cooled by the request that wrote it is checked again later: its
+        write was queued after it was cooled)."""
+        rows = self.rows
+        if rows is None:
+            return
+        committed = rows.committed()
+        for _ in range(_SETTLE_PER_USE):
+            if not self.settling or self.settling[0].after > committed:
+                return
+            entry = self.settling.popleft()
+            holder, key = self.holder(entry.hash_key, entry.range_key)
+            if holder is None or holder.get(key) is not entry.encoded:
+                continue  # changed or gone since
+            item = decode(entry.encoded, self.hash_key_attr, self.range_key_attr, self.dictionary)
+            if rows.item(self.name, self.row_key(entry.hash_key, entry.range_key)) == item_json(item):
+                holder[key] = STORED
+            elif entry.tries < _SETTLE_TRIES:
+                entry.after, entry.tries = rows.submitted(), entry.tries + 1
+                self.settling.append(entry)
+
+    def put_stored(self, hash_key: Native, range_key: Native | None, rows: ItemRows) -> None:
+        """An item the store holds, held as STORED (a durable local cloud starting again)."""
+        self.rows = rows
+        if range_key is None:
+            self.held[hash_key] = STORED
+            return
+        part = self.held.get(hash_key)
+        if part is None:
+            part = self.held[hash_key] = SortedPart(self, hash_key)
+        part.held[range_key] = STORED
+
+
+class _Settling:
+    """A cold item waiting to be checked against the store once writes up to `after` are committed."""
+
+    __slots__ = ("after", "hash_key", "range_key", "encoded", "tries")
+
+    def __init__(self, after: int, hash_key: Native, range_key: Native | None, encoded: bytes):
+        self.after = after
+        self.hash_key = hash_key
+        self.range_key = range_key
+        self.encoded = encoded
+        self.tries = 0
 
 
 class SortedPart(_Held):
@@ -272,13 +417,13 @@ class SortedPart(_Held):
         self.table.hot.pop((self.hash_key, key), None)
         if not self.held and self.table.held.get(self.hash_key) is self:
             del self.table.held[self.hash_key]
-        return self.table.readable(held)
+        return self.table.readable(held, self.hash_key, key)
 
     def values(self) -> Iterator[Item]:
-        return (self.table.readable(held) for held in list(self.held.values()))
+        return (self.table.readable(held, self.hash_key, key) for key, held in list(self.held.items()))
 
     def items(self) -> Iterator[tuple[DynamoType, Item]]:
-        return ((key_type(key), self.table.readable(held)) for key, held in list(self.held.items()))
+        return ((key_type(key), self.table.readable(held, self.hash_key, key)) for key, held in list(self.held.items()))
 
 
 def item_at(table: Any, hash_key: Native, range_key: Native | None) -> Item | None:
@@ -295,7 +440,7 @@ def _compact(init: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(init)
     def run(table: Any, *args: Any, **kwargs: Any) -> None:
         init(table, *args, **kwargs)
-        table.items = TableItems(table.hash_key_attr, table.range_key_attr)
+        table.items = TableItems(table.name, table.hash_key_attr, table.range_key_attr)
 
     return run
 

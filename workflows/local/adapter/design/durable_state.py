@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.responses import DynamoHandler
 from moto.events.responses import EventsHandler
 from moto.sqs.models import Message
@@ -37,8 +38,9 @@ from moto.stepfunctions.parser.backend import execution as backend_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from workflows.local.adapter.design import dynamodb_writes
+from workflows.local.adapter.design import compact_items, dynamodb_writes
 from workflows.local.adapter.design.aws_front_door import json_params
+from workflows.local.adapter.design.compact_items import native
 from workflows.local.adapter.seam import Seam
 
 if TYPE_CHECKING:
@@ -55,6 +57,7 @@ def attach(store: StateStore | None) -> None:
     """Write through to `store` from now on (None: stop writing)."""
     global _store
     _store = store
+    compact_items.keep_cold_items_in(store)
     with _queues_lock:
         _kept_messages.clear()
     with _recent_lock:
@@ -115,29 +118,34 @@ def _flush_items(written: list[dynamodb_writes.Written]) -> None:
     changes: dict[tuple[str, str], str | None] = {}
     for table, hash_key, range_key in written:
         item = dynamodb_writes.current(table, hash_key, range_key)
-        key = {table.hash_key_attr: hash_key.to_json()}
-        if range_key is not None:
-            key[table.range_key_attr] = range_key.to_json()
-        changes[(table.name, item_key(table, key))] = None if item is None else json.dumps(
-            item.to_json()["Attributes"], separators=(",", ":"))
+        key = compact_items.row_key(table.hash_key_attr, table.range_key_attr, native(hash_key),
+                                    None if range_key is None else native(range_key))
+        changes[(table.name, key)] = None if item is None else compact_items.item_json(item)
     _queued(store.submit_items((table, key, item) for (table, key), item in changes.items()))
 
 
-def item_key(table: Any, attributes: dict[str, Any]) -> str:
-    """An item's primary key as the store keys it: its key attributes as sorted JSON."""
-    names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
-    return json.dumps({n: attributes[n] for n in names}, sort_keys=True, separators=(",", ":"))
-
-
 def restore_items(store: StateStore, backend: Any) -> int:
-    """Put every kept item back into its table (tables that no longer exist are skipped)."""
+    """Put every kept item back into its table (tables that no longer exist are skipped): as
+    STORED, read from the store when asked for (design.compact_items). A row keyed as an earlier
+    version keyed it (a number's text as written) is keyed again as compact_items.row_key does."""
     count = 0
-    for table_name, item in store.items():
+    rekeyed: list[tuple[str, str, str | None]] = []
+    for table_name, key, item in store.items():
         table = backend.tables.get(table_name)
         if table is None:
             continue
-        table.put_item(json.loads(item))
         count += 1
+        attributes = json.loads(key)
+        hash_key = native(DynamoType(attributes[table.hash_key_attr]))
+        range_key = native(DynamoType(attributes[table.range_key_attr])) if table.range_key_attr else None
+        canonical = compact_items.row_key(table.hash_key_attr, table.range_key_attr, hash_key, range_key)
+        if canonical != key:
+            rekeyed += [(table_name, key, None), (table_name, canonical, item)]
+        if isinstance(table.items, compact_items.TableItems):
+            table.items.put_stored(hash_key, range_key, store)
+        else:
+            table.put_item(json.loads(item))
+    store.write_items(rekeyed)
     return count
 
 
