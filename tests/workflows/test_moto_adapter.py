@@ -391,6 +391,10 @@ def test_log_events_and_metric_data_are_bounded_newest_kept(cloud, monkeypatch):
 
     held = [d for d in cloudwatch_backends[ACCOUNT_ID]["us-east-1"].metric_data if d.name == "Busy"]
     assert len(held) <= 50 * 5 // 4 + 4  # 200 s of data: at most four minutes rolled up
+    from moto.cloudwatch.models import MetricAggregatedDatum
+
+    rolled = [d for d in held if isinstance(d, MetricAggregatedDatum)]
+    assert rolled and len({id(d.dimensions) for d in rolled}) == 1  # a metric's minutes share its dimensions
 
 
 def test_an_item_rewritten_many_times_leaves_one_model_instance_alive(cloud):

@@ -190,6 +190,7 @@ def _dictionary_of(item: Item) -> bytes:
 class _Held:
     """A dict of plain keys read as moto reads its dict of DynamoType keys."""
 
+    __slots__ = ()
     held: dict[Native, Any]
 
     def __len__(self) -> int:
@@ -394,6 +395,8 @@ class _Settling:
 
 class SortedPart(_Held):
     """The items of one partition of a table with a sort key: range key -> Item."""
+
+    __slots__ = ("table", "hash_key", "held")  # one per partition of a sort-keyed table: each car's history
 
     def __init__(self, table: TableItems, hash_key: Native):
         self.table = table

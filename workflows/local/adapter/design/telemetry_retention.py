@@ -90,6 +90,7 @@ def trim_metrics(backend: Any, keep: int) -> None:
 def _per_minute(data: Any) -> list[Any]:
     """Data rolled up into one MetricAggregatedDatum per metric, unit and minute, oldest first."""
     sets: dict[tuple[Any, ...], Any] = {}
+    shared: dict[tuple[Any, ...], list[Any]] = {}  # one list of Dimension objects per metric, not one per minute
     for datum in data:
         minute = datum.timestamp.replace(second=0, microsecond=0)
         dimensions = tuple((d.name, d.value) for d in datum.dimensions)
@@ -97,8 +98,8 @@ def _per_minute(data: Any) -> list[Any]:
         low, high, count, total = _statistics(datum)
         held = sets.get(key)
         if held is None:
-            sets[key] = MetricAggregatedDatum(datum.namespace, datum.name, low, high, count, total,
-                                              [{"Name": n, "Value": v} for n, v in dimensions], minute, datum.unit)
+            sets[key] = MetricAggregatedDatum(datum.namespace, datum.name, low, high, count, total, [], minute, datum.unit)
+            sets[key].dimensions = shared.setdefault(dimensions, datum.dimensions)
         else:
             held.min, held.max = min(held.min, low), max(held.max, high)
             held.sample_count += count
