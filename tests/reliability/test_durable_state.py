@@ -470,3 +470,49 @@ def test_a_durable_clouds_cold_items_are_read_from_the_store_not_held(tmp_path: 
         assert ddb.get_item(TableName="user-log", Key={"id": {"S": "k2"}, "v": {"N": "2"}})["Item"]["text"] == {"S": "updated"}
     finally:
         cloud.stop()
+
+
+def test_stored_items_keep_their_identity_through_backups_long_numbers_and_a_table_made_again(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    """Keys that differ past the 28th digit stay two items; a backup of a table whose items are in
+    the store restores every one; a table deleted and made again starts empty after a restart
+    (its old rows are gone with it)."""
+    from workflows.local.adapter.design import compact_items
+
+    monkeypatch.setattr(compact_items, "HOT_ITEMS", 2)
+    close = ["1.00000000000000000000000000000001", "1.00000000000000000000000000000002"]
+    cloud = _started(tmp_path)
+    try:
+        ddb = cloud.client("dynamodb")
+        for name in ("user-readings", "user-scratch"):
+            ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}],
+                             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                                                   {"AttributeName": "at", "AttributeType": "N"}])
+        for n, at in enumerate([*close, *map(str, range(10))]):
+            ddb.put_item(TableName="user-readings", Item={"id": {"S": "r"}, "at": {"N": at}, "n": {"N": str(n)}})
+            ddb.put_item(TableName="user-scratch", Item={"id": {"S": "s"}, "at": {"N": at}})
+        for _ in range(20):
+            ddb.get_item(TableName="user-readings", Key={"id": {"S": "r"}, "at": {"N": "9"}})
+        assert _stored(_held(cloud, "user-readings")) >= 8
+        backup = ddb.create_backup(TableName="user-readings", BackupName="readings-backup")["BackupDetails"]["BackupArn"]
+        ddb.restore_table_from_backup(TargetTableName="user-readings-copy", BackupArn=backup)
+        assert len(ddb.scan(TableName="user-readings-copy")["Items"]) == 12
+        ddb.delete_table(TableName="user-scratch")
+        ddb.create_table(TableName="user-scratch", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}],
+                         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                                               {"AttributeName": "at", "AttributeType": "N"}])
+    finally:
+        cloud.stop()
+
+    cloud = _started(tmp_path)
+    try:
+        ddb = cloud.client("dynamodb")
+        for n, at in enumerate(close):
+            item = ddb.get_item(TableName="user-readings", Key={"id": {"S": "r"}, "at": {"N": at}})["Item"]
+            assert item["n"] == {"N": str(n)}
+        assert len(ddb.scan(TableName="user-readings")["Items"]) == 12
+        assert ddb.scan(TableName="user-scratch")["Items"] == []
+    finally:
+        cloud.stop()

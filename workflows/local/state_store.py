@@ -148,6 +148,15 @@ class StateStore:
             rows = self._db.execute("SELECT table_name, item_key, item FROM items ORDER BY table_name").fetchall()
         yield from rows
 
+    def item_keys(self) -> list[tuple[str, str]]:
+        """(table, key JSON) of every kept item: what a start needs, without the items."""
+        with self._lock:
+            return self._db.execute("SELECT table_name, item_key FROM items ORDER BY table_name").fetchall()
+
+    def forget_table(self, table: str) -> None:
+        """A deleted table's items, gone (a table made again under its name starts empty)."""
+        self._commit(lambda db: db.execute("DELETE FROM items WHERE table_name=?", (table,)))
+
     def item(self, table: str, key: str) -> str | None:
         """One kept item's JSON (None: not kept), as committed."""
         with self._read_lock:

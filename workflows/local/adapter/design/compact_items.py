@@ -33,7 +33,8 @@ import sys
 import zlib
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator
-from decimal import Decimal
+from copy import deepcopy
+from decimal import Context, Decimal
 from typing import Any, Protocol
 
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
@@ -55,7 +56,7 @@ def native(key: DynamoType) -> Native:
         return sys.intern(key.value) if len(key.value) <= 64 else key.value
     if key.type == "N":
         number = key.cast_value
-        if number == number.to_integral_value():
+        if number.is_finite() and number == number.to_integral_value():
             return int(number)
     return (key.type, key.cast_value)
 
@@ -88,8 +89,9 @@ def _key_json(value: Native) -> dict[str, Any]:
     kind: str
     cast: Any
     kind, cast = value  # type: ignore[misc]
-    if kind == "N":
-        return {"N": str(Decimal(cast).normalize())}  # not whole: no exponent a whole number would need
+    if kind == "N":  # not whole: its trailing zeros dropped, none of its (up to 38) digits rounded
+        number = Decimal(cast)
+        return {"N": str(number.normalize(Context(prec=max(28, len(number.as_tuple().digits)))))}
     return {kind: cast}
 
 
@@ -127,11 +129,15 @@ class _Stored:
     def __repr__(self) -> str:
         return "STORED"
 
+    def __reduce__(self) -> str:
+        return "STORED"  # copied or pickled, still the one STORED
+
 
 STORED: Any = _Stored()  # in place of a cold item whose only copy is the state store's row
 _rows: ItemRows | None = None
 _SETTLE_PER_USE = 4  # cold items checked against the store per item made current
 _SETTLE_TRIES = 3  # checks before a cold item stays bytes (a write that never committed)
+_SETTLING_MAX = 4 * HOT_ITEMS  # past it (the store stopped committing), cold items stay bytes
 
 
 def keep_cold_items_in(rows: ItemRows | None) -> None:
@@ -216,8 +222,8 @@ class TableItems(_Held):
     """moto's `Table.items`: hash key -> Item, or hash key -> SortedPart (range key -> Item) for a
     table with a sort key. Values are Items, their bytes (cold), or STORED (cold, in the store)."""
 
-    def __init__(self, name: str, hash_key_attr: str, range_key_attr: str | None):
-        self.name = name
+    def __init__(self, name: str | None, hash_key_attr: str, range_key_attr: str | None):
+        self.name = name  # the table's, as the store keys its rows (None: a copy, none of its items go to the store)
         self.hash_key_attr = hash_key_attr
         self.range_key_attr = range_key_attr
         self.held: dict[Native, Any] = {}  # -> Item | bytes, or -> SortedPart
@@ -272,6 +278,25 @@ class TableItems(_Held):
             return ((key_type(key), part) for key, part in list(self.held.items()))
         return ((key_type(key), self.readable(held, key, None)) for key, held in list(self.held.items()))
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> TableItems:
+        """A copy for a backup or a table restored from one (moto deep-copies a table's items):
+        every item whole, nothing left to the store (whose rows are the source table's)."""
+        copy = TableItems(None, self.hash_key_attr, self.range_key_attr)
+        copy.dictionary = self.dictionary
+        for hash_key, held in list(self.held.items()):
+            if self.range_key_attr is None:
+                copy.held[hash_key] = self._copied(held, hash_key, None, memo)
+                continue
+            part = copy.held[hash_key] = SortedPart(copy, hash_key)
+            for range_key, value in list(held.held.items()):
+                part.held[range_key] = self._copied(value, hash_key, range_key, memo)
+        return copy
+
+    def _copied(self, held: Any, hash_key: Native, range_key: Native | None, memo: dict[int, Any]) -> Any:
+        if isinstance(held, bytes):
+            return held
+        return deepcopy(self.readable(held, hash_key, range_key), memo)
+
     # --- what moto's dict did not have -------------------------------------------------
 
     def count(self) -> int:
@@ -296,7 +321,7 @@ class TableItems(_Held):
 
     def stored(self, hash_key: Native, range_key: Native | None) -> Item:
         """A STORED item, read from the store."""
-        text = None if self.rows is None else self.rows.item(self.name, self.row_key(hash_key, range_key))
+        text = None if self.rows is None or self.name is None else self.rows.item(self.name, self.row_key(hash_key, range_key))
         if text is None:  # the store lost a row it was seen to hold: nothing here can stand in for it
             raise LookupError(f"item {self.row_key(hash_key, range_key)} of table {self.name} is missing from the state store")
         return _from_json(text, self.hash_key_attr, self.range_key_attr)
@@ -342,7 +367,7 @@ class TableItems(_Held):
             if encoded is not None:
                 holder[key] = encoded  # type: ignore[index]
                 rows = _rows
-                if rows is not None:
+                if rows is not None and self.name is not None and len(self.settling) < _SETTLING_MAX:
                     self.rows = rows
                     self.settling.append(_Settling(rows.submitted(), hash_key, range_key, encoded))
 
@@ -351,7 +376,7 @@ class TableItems(_Held):
         is the item (an item cooled by the request that wrote it is checked again later: its
         write was queued after it was cooled)."""
         rows = self.rows
-        if rows is None:
+        if rows is None or self.name is None:
             return
         committed = rows.committed()
         for _ in range(_SETTLE_PER_USE):
@@ -364,8 +389,8 @@ class TableItems(_Held):
             item = decode(entry.encoded, self.hash_key_attr, self.range_key_attr, self.dictionary)
             if rows.item(self.name, self.row_key(entry.hash_key, entry.range_key)) == item_json(item):
                 holder[key] = STORED
-            elif entry.tries < _SETTLE_TRIES:
-                entry.after, entry.tries = rows.submitted(), entry.tries + 1
+            elif entry.tries < _SETTLE_TRIES:  # after a write queued later (its own request's, perhaps)
+                entry.after, entry.tries = rows.submitted() + 1, entry.tries + 1
                 self.settling.append(entry)
 
     def put_stored(self, hash_key: Native, range_key: Native | None, rows: ItemRows) -> None:

@@ -127,25 +127,30 @@ def _flush_items(written: list[dynamodb_writes.Written]) -> None:
 def restore_items(store: StateStore, backend: Any) -> int:
     """Put every kept item back into its table (tables that no longer exist are skipped): as
     STORED, read from the store when asked for (design.compact_items). A row keyed as an earlier
-    version keyed it (a number's text as written) is keyed again as compact_items.row_key does."""
+    version keyed it (a number's text as written) is keyed again as compact_items.row_key does;
+    a row that does not fit its table's key (a table deleted and made again) is dropped."""
     count = 0
-    rekeyed: list[tuple[str, str, str | None]] = []
-    for table_name, key, item in store.items():
+    changes: list[tuple[str, str, str | None]] = []
+    for table_name, key in store.item_keys():
         table = backend.tables.get(table_name)
         if table is None:
             continue
-        count += 1
         attributes = json.loads(key)
-        hash_key = native(DynamoType(attributes[table.hash_key_attr]))
-        range_key = native(DynamoType(attributes[table.range_key_attr])) if table.range_key_attr else None
+        try:
+            hash_key = native(DynamoType(attributes[table.hash_key_attr]))
+            range_key = native(DynamoType(attributes[table.range_key_attr])) if table.range_key_attr else None
+        except (KeyError, TypeError, AttributeError):
+            changes.append((table_name, key, None))
+            continue
         canonical = compact_items.row_key(table.hash_key_attr, table.range_key_attr, hash_key, range_key)
+        count += 1
         if canonical != key:
-            rekeyed += [(table_name, key, None), (table_name, canonical, item)]
+            changes += [(table_name, key, None), (table_name, canonical, store.item(table_name, key))]
         if isinstance(table.items, compact_items.TableItems):
             table.items.put_stored(hash_key, range_key, store)
         else:
-            table.put_item(json.loads(item))
-    store.write_items(rekeyed)
+            table.put_item(json.loads(store.item(table_name, key) or "{}"))
+    store.write_items(changes)
     return count
 
 
@@ -174,6 +179,8 @@ def _kept(service: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]
                 params = json_params(handler)  # query-protocol requests (old SDKs) are not kept
                 if params is not None:
                     store.write_definition(service, operation, params)
+                    if operation == "DeleteTable":
+                        store.forget_table(str(params.get("TableName", "")).rsplit("/", 1)[-1])
             return answer
 
         return run
