@@ -273,6 +273,25 @@ def test_commits_go_through_the_writer_and_keep_the_wal_bounded(tmp_path: Path) 
     assert sizes[1] <= 2 * sizes[0], sizes
 
 
+def test_an_item_is_read_back_through_the_binding_that_keeps_the_gil(tmp_path: Path, monkeypatch: Any) -> None:
+    """A cold item read inside a request goes through sqlite_writer (the sqlite3 module lets go of
+    the GIL for each read, and every request waiting on it then waits for the switch interval),
+    and sees what was committed through the other connection."""
+    from workflows.local import sqlite_writer
+
+    reads = []
+    text = sqlite_writer.Writer.text
+    monkeypatch.setattr(sqlite_writer.Writer, "text", lambda self, sql, values: reads.append(values) or text(self, sql, values))
+    store = StateStore(tmp_path)
+    store.write_items([("T", "k1", '{"n":{"N":"1"}}')])
+    assert store.item("T", "k1") == '{"n":{"N":"1"}}'
+    store.write_items([("T", "k1", '{"n":{"N":"2"}}')])
+    assert store.item("T", "k1") == '{"n":{"N":"2"}}'
+    assert store.item("T", "missing") is None
+    assert reads == [["T", "k1"], ["T", "k1"], ["T", "missing"]]
+    store.close()
+
+
 def test_a_value_the_store_cannot_write_is_refused_and_loses_nothing(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
     store.write_items([("T", "before", "kept")])

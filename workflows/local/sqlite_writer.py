@@ -7,8 +7,10 @@ each commit a request waits for costs about 5 ms of that request's time, though 
 (appending a page or two to the WAL, no fsync at synchronous=NORMAL) takes tens of microseconds.
 Through ctypes.PyDLL (which keeps the GIL during the call) the commit costs only that work.
 
-It prepares, binds and steps statements that return no rows; nothing else. Everything that reads,
-and every multi-statement transaction, stays on the sqlite3 module's connection. The WAL is
+It prepares, binds and steps statements that return no rows, and point reads of one text (a
+cold DynamoDB item read back inside a request: through the sqlite3 module, each read waited for
+the GIL too). Every other read, and every multi-statement transaction, stays on the sqlite3
+module's connection. The WAL is
 checkpointed by that connection too (`wal_autocheckpoint=0` here): a checkpoint copies pages and
 syncs, which must not be done while holding the GIL.
 
@@ -52,6 +54,7 @@ def _library() -> Any:
         "sqlite3_finalize": ([p], c_int),
         "sqlite3_close_v2": ([p], c_int),
         "sqlite3_errmsg": ([p], c_char_p),
+        "sqlite3_column_text": ([p, c_int], c_char_p),  # copied into bytes before the reset
     }
     for function, (args, result) in signatures.items():
         getattr(lib, function).argtypes, getattr(lib, function).restype = args, result
@@ -75,6 +78,15 @@ class Writer:
         self._script("PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0; PRAGMA busy_timeout=5000;" + script)
 
     def execute(self, sql: str, values: list[Any]) -> None:
+        self._run(sql, values, None)
+
+    def text(self, sql: str, values: list[Any]) -> str | None:
+        """The first column of the first row as text (None: no row, or NULL)."""
+        found: list[bytes | None] = []
+        self._run(sql, values, found)
+        return found[0].decode() if found and found[0] is not None else None
+
+    def _run(self, sql: str, values: list[Any], found: list[bytes | None] | None) -> None:
         statement = self._statements.get(sql)
         if statement is None:
             statement = ctypes.c_void_p()
@@ -97,8 +109,11 @@ class Writer:
                     _lib.sqlite3_bind_int64(statement, index, value)
                 else:
                     raise TypeError(f"cannot write a {type(value).__name__} to the state store")
-            if _lib.sqlite3_step(statement) not in (_ROW, _DONE):
+            step = _lib.sqlite3_step(statement)
+            if step not in (_ROW, _DONE):
                 raise sqlite3.OperationalError(self._error())
+            if step == _ROW and found is not None:
+                found.append(_lib.sqlite3_column_text(statement, 0))
         finally:
             _lib.sqlite3_reset(statement)
             _lib.sqlite3_clear_bindings(statement)

@@ -104,6 +104,7 @@ class StateStore:
             # Reads of items go through their own connection: WAL lets them run beside a commit.
             self._reader = sqlite3.connect(self.directory / DATABASE, check_same_thread=False, isolation_level=None)
             self._reader.execute("PRAGMA query_only=1")
+            self._item_reader = sqlite_writer.open_writer(self.directory / DATABASE, "PRAGMA query_only=1;")
         except (OSError, sqlite3.Error) as exc:
             raise StateStoreError(f"cannot use state directory {self.directory}: {exc}") from None
         self._lock = threading.Lock()  # the connection's
@@ -122,6 +123,8 @@ class StateStore:
                 self._writer.close()
             with self._read_lock:
                 self._reader.close()
+                if self._item_reader is not None:
+                    self._item_reader.close()
             self._db.close()
             self._lock_file.close()  # the directory's lock goes with it
 
@@ -158,9 +161,12 @@ class StateStore:
         self._commit(lambda db: db.execute("DELETE FROM items WHERE table_name=?", (table,)))
 
     def item(self, table: str, key: str) -> str | None:
-        """One kept item's JSON (None: not kept), as committed."""
+        """One kept item's JSON (None: not kept), as committed. Read inside a request, while other
+        threads wait for the GIL: through the writer's binding, which keeps it (sqlite_writer)."""
         with self._read_lock:
-            row = self._reader.execute("SELECT item FROM items WHERE table_name=? AND item_key=?", (table, key)).fetchone()
+            if self._item_reader is not None:
+                return self._item_reader.text(_ITEM, [table, key])
+            row = self._reader.execute(_ITEM, (table, key)).fetchone()
         return None if row is None else row[0]
 
     def submitted(self) -> int:
@@ -329,6 +335,7 @@ class StateStore:
         return _Transaction(self._db)
 
 
+_ITEM = "SELECT item FROM items WHERE table_name=? AND item_key=?"
 _RECORD_COLUMNS = "arn, state_machine_arn, name, sm_type, status, start_date, stop_date, input, output, error, cause"
 
 
